@@ -1,0 +1,69 @@
+// prepayd — the backoffice service of one building. Composition root only: it parses the
+// command line, opens the store and runs the event loop; every feature lives in a library.
+#include "api/clock.h"
+#include "api/logging.h"
+#include "api/process.h"
+#include "store/store.h"
+
+#include <prepay/version.h>
+
+#include <QtCore/QCommandLineParser>
+#include <QtCore/QCoreApplication>
+#include <QtCore/QDir>
+
+#include <cstdio>
+
+namespace {
+Q_LOGGING_CATEGORY(lcDaemon, "prepay.daemon")
+}
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    app.setApplicationName(QStringLiteral("prepayd"));
+    app.setApplicationVersion(prepay::versionLine({}).trimmed());
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "The prepay backoffice service of one building: it owns the database (the only writer of "
+        "money and meter state).\n\n"
+        "On start it creates DIR and DIR/prepay.db if needed and migrates the database to the "
+        "newest schema (taking a copy first). It runs until SIGTERM or SIGINT.\n\n"
+        "Exit codes: 0 stopped cleanly, 64 bad command line, 65 database newer than this "
+        "prepayd, 66 cannot open the database, 70 migration failed (database restored), 73 cannot "
+        "copy the database before migrating, 74 cannot configure the database file."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption dataOption(QStringLiteral("data"),
+                                        QStringLiteral("Directory of the building's data (database, backups)."),
+                                        QStringLiteral("DIR"));
+    const QCommandLineOption verboseOption(QStringLiteral("verbose"), QStringLiteral("Log debug messages too."));
+    parser.addOptions({dataOption, verboseOption});
+    parser.process(app);
+
+    prepay::installLogging(parser.isSet(verboseOption));
+    if (!parser.isSet(dataOption)) {
+        std::fputs("prepayd: --data DIR is required (see --help)\n", stderr);
+        return 64;
+    }
+    const QString dataDir = QDir(parser.value(dataOption)).absolutePath();
+    if (!QDir().mkpath(dataDir)) {
+        qCCritical(lcDaemon, "cannot create the data directory %s", qUtf8Printable(dataDir));
+        return 73;
+    }
+
+    prepay::SystemClock clock;
+    prepay::store::OpenResult opened = prepay::store::Store::open(dataDir + QStringLiteral("/prepay.db"), clock);
+    if (!opened.store) {
+        qCCritical(lcDaemon, "%s", qUtf8Printable(opened.message));
+        return prepay::store::exitCodeFor(opened.outcome);
+    }
+    prepay::quitOnTerminationSignals(app);
+    qCInfo(lcDaemon, "%s ready: database %s at schema v%d", qUtf8Printable(prepay::versionLine(app.applicationName())),
+           qUtf8Printable(opened.store->path()), opened.store->schemaVersion());
+
+    const int rc = app.exec();
+    opened.store->stop();
+    qCInfo(lcDaemon, "stopped");
+    return rc;
+}
