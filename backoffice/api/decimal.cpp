@@ -206,7 +206,7 @@ QString parseErrorMessage(ParseError error, QStringView text, int maxDecimals)
     case ParseError::TooLarge:
         return tr("%1 is too large.").arg(quoted);
     case ParseError::WrongUnit:
-        return tr("%1 has a unit that is not accepted here.").arg(quoted);
+        return tr("%1 has something after the number that is not accepted here.").arg(quoted);
     }
     Q_UNREACHABLE();
 }

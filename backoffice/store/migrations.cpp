@@ -123,8 +123,9 @@ MigrationReport migrate(Connection &db, const QList<Migration> &migrations, cons
             db.exec(QStringLiteral("ROLLBACK"));
         report.outcome = MigrationOutcome::Failed;
         report.message = QStringLiteral("migration %1 failed: %2.").arg(m.name, e.toString());
-        if (report.toVersion != report.fromVersion) {
-            // Earlier steps of this run were committed: put the original content back.
+        if (!report.backupPath.isEmpty()) {
+            // Earlier steps of this run (or a script that committed by itself) may have
+            // changed the file: put the original content back.
             if (const SqlError r = db.restoreFrom(report.backupPath); !r.ok()) {
                 report.outcome = MigrationOutcome::RestoreFailed;
                 report.message += QStringLiteral(" Restoring the original content also failed (%1); the original "
