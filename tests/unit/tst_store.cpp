@@ -252,37 +252,54 @@ void TestStore::readersSeeOnlyCommittedData()
 void TestStore::appendOnlyTablesRefuseUpdateAndDelete_data()
 {
     QTest::addColumn<QString>("statement");
-    QTest::addColumn<QString>("table");
-    QTest::newRow("update ledger entry") << QStringLiteral("UPDATE ledger_entries SET reason = 'edited'") << QStringLiteral("ledger_entries");
-    QTest::newRow("delete ledger entry") << QStringLiteral("DELETE FROM ledger_entries") << QStringLiteral("ledger_entries");
-    QTest::newRow("update posting") << QStringLiteral("UPDATE ledger_postings SET amount_fen = amount_fen * 2") << QStringLiteral("ledger_postings");
-    QTest::newRow("delete posting") << QStringLiteral("DELETE FROM ledger_postings") << QStringLiteral("ledger_postings");
-    QTest::newRow("update audit row") << QStringLiteral("UPDATE audit_log SET reason = 'edited'") << QStringLiteral("audit_log");
-    QTest::newRow("delete audit row") << QStringLiteral("DELETE FROM audit_log") << QStringLiteral("audit_log");
-    QTest::newRow("delete ledger account") << QStringLiteral("DELETE FROM ledger_accounts WHERE code = 'clearing:cash'") << QStringLiteral("ledger_accounts");
+    QTest::addColumn<QString>("refusal");
+    const auto row = [](const char *name, const char *statement, const char *refusal) {
+        QTest::newRow(name) << QString::fromUtf8(statement) << QString::fromUtf8(refusal);
+    };
+    row("update ledger entry", "UPDATE ledger_entries SET reason = 'edited'", "ledger_entries is append-only");
+    row("delete ledger entry", "DELETE FROM ledger_entries", "ledger_entries is append-only");
+    // REPLACE deletes the old row first; with recursive_triggers on, that delete is refused too.
+    row("replace ledger entry",
+        "INSERT OR REPLACE INTO ledger_entries (id, kind, idempotency_key, request_hash, created_at_ms) "
+        "VALUES (1, 'charge', 'test-1', zeroblob(32), 0)",
+        "ledger_entries is append-only");
+    row("update posting", "UPDATE ledger_postings SET amount_fen = amount_fen * 2", "ledger_postings is append-only");
+    row("delete posting", "DELETE FROM ledger_postings", "ledger_postings is append-only");
+    row("update audit row", "UPDATE audit_log SET reason = 'edited'", "audit_log is append-only");
+    row("delete audit row", "DELETE FROM audit_log", "audit_log is append-only");
+    row("replace audit row",
+        "INSERT OR REPLACE INTO audit_log (seq, at_ms, action, prev_hash, hash) "
+        "VALUES (1, 0, 'forged', zeroblob(32), randomblob(32))",
+        "audit_log is append-only");
+    row("delete ledger account", "DELETE FROM ledger_accounts WHERE code = 'clearing:cash'",
+        "ledger_accounts cannot be deleted");
+    row("rename ledger account", "UPDATE ledger_accounts SET code = 'wallet:2' WHERE code = 'wallet:1'",
+        "only balance_fen and updated_at_ms may change");
 }
 
 void TestStore::appendOnlyTablesRefuseUpdateAndDelete()
 {
     QFETCH(QString, statement);
-    QFETCH(QString, table);
+    QFETCH(QString, refusal);
     OpenResult opened = Store::open(m_path, m_clock);
     QVERIFY2(opened.store, qPrintable(opened.message));
     Store &store = *opened.store;
 
-    // One balanced entry (cash recharge of 100 yuan into a wallet) and one audit row.
+    // One balanced entry (a 1.00 yuan energy charge: wallet -> revenue) and one audit row.
     const auto seeded = store
                             .write([](Transaction &tx) {
                                 const QString script = QStringLiteral(R"(
-                INSERT INTO accounts (id, shop_number, display_name, status) VALUES (1, 'A-101', '闽味小馆', 'open');
-                INSERT INTO ledger_accounts (id, code, kind, account_id, balance_fen) VALUES (100, 'wallet:1', 'wallet', 1, 0);
+                INSERT INTO accounts (id, shop_no, display_name, status, opened_at_ms, created_at_ms)
+                    VALUES (1, 'A-101', '闽味小馆', 'open', 1795000000000, 1795000000000);
+                INSERT INTO ledger_accounts (id, code, kind, account_id, name, balance_fen, created_at_ms, updated_at_ms)
+                    VALUES (100, 'wallet:1', 'wallet', 1, '闽味小馆', -100, 1795000000000, 1795000000000);
                 INSERT INTO ledger_entries (id, kind, idempotency_key, request_hash, created_at_ms)
-                    VALUES (1, 'recharge', 'test-1', X'00', 1795000000000);
+                    VALUES (1, 'charge', 'test-1', zeroblob(32), 1795000000000);
                 INSERT INTO ledger_postings (entry_id, ledger_account_id, amount_fen)
-                    VALUES (1, (SELECT id FROM ledger_accounts WHERE code = 'clearing:cash'), 10000),
-                           (1, 100, -10000);
-                INSERT INTO audit_log (at_ms, action, subject, prev_hash, hash)
-                    VALUES (1795000000000, 'test', 'account:1', X'00', X'01');
+                    VALUES (1, 100, -100),
+                           (1, (SELECT id FROM ledger_accounts WHERE code = 'revenue:energy'), 100);
+                INSERT INTO audit_log (seq, at_ms, action, subject_kind, subject_id, prev_hash, hash)
+                    VALUES (1, 1795000000000, 'test', 'account', '1', zeroblob(32), randomblob(32));
             )");
                                 if (const SqlError e = tx.db().exec(script); !e.ok())
                                     tx.fail(e);
@@ -297,14 +314,14 @@ void TestStore::appendOnlyTablesRefuseUpdateAndDelete()
                        })
                        .get();
     QCOMPARE(w.status, WriteStatus::Failed);
-    QVERIFY2(w.error.message.contains(table) && w.error.message.contains(u"append-only"), qPrintable(w.error.message));
+    QVERIFY2(w.error.message.contains(refusal), qPrintable(w.error.message));
 
     auto db = store.openReader();
-    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM ledger_entries")), qint64(1));
-    QCOMPARE(count(*db, QStringLiteral("SELECT sum(amount_fen) FROM ledger_postings")), qint64(0));
+    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'charge' AND reason IS NULL")), qint64(1));
     QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM ledger_postings")), qint64(2));
-    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM audit_log WHERE reason IS NULL")), qint64(1));
-    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM ledger_accounts WHERE code = 'clearing:cash'")), qint64(1));
+    QCOMPARE(count(*db, QStringLiteral("SELECT sum(amount_fen) FROM ledger_postings")), qint64(0));
+    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM audit_log WHERE action = 'test' AND reason IS NULL")), qint64(1));
+    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM ledger_accounts WHERE code IN ('clearing:cash', 'wallet:1')")), qint64(2));
 }
 
 QTEST_GUILESS_MAIN(TestStore)
