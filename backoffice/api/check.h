@@ -9,8 +9,8 @@ namespace prepay {
 
 } // namespace prepay
 
-#define PREPAY_CHECK(condition)                                                                    \
-    do {                                                                                           \
-        if (!(condition)) [[unlikely]]                                                             \
-            ::prepay::checkFailed(#condition, __FILE__, __LINE__);                                 \
+#define PREPAY_CHECK(condition)                                                                                        \
+    do {                                                                                                               \
+        if (!(condition)) [[unlikely]]                                                                                 \
+            ::prepay::checkFailed(#condition, __FILE__, __LINE__);                                                     \
     } while (false)

@@ -98,7 +98,7 @@ Parsed<qint64> parseScaledDecimal(QStringView text, const DecimalFormat &format)
             return fail(ParseError::NonAsciiDigit);
         if (s.front() == u'.' && s.size() > 1 && isAsciiDigit(s[1]))
             return fail(ParseError::Malformed); // ".5": write "0.5"
-        return fail(ParseError::NotANumber); // "abc", "NaN", "inf"
+        return fail(ParseError::NotANumber);    // "abc", "NaN", "inf"
     }
 
     QStringView fractionDigits;
@@ -181,32 +181,22 @@ QString parseErrorMessage(ParseError error, QStringView text, int maxDecimals)
     const auto tr = [](const char *source) { return QCoreApplication::translate("prepay::Parse", source); };
     const QString quoted = u'"' + text.toString() + u'"';
     switch (error) {
-    case ParseError::None:
-        return {};
-    case ParseError::Empty:
-        return tr("Enter an amount.");
-    case ParseError::Negative:
-        return tr("%1 is negative; enter an amount of zero or more.").arg(quoted);
-    case ParseError::SignNotAllowed:
-        return tr("%1 has a sign; enter the digits only.").arg(quoted);
-    case ParseError::Exponent:
-        return tr("%1 uses an exponent; write the number out in full.").arg(quoted);
-    case ParseError::NotANumber:
-        return tr("%1 is not a number.").arg(quoted);
-    case ParseError::NonAsciiDigit:
-        return tr("%1 contains full-width or other non-ASCII digits; use 0-9.").arg(quoted);
+    case ParseError::None: return {};
+    case ParseError::Empty: return tr("Enter an amount.");
+    case ParseError::Negative: return tr("%1 is negative; enter an amount of zero or more.").arg(quoted);
+    case ParseError::SignNotAllowed: return tr("%1 has a sign; enter the digits only.").arg(quoted);
+    case ParseError::Exponent: return tr("%1 uses an exponent; write the number out in full.").arg(quoted);
+    case ParseError::NotANumber: return tr("%1 is not a number.").arg(quoted);
+    case ParseError::NonAsciiDigit: return tr("%1 contains full-width or other non-ASCII digits; use 0-9.").arg(quoted);
     case ParseError::GroupingSeparator:
         return tr("%1 contains a thousands separator; write the digits without commas.").arg(quoted);
-    case ParseError::Malformed:
-        return tr("%1 is not written like an amount (for example 12 or 12.50).").arg(quoted);
+    case ParseError::Malformed: return tr("%1 is not written like an amount (for example 12 or 12.50).").arg(quoted);
     case ParseError::TooManyDecimals:
-        return QCoreApplication::translate("prepay::Parse", "%1 has more than %n decimal place(s).", nullptr,
-                                           maxDecimals)
+        return QCoreApplication::translate(
+            "prepay::Parse", "%1 has more than %n decimal place(s).", nullptr, maxDecimals)
             .arg(quoted);
-    case ParseError::TooLarge:
-        return tr("%1 is too large.").arg(quoted);
-    case ParseError::WrongUnit:
-        return tr("%1 has something after the number that is not accepted here.").arg(quoted);
+    case ParseError::TooLarge: return tr("%1 is too large.").arg(quoted);
+    case ParseError::WrongUnit: return tr("%1 has something after the number that is not accepted here.").arg(quoted);
     }
     Q_UNREACHABLE();
 }

@@ -19,17 +19,17 @@ namespace prepay {
 // Stable outcome codes of a parse; stored and logged by name (STYLE.md habit 6).
 enum class ParseError {
     None,
-    Empty,              // nothing but blanks
-    Negative,           // "-5"
-    SignNotAllowed,     // "+5"
-    Exponent,           // "1e3"
-    NotANumber,         // "abc", "NaN", "inf", "0x10"
-    NonAsciiDigit,      // "１２" (full-width) or other non-ASCII digits
-    GroupingSeparator,  // "1,000"
-    Malformed,          // "12.", ".5", "1.2.3", "1 2", a unit in the wrong place
-    TooManyDecimals,    // "12.345" where two decimals are allowed
-    TooLarge,           // does not fit the value type
-    WrongUnit,          // "12 kWh" where yuan is expected, "¥12 元"
+    Empty,             // nothing but blanks
+    Negative,          // "-5"
+    SignNotAllowed,    // "+5"
+    Exponent,          // "1e3"
+    NotANumber,        // "abc", "NaN", "inf", "0x10"
+    NonAsciiDigit,     // "１２" (full-width) or other non-ASCII digits
+    GroupingSeparator, // "1,000"
+    Malformed,         // "12.", ".5", "1.2.3", "1 2", a unit in the wrong place
+    TooManyDecimals,   // "12.345" where two decimals are allowed
+    TooLarge,          // does not fit the value type
+    WrongUnit,         // "12 kWh" where yuan is expected, "¥12 元"
 };
 
 // The name stored in logs and databases ("too_many_decimals").
@@ -55,7 +55,7 @@ struct DecimalFormat
     int maxDecimals = 2;
     std::initializer_list<QStringView> prefixes; // accepted before the digits, e.g. "¥"
     std::initializer_list<QStringView> suffixes; // accepted after the digits, e.g. "元"
-    bool prefixWithSuffix = false;                // "¥0.65/kWh" yes, "¥12 元" no
+    bool prefixWithSuffix = false;               // "¥0.65/kWh" yes, "¥12 元" no
 };
 
 // Parses `text` as a non-negative decimal and returns it scaled by 10^maxDecimals

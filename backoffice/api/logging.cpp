@@ -6,14 +6,19 @@ namespace prepay {
 
 Q_LOGGING_CATEGORY(lcApi, "prepay.api")
 
-void installLogging(bool verbose)
+void installLogging(LogVerbosity verbosity)
 {
     qSetMessagePattern(QStringLiteral("%{time yyyy-MM-ddThh:mm:ss.zzz} "
                                       "%{if-debug}debug%{endif}%{if-info}info%{endif}"
                                       "%{if-warning}warning%{endif}%{if-critical}error%{endif}"
                                       "%{if-fatal}fatal%{endif} %{category}: %{message}"));
-    QLoggingCategory::setFilterRules(verbose ? QStringLiteral("prepay.*.debug=true\nprepay.*=true")
-                                             : QStringLiteral("prepay.*.debug=false"));
+    switch (verbosity) {
+    case LogVerbosity::Quiet:
+        QLoggingCategory::setFilterRules(QStringLiteral("prepay.*.debug=false\nprepay.*.info=false"));
+        break;
+    case LogVerbosity::Normal: QLoggingCategory::setFilterRules(QStringLiteral("prepay.*.debug=false")); break;
+    case LogVerbosity::Verbose: QLoggingCategory::setFilterRules(QStringLiteral("prepay.*=true")); break;
+    }
 }
 
 } // namespace prepay

@@ -68,7 +68,7 @@ QString formatScaled(qint64 value, int decimals, const QLocale *locale)
 }
 
 // Formats for people put the currency sign after the minus: "-¥3.20".
-QString withCurrencySign(QString amount, const QLocale &locale)
+QString withCurrencySign(const QString &amount, const QLocale &locale)
 {
     const QString minus = locale.negativeSign();
     if (amount.startsWith(minus))
@@ -135,9 +135,9 @@ QString Energy::toDecimalString() const
 Parsed<Price> Price::parse(QStringView text)
 {
     const DecimalFormat format{.maxDecimals = 4,
-                               .prefixes = {u"¥", u"￥"},
-                               .suffixes = {u"元/kWh", u"元/度", u"/kWh", u"/度"},
-                               .prefixWithSuffix = true};
+        .prefixes = {u"¥", u"￥"},
+        .suffixes = {u"元/kWh", u"元/度", u"/kWh", u"/度"},
+        .prefixWithSuffix = true};
     return convert<Price>(parseScaledDecimal(text, format), &Price::fromTenThousandthYuan);
 }
 

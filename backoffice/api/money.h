@@ -54,7 +54,9 @@ public:
     QString toDecimalString() const;
 
 private:
-    constexpr explicit Money(qint64 fen) : m_fen(fen) {}
+    constexpr explicit Money(qint64 fen)
+        : m_fen(fen)
+    { }
     qint64 m_fen = 0;
 };
 
@@ -85,7 +87,9 @@ public:
     QString toDecimalString() const;
 
 private:
-    constexpr explicit Energy(qint64 wh) : m_wh(wh) {}
+    constexpr explicit Energy(qint64 wh)
+        : m_wh(wh)
+    { }
     qint64 m_wh = 0;
 };
 
@@ -109,7 +113,9 @@ public:
     QString toDecimalString() const;
 
 private:
-    constexpr explicit Price(qint64 units) : m_units(units) {}
+    constexpr explicit Price(qint64 units)
+        : m_units(units)
+    { }
     qint64 m_units = 0;
 };
 

@@ -29,15 +29,14 @@ QTextStream &err()
     return stream;
 }
 
-const char overview[] =
-    "Usage: prepayctl COMMAND [options]\n"
-    "\n"
-    "Commands:\n"
-    "  db status  --db FILE       schema version of FILE and what it holds (changes nothing)\n"
-    "  db migrate --db FILE       create FILE or bring it to the newest schema (copy taken first)\n"
-    "  db seed NAME --db FILE     fill an empty, migrated FILE with seed data (NAME: %1)\n"
-    "\n"
-    "Run 'prepayctl COMMAND --help' for a command's options; --version prints the version.\n";
+const char overview[] = "Usage: prepayctl COMMAND [options]\n"
+                        "\n"
+                        "Commands:\n"
+                        "  db status  --db FILE       schema version of FILE and what it holds (changes nothing)\n"
+                        "  db migrate --db FILE       create FILE or bring it to the newest schema (copy taken first)\n"
+                        "  db seed NAME --db FILE     fill an empty, migrated FILE with seed data (NAME: %1)\n"
+                        "\n"
+                        "Run 'prepayctl COMMAND --help' for a command's options; --version prints the version.\n";
 
 struct Command
 {
@@ -49,7 +48,7 @@ struct Command
 
 QString requireDb(const QCommandLineParser &parser)
 {
-    const QString db = parser.value(QStringLiteral("db"));
+    QString db = parser.value(QStringLiteral("db"));
     if (db.isEmpty())
         err() << "prepayctl: --db FILE is required\n";
     return db;
@@ -84,7 +83,7 @@ int dbStatus(const QCommandLineParser &parser, const QStringList &)
     }
     out() << "state:           up to date\n";
     static const char *const tables[] = {"buildings", "gateways", "buses", "meters", "metering_points", "accounts",
-                                         "tariffs", "readings", "ledger_entries", "operators", "kiosks"};
+        "tariffs", "readings", "ledger_entries", "operators", "kiosks"};
     for (const char *table : tables) {
         const qint64 n = db->queryInt(QStringLiteral("SELECT count(*) FROM %1").arg(QLatin1StringView(table)), &error);
         out() << QStringLiteral("%1 %2\n").arg(QLatin1StringView(table) + u':', -16).arg(n);
@@ -140,18 +139,22 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     app.setApplicationName(QStringLiteral("prepayctl"));
     app.setApplicationVersion(prepay::versionLine({}).trimmed());
-    prepay::installLogging(false);
+    prepay::installLogging(prepay::LogVerbosity::Quiet);
 
     const QString seeds = prepay::store::builtInSeeds().join(QStringLiteral(", "));
     const QList<Command> commands = {
-        {{QStringLiteral("db"), QStringLiteral("status")}, QStringLiteral("Show the schema version of a database and what it holds."), {}, dbStatus},
-        {{QStringLiteral("db"), QStringLiteral("migrate")}, QStringLiteral("Create a database or migrate it to the newest schema."), {}, dbMigrate},
-        {{QStringLiteral("db"), QStringLiteral("seed")}, QStringLiteral("Fill an empty database with seed data (%1).").arg(seeds), {QStringLiteral("NAME")}, dbSeed},
+        {{QStringLiteral("db"), QStringLiteral("status")},
+            QStringLiteral("Show the schema version of a database and what it holds."), {}, dbStatus},
+        {{QStringLiteral("db"), QStringLiteral("migrate")},
+            QStringLiteral("Create a database or migrate it to the newest schema."), {}, dbMigrate},
+        {{QStringLiteral("db"), QStringLiteral("seed")},
+            QStringLiteral("Fill an empty database with seed data (%1).").arg(seeds), {QStringLiteral("NAME")}, dbSeed},
     };
 
     const QStringList arguments = app.arguments();
     const auto printOverview = [&](QTextStream &stream) { stream << QString::fromUtf8(overview).arg(seeds); };
-    if (arguments.size() < 2 || arguments.at(1) == u"--help" || arguments.at(1) == u"-h" || arguments.at(1) == u"help") {
+    if (arguments.size() < 2 || arguments.at(1) == u"--help" || arguments.at(1) == u"-h"
+        || arguments.at(1) == u"help") {
         printOverview(out());
         return arguments.size() < 2 ? exitUsage : 0;
     }

@@ -24,24 +24,23 @@ int main(int argc, char *argv[])
     app.setApplicationVersion(prepay::versionLine({}).trimmed());
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "The prepay backoffice service of one building: it owns the database (the only writer of "
-        "money and meter state).\n\n"
-        "On start it creates DIR and DIR/prepay.db if needed and migrates the database to the "
-        "newest schema (taking a copy first). It runs until SIGTERM or SIGINT.\n\n"
-        "Exit codes: 0 stopped cleanly, 64 bad command line, 65 database newer than this "
-        "prepayd, 66 cannot open the database, 70 migration failed (database restored), 73 cannot "
-        "copy the database before migrating, 74 cannot configure the database file."));
+    parser.setApplicationDescription(
+        QStringLiteral("The prepay backoffice service of one building: it owns the database (the only writer of "
+                       "money and meter state).\n\n"
+                       "On start it creates DIR and DIR/prepay.db if needed and migrates the database to the "
+                       "newest schema (taking a copy first). It runs until SIGTERM or SIGINT.\n\n"
+                       "Exit codes: 0 stopped cleanly, 64 bad command line, 65 database newer than this "
+                       "prepayd, 66 cannot open the database, 70 migration failed (database restored), 73 cannot "
+                       "copy the database before migrating, 74 cannot configure the database file."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption dataOption(QStringLiteral("data"),
-                                        QStringLiteral("Directory of the building's data (database, backups)."),
-                                        QStringLiteral("DIR"));
+        QStringLiteral("Directory of the building's data (database, backups)."), QStringLiteral("DIR"));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"), QStringLiteral("Log debug messages too."));
     parser.addOptions({dataOption, verboseOption});
     parser.process(app);
 
-    prepay::installLogging(parser.isSet(verboseOption));
+    prepay::installLogging(parser.isSet(verboseOption) ? prepay::LogVerbosity::Verbose : prepay::LogVerbosity::Normal);
     if (!parser.isSet(dataOption)) {
         std::fputs("prepayd: --data DIR is required (see --help)\n", stderr);
         return 64;
@@ -60,7 +59,7 @@ int main(int argc, char *argv[])
     }
     prepay::quitOnTerminationSignals(app);
     qCInfo(lcDaemon, "%s ready: database %s at schema v%d", qUtf8Printable(prepay::versionLine(app.applicationName())),
-           qUtf8Printable(opened.store->path()), opened.store->schemaVersion());
+        qUtf8Printable(opened.store->path()), opened.store->schemaVersion());
 
     const int rc = app.exec();
     opened.store->stop();

@@ -98,7 +98,7 @@ MigrationReport migrate(Connection &db, const QList<Migration> &migrations, cons
             return report;
         }
         qCInfo(lcStore, "copied %s to %s before migrating from schema v%d", qUtf8Printable(db.path()),
-               qUtf8Printable(report.backupPath), report.fromVersion);
+            qUtf8Printable(report.backupPath), report.fromVersion);
     }
 
     for (const Migration &m : migrations) {

@@ -17,9 +17,9 @@ namespace prepay::store {
 
 struct Migration
 {
-    int version = 0;  // NNNN of the file name; 1, 2, 3, … without gaps
-    QString name;     // file name, for messages
-    QString sql;      // the script; no BEGIN/COMMIT, no PRAGMA user_version
+    int version = 0; // NNNN of the file name; 1, 2, 3, … without gaps
+    QString name;    // file name, for messages
+    QString sql;     // the script; no BEGIN/COMMIT, no PRAGMA user_version
 };
 
 // The migrations compiled into this build (sql/*.sql as Qt resources), in order.
@@ -30,22 +30,22 @@ QList<Migration> builtInMigrations();
 QList<Migration> loadMigrations(const QString &directory);
 
 enum class MigrationOutcome {
-    UpToDate,       // nothing to do
-    Migrated,       // every pending migration applied
-    NewerThanCode,  // user_version above the newest migration: refused, file untouched
-    BackupFailed,   // the copy could not be written: nothing applied
-    Failed,         // a migration failed: rolled back and the original content restored
-    RestoreFailed,  // … and putting the original back failed too: use the backup file
+    UpToDate,      // nothing to do
+    Migrated,      // every pending migration applied
+    NewerThanCode, // user_version above the newest migration: refused, file untouched
+    BackupFailed,  // the copy could not be written: nothing applied
+    Failed,        // a migration failed: rolled back and the original content restored
+    RestoreFailed, // … and putting the original back failed too: use the backup file
 };
 
 struct MigrationReport
 {
     MigrationOutcome outcome = MigrationOutcome::UpToDate;
     int fromVersion = 0;
-    int toVersion = 0;    // the version the database has now
-    int codeVersion = 0;  // the newest migration this build knows
-    QString backupPath;   // the copy taken before migrating (empty if none was needed)
-    QString message;      // for people: what happened, and what to do about it
+    int toVersion = 0;   // the version the database has now
+    int codeVersion = 0; // the newest migration this build knows
+    QString backupPath;  // the copy taken before migrating (empty if none was needed)
+    QString message;     // for people: what happened, and what to do about it
 
     bool ok() const { return outcome == MigrationOutcome::UpToDate || outcome == MigrationOutcome::Migrated; }
 };

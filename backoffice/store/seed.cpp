@@ -34,8 +34,9 @@ SeedReport applySeed(Store &store, const QString &name)
 {
     QFile file(seedDirectory + u'/' + name + QStringLiteral(".sql"));
     if (!builtInSeeds().contains(name) || !file.open(QIODevice::ReadOnly)) {
-        return {SeedOutcome::UnknownSeed, QStringLiteral("there is no seed named \"%1\" (known: %2)")
-                                              .arg(name, builtInSeeds().join(QStringLiteral(", ")))};
+        return {SeedOutcome::UnknownSeed,
+            QStringLiteral("there is no seed named \"%1\" (known: %2)")
+                .arg(name, builtInSeeds().join(QStringLiteral(", ")))};
     }
     const QString script = QString::fromUtf8(file.readAll());
 
@@ -61,10 +62,11 @@ SeedReport applySeed(Store &store, const QString &name)
         return {SeedOutcome::Applied, QStringLiteral("applied seed \"%1\"").arg(name)};
     if (written.value.notEmpty) {
         return {SeedOutcome::NotEmpty,
-                QStringLiteral("%1 already has buildings; a seed only goes into an empty database").arg(store.path())};
+            QStringLiteral("%1 already has buildings; a seed only goes into an empty database").arg(store.path())};
     }
-    return {SeedOutcome::Failed, QStringLiteral("seed \"%1\" failed: %2; nothing was kept")
-                                     .arg(name, written.error.ok() ? written.reason : written.error.toString())};
+    return {SeedOutcome::Failed,
+        QStringLiteral("seed \"%1\" failed: %2; nothing was kept")
+            .arg(name, written.error.ok() ? written.reason : written.error.toString())};
 }
 
 } // namespace prepay::store

@@ -12,9 +12,9 @@ class Store;
 
 enum class SeedOutcome {
     Applied,
-    UnknownSeed,  // no sql/seed/NAME.sql in this build
-    NotEmpty,     // the database already has buildings: a seed never merges into live data
-    Failed,       // SQLite refused the script; nothing was kept
+    UnknownSeed, // no sql/seed/NAME.sql in this build
+    NotEmpty,    // the database already has buildings: a seed never merges into live data
+    Failed,      // SQLite refused the script; nothing was kept
 };
 
 struct SeedReport

@@ -43,15 +43,13 @@ Statement::Statement(sqlite3 *db, sqlite3_stmt *stmt, SqlError error)
     : m_db(db)
     , m_stmt(stmt)
     , m_error(std::move(error))
-{
-}
+{ }
 
 Statement::Statement(Statement &&other) noexcept
     : m_db(std::exchange(other.m_db, nullptr))
     , m_stmt(std::exchange(other.m_stmt, nullptr))
     , m_error(std::move(other.m_error))
-{
-}
+{ }
 
 Statement &Statement::operator=(Statement &&other) noexcept
 {
@@ -86,8 +84,8 @@ Statement &Statement::bind(int index, const QString &value)
 {
     if (m_stmt) {
         const QByteArray utf8 = value.toUtf8();
-        noteBindResult(sqlite3_bind_text64(m_stmt, index, utf8.constData(), sqlite3_uint64(utf8.size()),
-                                           SQLITE_TRANSIENT, SQLITE_UTF8));
+        noteBindResult(sqlite3_bind_text64(
+            m_stmt, index, utf8.constData(), sqlite3_uint64(utf8.size()), SQLITE_TRANSIENT, SQLITE_UTF8));
     }
     return *this;
 }
@@ -97,8 +95,8 @@ Statement &Statement::bind(int index, const QByteArray &blob)
     if (m_stmt) {
         // A null QByteArray would bind SQL NULL through a null pointer; bind an empty blob.
         static const char empty = 0;
-        noteBindResult(sqlite3_bind_blob64(m_stmt, index, blob.isNull() ? &empty : blob.constData(),
-                                           sqlite3_uint64(blob.size()), SQLITE_TRANSIENT));
+        noteBindResult(sqlite3_bind_blob64(
+            m_stmt, index, blob.isNull() ? &empty : blob.constData(), sqlite3_uint64(blob.size()), SQLITE_TRANSIENT));
     }
     return *this;
 }
@@ -169,8 +167,7 @@ QByteArray Statement::blob(int column) const
 Connection::Connection(sqlite3 *db, QString path)
     : m_db(db)
     , m_path(std::move(path))
-{
-}
+{ }
 
 Connection::~Connection()
 {
@@ -242,7 +239,8 @@ qint64 Connection::queryInt(const QString &sql, SqlError *error)
     Statement s = prepare(sql);
     if (s.step() != Statement::Step::Row) {
         if (error)
-            *error = s.error().ok() ? SqlError{SQLITE_ERROR, SQLITE_ERROR, QStringLiteral("no row: ") + sql} : s.error();
+            *error
+                = s.error().ok() ? SqlError{SQLITE_ERROR, SQLITE_ERROR, QStringLiteral("no row: ") + sql} : s.error();
         return 0;
     }
     return s.int64(0);

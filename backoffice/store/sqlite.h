@@ -37,7 +37,11 @@ class Connection;
 class Statement
 {
 public:
-    enum class Step { Row, Done, Error };
+    enum class Step {
+        Row,
+        Done,
+        Error
+    };
 
     Statement(Statement &&other) noexcept;
     Statement &operator=(Statement &&other) noexcept;
@@ -77,7 +81,10 @@ private:
 class Connection
 {
 public:
-    enum class Mode { ReadWrite, ReadOnly };
+    enum class Mode {
+        ReadWrite,
+        ReadOnly
+    };
 
     // Opens (and for ReadWrite creates) the file, with extended result codes, the defensive
     // flag, foreign keys and recursive triggers on, and the given busy timeout. WAL and

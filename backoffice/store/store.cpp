@@ -61,12 +61,11 @@ int exitCodeFor(OpenOutcome outcome)
     Q_UNREACHABLE();
 }
 
-OpenResult Store::open(const QString &path, const Clock &clock, StoreOptions options)
+OpenResult Store::open(const QString &path, const Clock &clock, const StoreOptions &options)
 {
     OpenResult result;
     SqlError error;
-    std::unique_ptr<Connection> db =
-        Connection::open(path, Connection::Mode::ReadWrite, options.busyTimeoutMs, &error);
+    std::unique_ptr<Connection> db = Connection::open(path, Connection::Mode::ReadWrite, options.busyTimeoutMs, &error);
     if (!db) {
         result.outcome = OpenOutcome::CannotOpen;
         result.message = error.message;
@@ -91,18 +90,11 @@ OpenResult Store::open(const QString &path, const Clock &clock, StoreOptions opt
     result.message = result.migration.message;
     switch (result.migration.outcome) {
     case MigrationOutcome::UpToDate:
-    case MigrationOutcome::Migrated:
-        break;
-    case MigrationOutcome::NewerThanCode:
-        result.outcome = OpenOutcome::NewerThanCode;
-        return result;
-    case MigrationOutcome::BackupFailed:
-        result.outcome = OpenOutcome::BackupFailed;
-        return result;
+    case MigrationOutcome::Migrated: break;
+    case MigrationOutcome::NewerThanCode: result.outcome = OpenOutcome::NewerThanCode; return result;
+    case MigrationOutcome::BackupFailed: result.outcome = OpenOutcome::BackupFailed; return result;
     case MigrationOutcome::Failed:
-    case MigrationOutcome::RestoreFailed:
-        result.outcome = OpenOutcome::MigrationFailed;
-        return result;
+    case MigrationOutcome::RestoreFailed: result.outcome = OpenOutcome::MigrationFailed; return result;
     }
 
     const int version = result.migration.toVersion;

@@ -37,7 +37,9 @@ namespace prepay::store {
 class Transaction
 {
 public:
-    explicit Transaction(Connection &db) : m_db(db) {}
+    explicit Transaction(Connection &db)
+        : m_db(db)
+    { }
 
     Connection &db() { return m_db; }
     Statement prepare(const QString &sql) { return m_db.prepare(sql); }
@@ -59,10 +61,10 @@ private:
 };
 
 enum class WriteStatus {
-    Committed,   // on disk
-    RolledBack,  // the job asked for it (reason says why)
-    Failed,      // SQLite refused (error says why); nothing kept
-    Stopped,     // submitted after the store began shutting down; never ran
+    Committed,  // on disk
+    RolledBack, // the job asked for it (reason says why)
+    Failed,     // SQLite refused (error says why); nothing kept
+    Stopped,    // submitted after the store began shutting down; never ran
 };
 
 QString writeStatusCode(WriteStatus status);
@@ -71,20 +73,20 @@ template<typename R>
 struct Written
 {
     WriteStatus status = WriteStatus::Stopped;
-    R value{};        // what the job returned (also when it rolled back)
-    SqlError error;   // for Failed
-    QString reason;   // for RolledBack
+    R value{};      // what the job returned (also when it rolled back)
+    SqlError error; // for Failed
+    QString reason; // for RolledBack
 
     bool committed() const { return status == WriteStatus::Committed; }
 };
 
 enum class OpenOutcome {
     Opened,
-    CannotOpen,       // missing directory, permissions, not a database
-    CannotConfigure,  // WAL or synchronous could not be set
-    NewerThanCode,    // written by a newer prepay: refused, untouched
-    BackupFailed,     // could not copy the file before migrating: untouched
-    MigrationFailed,  // a migration failed: original content restored (see message)
+    CannotOpen,      // missing directory, permissions, not a database
+    CannotConfigure, // WAL or synchronous could not be set
+    NewerThanCode,   // written by a newer prepay: refused, untouched
+    BackupFailed,    // could not copy the file before migrating: untouched
+    MigrationFailed, // a migration failed: original content restored (see message)
 };
 
 QString openOutcomeCode(OpenOutcome outcome);
@@ -114,7 +116,7 @@ class Store
 public:
     // Opens or creates the file, configures it, migrates it to the newest schema, and starts
     // the writer thread. The clock stamps the pre-migration copy.
-    static OpenResult open(const QString &path, const Clock &clock, StoreOptions options = {});
+    static OpenResult open(const QString &path, const Clock &clock, const StoreOptions &options = {});
 
     // Finishes every job already submitted, then stops the writer.
     ~Store();
@@ -148,7 +150,9 @@ private:
     class TypedTask final : public Task
     {
     public:
-        explicit TypedTask(Job &&job) : m_job(std::forward<Job>(job)) {}
+        explicit TypedTask(Job &&job)
+            : m_job(std::forward<Job>(job))
+        { }
         std::future<Written<R>> future() { return m_promise.get_future(); }
         void run(Transaction &tx) override
         {

@@ -13,10 +13,10 @@ int main(int argc, char *argv[])
     app.setApplicationVersion(prepay::versionLine({}).trimmed());
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Simulates the outside world of a prepay building on this machine, for the demo, the "
-        "tests and the benchmarks.\n\n"
-        "This build has no simulators yet; the meter simulator (prepay-sim meters) is next."));
+    parser.setApplicationDescription(
+        QStringLiteral("Simulates the outside world of a prepay building on this machine, for the demo, the "
+                       "tests and the benchmarks.\n\n"
+                       "This build has no simulators yet; the meter simulator (prepay-sim meters) is next."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.process(app);

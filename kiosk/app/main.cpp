@@ -18,19 +18,18 @@ int main(int argc, char *argv[])
     app.setApplicationVersion(prepay::versionLine({}).trimmed());
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "The prepay lobby kiosk: tenants check their balance and top up.\n\n"
-        "Without a display, run it with QT_QPA_PLATFORM=offscreen and --screenshot to see it."));
+    parser.setApplicationDescription(
+        QStringLiteral("The prepay lobby kiosk: tenants check their balance and top up.\n\n"
+                       "Without a display, run it with QT_QPA_PLATFORM=offscreen and --screenshot to see it."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
-                                              QStringLiteral("Render the UI, save it to FILE (PNG) and exit."),
-                                              QStringLiteral("FILE"));
-    const QCommandLineOption selfTestOption(QStringLiteral("self-test"),
-                                            QStringLiteral("Load the UI and exit; non-zero if QML printed a warning."));
+        QStringLiteral("Render the UI, save it to FILE (PNG) and exit."), QStringLiteral("FILE"));
+    const QCommandLineOption selfTestOption(
+        QStringLiteral("self-test"), QStringLiteral("Load the UI and exit; non-zero if QML printed a warning."));
     parser.addOptions({screenshotOption, selfTestOption});
     parser.process(app);
-    prepay::installLogging(false);
+    prepay::installLogging(prepay::LogVerbosity::Normal);
 
     const bool selfTest = parser.isSet(selfTestOption);
     if (selfTest)

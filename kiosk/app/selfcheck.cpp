@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <memory>
 
 namespace prepay::kiosk {
 
@@ -46,13 +47,12 @@ void grabAndQuit(QQmlApplicationEngine &engine, const QString &path, bool failOn
         QTimer::singleShot(0, qApp, [] { QCoreApplication::exit(1); });
         return;
     }
-    auto *remaining = new int(frames);
+    auto remaining = std::make_shared<int>(frames);
     QObject::connect(window, &QQuickWindow::frameSwapped, window, [window, path, failOnWarnings, remaining] {
         if (--*remaining > 0) {
             window->update();
             return;
         }
-        delete remaining;
         QObject::disconnect(window, &QQuickWindow::frameSwapped, window, nullptr);
         int rc = 0;
         if (!path.isEmpty()) {

@@ -49,7 +49,7 @@ int main(int argc, char *argv[])
     QCommandLineParser parser;
     parser.addHelpOption();
     const QCommandLineOption countOption(QStringLiteral("transactions"), QStringLiteral("Transactions per phase."),
-                                         QStringLiteral("N"), QStringLiteral("20000"));
+        QStringLiteral("N"), QStringLiteral("20000"));
     parser.addOption(countOption);
     parser.process(app);
     const int count = std::max(100, parser.value(countOption).toInt());
@@ -102,7 +102,7 @@ int main(int argc, char *argv[])
     const double concurrentSeconds = double(total.nsecsElapsed()) / 1e9;
     const int concurrentCount = (count / submitters) * submitters;
     std::fprintf(stderr, "concurrent: %d commits from %d submitters in %.2f s\n", concurrentCount, submitters,
-                 concurrentSeconds);
+        concurrentSeconds);
     failures += concurrentFailures;
 
     const auto round2 = [](double v) { return double(qRound64(v * 100)) / 100; };

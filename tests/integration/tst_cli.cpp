@@ -97,17 +97,21 @@ void TestCli::prepayctlMigrateSeedStatus()
     QTemporaryDir dir;
     const QString db = dir.filePath(QStringLiteral("prepay.db"));
 
-    const Run migrate = run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("migrate"), QStringLiteral("--db"), db});
+    const Run migrate = run(
+        QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("migrate"), QStringLiteral("--db"), db});
     QVERIFY2(migrate.exitCode == 0 && migrate.out.contains(u"migrated from schema v0"), qPrintable(describe(migrate)));
 
-    const Run seed = run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("seed"), QStringLiteral("demo"), QStringLiteral("--db"), db});
+    const Run seed = run(QStringLiteral("prepayctl"),
+        {QStringLiteral("db"), QStringLiteral("seed"), QStringLiteral("demo"), QStringLiteral("--db"), db});
     QVERIFY2(seed.exitCode == 0 && seed.out.contains(u"applied seed \"demo\""), qPrintable(describe(seed)));
 
     // A seed goes into an empty database only.
-    const Run again = run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("seed"), QStringLiteral("demo"), QStringLiteral("--db"), db});
+    const Run again = run(QStringLiteral("prepayctl"),
+        {QStringLiteral("db"), QStringLiteral("seed"), QStringLiteral("demo"), QStringLiteral("--db"), db});
     QVERIFY2(again.exitCode == 65 && again.err.contains(u"already has buildings"), qPrintable(describe(again)));
 
-    const Run status = run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("status"), QStringLiteral("--db"), db});
+    const Run status = run(
+        QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("status"), QStringLiteral("--db"), db});
     QVERIFY2(status.exitCode == 0 && status.out.contains(u"up to date"), qPrintable(describe(status)));
     SqlError error;
     auto reader = Connection::open(db, Connection::Mode::ReadOnly, 1000, &error);
@@ -115,7 +119,8 @@ void TestCli::prepayctlMigrateSeedStatus()
     const qint64 meters = reader->queryInt(QStringLiteral("SELECT count(*) FROM meters"), &error);
     QVERIFY2(meters >= 250 && meters <= 350, qPrintable(QString::number(meters)));
     QVERIFY2(status.out.contains(QStringLiteral("meters:          %1").arg(meters)), qPrintable(describe(status)));
-    QCOMPARE(reader->queryInt(QStringLiteral("SELECT count(*) FROM operators"), &error), qint64(0)); // no default password, ever
+    QCOMPARE(reader->queryInt(QStringLiteral("SELECT count(*) FROM operators"), &error),
+        qint64(0)); // no default password, ever
 }
 
 void TestCli::prepayctlRejectsBadCommands()
@@ -125,14 +130,20 @@ void TestCli::prepayctlRejectsBadCommands()
     const Run none = run(QStringLiteral("prepayctl"), {});
     QVERIFY2(none.exitCode == 64 && none.out.contains(u"Usage: prepayctl COMMAND"), qPrintable(describe(none)));
     const Run unknown = run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("explode")});
-    QVERIFY2(unknown.exitCode == 64 && unknown.err.contains(u"unknown command 'db explode'"), qPrintable(describe(unknown)));
+    QVERIFY2(
+        unknown.exitCode == 64 && unknown.err.contains(u"unknown command 'db explode'"), qPrintable(describe(unknown)));
     const Run noDb = run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("migrate")});
     QVERIFY2(noDb.exitCode == 64 && noDb.err.contains(u"--db FILE is required"), qPrintable(describe(noDb)));
-    const Run noName = run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("seed"), QStringLiteral("--db"), db});
+    const Run noName
+        = run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("seed"), QStringLiteral("--db"), db});
     QVERIFY2(noName.exitCode == 64 && noName.err.contains(u"expected NAME"), qPrintable(describe(noName)));
-    const Run badSeed = run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("seed"), QStringLiteral("nowhere"), QStringLiteral("--db"), db});
-    QVERIFY2(badSeed.exitCode == 65 && badSeed.err.contains(u"no seed named \"nowhere\""), qPrintable(describe(badSeed)));
-    const Run missing = run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("status"), QStringLiteral("--db"), dir.filePath(QStringLiteral("absent.db"))});
+    const Run badSeed = run(QStringLiteral("prepayctl"),
+        {QStringLiteral("db"), QStringLiteral("seed"), QStringLiteral("nowhere"), QStringLiteral("--db"), db});
+    QVERIFY2(
+        badSeed.exitCode == 65 && badSeed.err.contains(u"no seed named \"nowhere\""), qPrintable(describe(badSeed)));
+    const Run missing = run(QStringLiteral("prepayctl"),
+        {QStringLiteral("db"), QStringLiteral("status"), QStringLiteral("--db"),
+            dir.filePath(QStringLiteral("absent.db"))});
     QVERIFY2(missing.exitCode == 66 && missing.err.contains(u"does not exist"), qPrintable(describe(missing)));
 }
 
@@ -161,7 +172,10 @@ void TestCli::prepaydRefusesNewerDatabase()
 {
     QTemporaryDir dir;
     const QString db = dir.filePath(QStringLiteral("prepay.db"));
-    QCOMPARE(run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("migrate"), QStringLiteral("--db"), db}).exitCode, 0);
+    QCOMPARE(
+        run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("migrate"), QStringLiteral("--db"), db})
+            .exitCode,
+        0);
     {
         SqlError error;
         auto writer = Connection::open(db, Connection::Mode::ReadWrite, 1000, &error);
@@ -172,7 +186,8 @@ void TestCli::prepaydRefusesNewerDatabase()
     QVERIFY2(daemon.exitCode == 65, qPrintable(describe(daemon)));
     QVERIFY2(daemon.err.contains(u"written by a newer prepay"), qPrintable(describe(daemon)));
 
-    const Run status = run(QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("status"), QStringLiteral("--db"), db});
+    const Run status = run(
+        QStringLiteral("prepayctl"), {QStringLiteral("db"), QStringLiteral("status"), QStringLiteral("--db"), db});
     QVERIFY2(status.exitCode == 65 && status.out.contains(u"newer than this prepayctl"), qPrintable(describe(status)));
 }
 
@@ -186,7 +201,8 @@ void TestCli::kioskSelfTestHasNoQmlWarnings()
 {
     QTemporaryDir dir;
     const QString png = dir.filePath(QStringLiteral("kiosk.png"));
-    const Run kiosk = run(QStringLiteral("prepay-kiosk"), {QStringLiteral("--self-test"), QStringLiteral("--screenshot"), png});
+    const Run kiosk
+        = run(QStringLiteral("prepay-kiosk"), {QStringLiteral("--self-test"), QStringLiteral("--screenshot"), png});
     QVERIFY2(kiosk.exitCode == 0, qPrintable(describe(kiosk)));
     const QImage image(png);
     QCOMPARE(image.size(), QSize(1920, 1080));

@@ -11,7 +11,9 @@ namespace prepay::test {
 class ManualClock final : public Clock
 {
 public:
-    explicit ManualClock(qint64 wallMs = 1'795'000'000'000 /* 2026-11-19 */) : m_wallMs(wallMs) {}
+    explicit ManualClock(qint64 wallMs = 1'795'000'000'000 /* 2026-11-19 */)
+        : m_wallMs(wallMs)
+    { }
 
     qint64 monotonicMs() const override { return m_monotonicMs.load(); }
     qint64 wallMs() const override { return m_wallMs.load(); }

@@ -137,9 +137,10 @@ void TestMigrations::emptyToHead()
     QVERIFY(reader);
     SqlError error;
     for (const char *table : {"buildings", "gateways", "buses", "meters", "metering_points", "accounts", "tariffs",
-                              "tariff_versions", "readings", "ledger_entries", "ledger_postings", "payment_attempts",
-                              "meter_commands", "alarms", "operators", "audit_log", "kiosks", "settings"}) {
-        Statement s = reader->prepare(QStringLiteral("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1"));
+             "tariff_versions", "readings", "ledger_entries", "ledger_postings", "payment_attempts", "meter_commands",
+             "alarms", "operators", "audit_log", "kiosks", "settings"}) {
+        Statement s
+            = reader->prepare(QStringLiteral("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1"));
         s.bind(1, QString::fromLatin1(table));
         QCOMPARE(s.step(), Statement::Step::Row);
         QVERIFY2(s.int64(0) == 1, table);
@@ -184,7 +185,7 @@ void TestMigrations::newerThanCodeIsRefusedUntouched()
     QCOMPARE(opened.outcome, OpenOutcome::NewerThanCode);
     QCOMPARE(exitCodeFor(opened.outcome), 65);
     QVERIFY2(opened.message.contains(u"schema version 7") && opened.message.contains(u"up to 2"),
-             qPrintable(opened.message));
+        qPrintable(opened.message));
     QCOMPARE(fileHash(m_path), hashBefore);
     QCOMPARE(userVersion(m_path), 7);
     QVERIFY(backups(m_dir->path()).isEmpty());
@@ -203,7 +204,8 @@ void TestMigrations::failedMigrationLeavesOriginalIntact()
     QVERIFY(!opened.store);
     QCOMPARE(opened.outcome, OpenOutcome::MigrationFailed);
     QCOMPARE(exitCodeFor(opened.outcome), 70);
-    QVERIFY2(opened.message.contains(u"0002_test.sql") && opened.message.contains(u"serial"), qPrintable(opened.message));
+    QVERIFY2(
+        opened.message.contains(u"0002_test.sql") && opened.message.contains(u"serial"), qPrintable(opened.message));
     QVERIFY2(opened.message.contains(u"unchanged at schema version 1"), qPrintable(opened.message));
 
     QCOMPARE(dump(m_path), before); // no "meters" table, same rows, still v1
@@ -231,7 +233,7 @@ void TestMigrations::failedLastOfSeveralRestoresOriginal()
     m_clock.advanceMs(1000);
     StoreOptions fixed;
     fixed.migrations = {migration(1, createAccounts), migration(2, addShops),
-                        migration(3, "CREATE TABLE meters (id INTEGER PRIMARY KEY) STRICT;")};
+        migration(3, "CREATE TABLE meters (id INTEGER PRIMARY KEY) STRICT;")};
     const OpenResult retried = Store::open(m_path, m_clock, fixed);
     QVERIFY2(retried.store, qPrintable(retried.message));
     QCOMPARE(retried.migration.fromVersion, 1);

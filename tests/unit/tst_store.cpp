@@ -19,8 +19,8 @@ StoreOptions eventsSchema()
 {
     StoreOptions options;
     options.migrations = {Migration{1, QStringLiteral("0001_events.sql"),
-                                    QStringLiteral("CREATE TABLE events (id INTEGER PRIMARY KEY, submitter INTEGER "
-                                                   "NOT NULL, seq INTEGER NOT NULL, UNIQUE (submitter, seq)) STRICT;")}};
+        QStringLiteral("CREATE TABLE events (id INTEGER PRIMARY KEY, submitter INTEGER "
+                       "NOT NULL, seq INTEGER NOT NULL, UNIQUE (submitter, seq)) STRICT;")}};
     return options;
 }
 
@@ -142,12 +142,13 @@ void TestStore::concurrentSubmittersAllCommitInOrder()
     auto db = store.openReader();
     QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM events")), qint64(submitters * perSubmitter));
     // In order per submitter: row ids (commit order) rise with each submitter's sequence.
-    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM events a JOIN events b ON a.submitter = b.submitter "
-                                       "AND b.seq = a.seq + 1 WHERE b.id < a.id")),
-             qint64(0));
+    QCOMPARE(count(*db,
+                 QStringLiteral("SELECT count(*) FROM events a JOIN events b ON a.submitter = b.submitter "
+                                "AND b.seq = a.seq + 1 WHERE b.id < a.id")),
+        qint64(0));
     for (int t = 0; t < submitters; ++t) {
         QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM events WHERE submitter = %1").arg(t)),
-                 qint64(perSubmitter));
+            qint64(perSubmitter));
     }
 }
 
@@ -317,11 +318,15 @@ void TestStore::appendOnlyTablesRefuseUpdateAndDelete()
     QVERIFY2(w.error.message.contains(refusal), qPrintable(w.error.message));
 
     auto db = store.openReader();
-    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'charge' AND reason IS NULL")), qint64(1));
+    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'charge' AND reason IS NULL")),
+        qint64(1));
     QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM ledger_postings")), qint64(2));
     QCOMPARE(count(*db, QStringLiteral("SELECT sum(amount_fen) FROM ledger_postings")), qint64(0));
-    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM audit_log WHERE action = 'test' AND reason IS NULL")), qint64(1));
-    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM ledger_accounts WHERE code IN ('clearing:cash', 'wallet:1')")), qint64(2));
+    QCOMPARE(count(*db, QStringLiteral("SELECT count(*) FROM audit_log WHERE action = 'test' AND reason IS NULL")),
+        qint64(1));
+    QCOMPARE(
+        count(*db, QStringLiteral("SELECT count(*) FROM ledger_accounts WHERE code IN ('clearing:cash', 'wallet:1')")),
+        qint64(2));
 }
 
 QTEST_GUILESS_MAIN(TestStore)
