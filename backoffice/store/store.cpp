@@ -74,9 +74,11 @@ OpenResult Store::open(const QString &path, const Clock &clock, const StoreOptio
 
     // Journal mode is set once, here, by the process that owns the file (RELIABILITY.md §2:
     // switching it from several processes at once fails with "database is locked").
-    Statement journal = db->prepare(QStringLiteral("PRAGMA journal_mode = WAL"));
-    const bool walOk = journal.step() == Statement::Step::Row && journal.text(0) == u"wal";
-    journal = db->prepare(QStringLiteral("SELECT 1")); // release the pragma statement
+    bool walOk = false;
+    {
+        Statement journal = db->prepare(QStringLiteral("PRAGMA journal_mode = WAL"));
+        walOk = journal.step() == Statement::Step::Row && journal.text(0) == u"wal";
+    }
     const SqlError syncError = db->exec(QStringLiteral("PRAGMA synchronous = FULL"));
     if (!walOk || !syncError.ok()) {
         result.outcome = OpenOutcome::CannotConfigure;
