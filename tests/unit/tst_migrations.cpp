@@ -29,6 +29,13 @@ const char addShops[] = "CREATE TABLE shops (id INTEGER PRIMARY KEY, code TEXT N
 const char broken[] = "CREATE TABLE meters (id INTEGER PRIMARY KEY) STRICT;"
                       "INSERT INTO meters (serial) VALUES (1);";
 
+StoreOptions withMigrations(std::initializer_list<Migration> migrations)
+{
+    StoreOptions options;
+    options.migrations = migrations;
+    return options;
+}
+
 QByteArray fileHash(const QString &path)
 {
     QFile f(path);
@@ -91,6 +98,11 @@ private Q_SLOTS:
     void notADatabaseIsRefused();
 
 private:
+    void openAtVersion1()
+    {
+        QVERIFY(Store::open(m_path, m_clock, withMigrations({migration(1, createAccounts)})).store);
+    }
+
     std::unique_ptr<QTemporaryDir> m_dir;
     QString m_path;
     test::ManualClock m_clock;
@@ -168,9 +180,7 @@ void TestMigrations::reopenIsNoOp()
 void TestMigrations::newerThanCodeIsRefusedUntouched()
 {
     {
-        StoreOptions options;
-        options.migrations = {migration(1, createAccounts)};
-        QVERIFY(Store::open(m_path, m_clock, options).store);
+        openAtVersion1();
         SqlError error;
         auto db = Connection::open(m_path, Connection::Mode::ReadWrite, 1000, &error);
         QVERIFY(db->exec(QStringLiteral("PRAGMA user_version = 7")).ok());
@@ -178,8 +188,7 @@ void TestMigrations::newerThanCodeIsRefusedUntouched()
     const QByteArray hashBefore = fileHash(m_path);
     QVERIFY(!hashBefore.isEmpty());
 
-    StoreOptions options;
-    options.migrations = {migration(1, createAccounts), migration(2, addShops)};
+    const StoreOptions options = withMigrations({migration(1, createAccounts), migration(2, addShops)});
     const OpenResult opened = Store::open(m_path, m_clock, options);
     QVERIFY(!opened.store);
     QCOMPARE(opened.outcome, OpenOutcome::NewerThanCode);
@@ -193,13 +202,10 @@ void TestMigrations::newerThanCodeIsRefusedUntouched()
 
 void TestMigrations::failedMigrationLeavesOriginalIntact()
 {
-    StoreOptions v1;
-    v1.migrations = {migration(1, createAccounts)};
-    QVERIFY(Store::open(m_path, m_clock, v1).store);
+    openAtVersion1();
     const QString before = dump(m_path);
 
-    StoreOptions v2;
-    v2.migrations = {migration(1, createAccounts), migration(2, broken)};
+    const StoreOptions v2 = withMigrations({migration(1, createAccounts), migration(2, broken)});
     const OpenResult opened = Store::open(m_path, m_clock, v2);
     QVERIFY(!opened.store);
     QCOMPARE(opened.outcome, OpenOutcome::MigrationFailed);
@@ -215,14 +221,12 @@ void TestMigrations::failedMigrationLeavesOriginalIntact()
 
 void TestMigrations::failedLastOfSeveralRestoresOriginal()
 {
-    StoreOptions v1;
-    v1.migrations = {migration(1, createAccounts)};
-    QVERIFY(Store::open(m_path, m_clock, v1).store);
+    openAtVersion1();
     const QString before = dump(m_path);
 
     // v2 succeeds and commits; v3 fails: the file must go back to v1, not stay at v2.
-    StoreOptions v3;
-    v3.migrations = {migration(1, createAccounts), migration(2, addShops), migration(3, broken)};
+    const StoreOptions v3
+        = withMigrations({migration(1, createAccounts), migration(2, addShops), migration(3, broken)});
     const OpenResult opened = Store::open(m_path, m_clock, v3);
     QCOMPARE(opened.outcome, OpenOutcome::MigrationFailed);
     QCOMPARE(opened.migration.toVersion, 1);
@@ -231,9 +235,8 @@ void TestMigrations::failedLastOfSeveralRestoresOriginal()
 
     // And the next start with a fixed v3 migrates cleanly from v1.
     m_clock.advanceMs(1000);
-    StoreOptions fixed;
-    fixed.migrations = {migration(1, createAccounts), migration(2, addShops),
-        migration(3, "CREATE TABLE meters (id INTEGER PRIMARY KEY) STRICT;")};
+    const StoreOptions fixed = withMigrations({migration(1, createAccounts), migration(2, addShops),
+        migration(3, "CREATE TABLE meters (id INTEGER PRIMARY KEY) STRICT;")});
     const OpenResult retried = Store::open(m_path, m_clock, fixed);
     QVERIFY2(retried.store, qPrintable(retried.message));
     QCOMPARE(retried.migration.fromVersion, 1);
@@ -242,13 +245,11 @@ void TestMigrations::failedLastOfSeveralRestoresOriginal()
 
 void TestMigrations::scriptThatCommitsItselfIsRefused()
 {
-    StoreOptions v1;
-    v1.migrations = {migration(1, createAccounts)};
-    QVERIFY(Store::open(m_path, m_clock, v1).store);
+    openAtVersion1();
     const QString before = dump(m_path);
 
-    StoreOptions v2;
-    v2.migrations = {migration(1, createAccounts), migration(2, "CREATE TABLE sneaky (x INTEGER) STRICT; COMMIT;")};
+    const StoreOptions v2 = withMigrations(
+        {migration(1, createAccounts), migration(2, "CREATE TABLE sneaky (x INTEGER) STRICT; COMMIT;")});
     const OpenResult opened = Store::open(m_path, m_clock, v2);
     QCOMPARE(opened.outcome, OpenOutcome::MigrationFailed);
     QVERIFY2(opened.message.contains(u"ended the migration's transaction"), qPrintable(opened.message));
@@ -257,17 +258,14 @@ void TestMigrations::scriptThatCommitsItselfIsRefused()
 
 void TestMigrations::failedCopyAppliesNothing()
 {
-    StoreOptions v1;
-    v1.migrations = {migration(1, createAccounts)};
-    QVERIFY(Store::open(m_path, m_clock, v1).store);
+    openAtVersion1();
     const QString before = dump(m_path);
 
     // The copy's name is fixed by the clock; a directory in its place makes the copy fail.
     const QString stamp = m_clock.wallNow().toString(QStringLiteral("yyyyMMddThhmmsszzz"));
     QVERIFY(QDir().mkpath(QStringLiteral("%1.v1-%2.bak").arg(m_path, stamp)));
 
-    StoreOptions v2;
-    v2.migrations = {migration(1, createAccounts), migration(2, addShops)};
+    const StoreOptions v2 = withMigrations({migration(1, createAccounts), migration(2, addShops)});
     const OpenResult opened = Store::open(m_path, m_clock, v2);
     QCOMPARE(opened.outcome, OpenOutcome::BackupFailed);
     QCOMPARE(exitCodeFor(opened.outcome), 73);
