@@ -173,6 +173,8 @@ std::optional<TariffBlock> TariffBlock::fromRegisters(std::span<const quint16> r
             return fail(QStringLiteral("price %1 is 0").arg(i));
     }
     t.version = regs[8];
+    if (t.version == 0)
+        return fail(QStringLiteral("version 0 reads as \"not configured\"; a tariff needs a version"));
     const int count = regs[9];
     if (count < 1 || count > kTouSegmentsMax)
         return fail(QStringLiteral("tou_count %1 is not in 1..%2").arg(count).arg(kTouSegmentsMax));
@@ -222,6 +224,8 @@ std::optional<ThresholdBlock> ThresholdBlock::fromRegisters(std::span<const quin
     t.closePolicy = ClosePolicy(regs[11]);
     if (t.alarm2Fen > t.alarm1Fen)
         return fail(QStringLiteral("alarm2 (%1 fen) is above alarm1 (%2 fen)").arg(t.alarm2Fen).arg(t.alarm1Fen));
+    if (t.overloadMaxTrips == 0)
+        return fail(QStringLiteral("overload_max_trips 0 would lock out without a trip"));
     return t;
 }
 

@@ -247,24 +247,27 @@ struct TariffBlock
     QList<std::pair<quint16, TariffSlot>> segments; // (start minute of day, slot), ascending, first at 0
 
     QList<quint16> registers() const;
-    // Decodes and validates (what a meter accepts): 1..8 segments, ascending starts < 1440,
-    // first start 0, slot indexes 0..3, prices > 0. nullopt + *why otherwise.
+    // Decodes and validates what a meter accepts: a version other than 0 (0 reads as "not
+    // configured"), 1..8 segments, ascending starts < 1440, first start 0, slot indexes 0..3,
+    // prices > 0. nullopt + *why otherwise.
     static std::optional<TariffBlock> fromRegisters(std::span<const quint16> regs, QString *why = nullptr);
     bool operator==(const TariffBlock &) const = default;
 };
 
-// Block D, thresholds part (0x1220–0x122B).
+// Block D, thresholds part (0x1220–0x122B). The defaults are a new meter's factory settings.
 struct ThresholdBlock
 {
-    quint32 alarm1Fen = 0;
-    quint32 alarm2Fen = 0; // ≤ alarm1
+    quint32 alarm1Fen = 5000;
+    quint32 alarm2Fen = 2000; // ≤ alarm1
     quint32 overdraftLimitFen = 0;
     quint32 overloadLimitW = 0; // 0 = disabled
-    quint16 overloadDelayS = 0;
-    quint16 overloadRecoverDelayS = 0;
-    quint16 overloadMaxTrips = 0;
+    quint16 overloadDelayS = 10;
+    quint16 overloadRecoverDelayS = 60;
+    quint16 overloadMaxTrips = 3; // ≥ 1: "lock out after 0 trips" would never re-close
     ClosePolicy closePolicy = ClosePolicy::AutoClose;
 
+    // Decodes and validates what a meter accepts: alarm2 ≤ alarm1, at least one trip before
+    // lockout, close_policy 0 or 1.
     QList<quint16> registers() const;
     static std::optional<ThresholdBlock> fromRegisters(std::span<const quint16> regs, QString *why = nullptr);
     bool operator==(const ThresholdBlock &) const = default;

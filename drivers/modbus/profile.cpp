@@ -29,7 +29,13 @@ Result<T> failed(DriverError e)
 
 bool isUncertain(const DriverError &e)
 {
-    // The frame may or may not have reached the meter.
+    // The frame may or may not have reached the meter. A gateway's 0x0B (the target did not
+    // answer) and 0x0A (no path) and a busy 0x06 say nothing about whether the meter acted:
+    // only a read tells.
+    if (e.kind == ErrorKind::Exception) {
+        return e.exceptionCode == int(ExceptionCode::GatewayTargetFailedToRespond)
+            || e.exceptionCode == int(ExceptionCode::GatewayPathUnavailable) || e.exceptionCode == int(ExceptionCode::ServerDeviceBusy);
+    }
     return e.kind == ErrorKind::Timeout || e.kind == ErrorKind::BadReply || e.kind == ErrorKind::ConnectionLost;
 }
 

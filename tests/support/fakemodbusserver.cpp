@@ -76,6 +76,12 @@ void FakeModbusServer::setRegister(quint16 address, quint16 value)
     m_registers[address] = value;
 }
 
+void FakeModbusServer::setHandler(std::function<QByteArray(quint8, const QByteArray &)> handler)
+{
+    std::lock_guard lock(m_mutex);
+    m_handler = std::move(handler);
+}
+
 QList<std::pair<quint16, QList<quint16>>> FakeModbusServer::writes() const
 {
     std::lock_guard lock(m_mutex);
@@ -141,8 +147,25 @@ void FakeModbusServer::serve(int fd)
     const quint16 address = quint16((pdu[1] << 8) | pdu[2]);
     const quint16 quantity = quint16((pdu[3] << 8) | pdu[4]);
 
+    if (behaviour.first == Behaviour::LostRequest)
+        return;
     std::vector<unsigned char> reply;
-    if (behaviour.first == Behaviour::Exception) {
+    std::function<QByteArray(quint8, const QByteArray &)> handler;
+    {
+        std::lock_guard lock(m_mutex);
+        handler = m_handler;
+    }
+    if (function == 0x10 && behaviour.first != Behaviour::Exception) {
+        QList<quint16> values;
+        for (size_t i = 0; i < quantity && 7 + 2 * i < pdu.size(); ++i)
+            values.append(quint16((pdu[6 + 2 * i] << 8) | pdu[7 + 2 * i]));
+        std::lock_guard lock(m_mutex);
+        m_writes.append({address, values});
+    }
+    if (handler && behaviour.first != Behaviour::Exception) {
+        const QByteArray answer = handler(header[6], QByteArray(reinterpret_cast<const char *>(pdu.data()), qsizetype(pdu.size())));
+        reply.assign(answer.begin(), answer.end());
+    } else if (behaviour.first == Behaviour::Exception) {
         reply = {static_cast<unsigned char>(function | 0x80), static_cast<unsigned char>(behaviour.second)};
     } else if (function == 0x03) {
         reply = {function, static_cast<unsigned char>(quantity * 2)};
@@ -153,12 +176,9 @@ void FakeModbusServer::serve(int fd)
             reply.push_back(static_cast<unsigned char>(v & 0xFF));
         }
     } else if (function == 0x10) {
-        QList<quint16> values;
-        for (size_t i = 0; i < quantity && 7 + 2 * i < pdu.size(); ++i)
-            values.append(quint16((pdu[6 + 2 * i] << 8) | pdu[7 + 2 * i]));
         std::lock_guard lock(m_mutex);
-        m_writes.append({address, values});
-        for (quint16 i = 0; i < values.size(); ++i)
+        const QList<quint16> &values = m_writes.last().second;
+        for (qsizetype i = 0; i < values.size(); ++i)
             m_registers[quint16(address + i)] = values[i];
         reply = {pdu[0], pdu[1], pdu[2], pdu[3], pdu[4]};
     } else {
@@ -166,7 +186,7 @@ void FakeModbusServer::serve(int fd)
     }
 
     switch (behaviour.first) {
-    case Behaviour::Silent: return;
+    case Behaviour::LostReply: return;
     case Behaviour::HangUp: ::shutdown(fd, SHUT_RDWR); return;
     default: break;
     }

@@ -6,12 +6,14 @@
 // under test blocks); tests only, never a stand-in for the simulator in integration tests.
 #pragma once
 
+#include <QtCore/QByteArray>
 #include <QtCore/QList>
 #include <QtCore/QMap>
 #include <QtCore/QtGlobal>
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -23,7 +25,8 @@ class FakeModbusServer
 public:
     enum class Behaviour {
         Answer,
-        Silent,    // read the request, never answer
+        LostRequest, // the request never arrives: not handled, no answer
+        LostReply,   // handled, but the answer is lost
         Late,      // answer after `param` ms
         WrongTid,  // answer with transaction id + 1
         Exception, // answer exception `param`
@@ -38,6 +41,9 @@ public:
     // The next request gets this behaviour (queued; Answer once the queue is empty).
     void push(Behaviour behaviour, int param = 0);
     void setRegister(quint16 address, quint16 value);
+    // Lets something else answer the PDUs (a SimMeter in driver tests): (unit, request PDU) →
+    // response PDU. Without it the server is a plain register store.
+    void setHandler(std::function<QByteArray(quint8 unit, const QByteArray &pdu)> handler);
     static quint16 defaultValue(quint16 address) { return quint16(address ^ 0x5A5A); }
 
     int requests() const { return m_requests.load(); }
@@ -57,6 +63,7 @@ private:
     mutable std::mutex m_mutex;
     std::deque<std::pair<Behaviour, int>> m_queue;
     QMap<quint16, quint16> m_registers;
+    std::function<QByteArray(quint8, const QByteArray &)> m_handler;
     QList<std::pair<quint16, QList<quint16>>> m_writes;
     std::thread m_thread;
     std::vector<std::thread> m_lateReplies; // a late reply must not hold up other connections
