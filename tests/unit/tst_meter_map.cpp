@@ -162,6 +162,8 @@ void TestMeterMap::tariffBlockRoundTripAndValidation_data()
     QTest::newRow("not ascending") << r << QStringLiteral("does not start after");
     r = good, r[18] = 1440;
     QTest::newRow("minute 1440") << r << QStringLiteral("minute 1440");
+    r = good, r[8] = 0;
+    QTest::newRow("version 0") << r << QStringLiteral("version 0");
     r = good, r.removeLast();
     QTest::newRow("short") << r << QStringLiteral("26 registers");
 }
