@@ -199,6 +199,14 @@ inline constexpr quint16 TariffNotConfigured = 1u << 10;
 inline constexpr quint16 DefinedBits = 0x07FF; // bits 11–15 are reserved and read 0
 } // namespace status
 
+// The enums' names in logs, JSON and the control API (lower_snake_case, stable).
+QString deviceTypeName(DeviceType type);         // "single_phase", "three_phase"
+QString relayStateName(RelayState state);        // "closed", "open"
+QString relayModeName(RelayMode mode);           // "auto", "force_on", "force_off"
+QString tripReasonName(TripReason reason);       // "none", "arrears", …
+QString tariffSlotName(TariffSlot slot);         // "sharp", "peak", "flat", "valley"
+QString commandResultName(CommandResult result); // "recharge_applied", …
+
 // ---- Values -----------------------------------------------------------------------------------
 inline constexpr qint64 kRechargeAmountMinFen = 1;
 inline constexpr qint64 kRechargeAmountMaxFen = 100'000'000;

@@ -34,7 +34,8 @@ bool isUncertain(const DriverError &e)
     // only a read tells.
     if (e.kind == ErrorKind::Exception) {
         return e.exceptionCode == int(ExceptionCode::GatewayTargetFailedToRespond)
-            || e.exceptionCode == int(ExceptionCode::GatewayPathUnavailable) || e.exceptionCode == int(ExceptionCode::ServerDeviceBusy);
+            || e.exceptionCode == int(ExceptionCode::GatewayPathUnavailable)
+            || e.exceptionCode == int(ExceptionCode::ServerDeviceBusy);
     }
     return e.kind == ErrorKind::Timeout || e.kind == ErrorKind::BadReply || e.kind == ErrorKind::ConnectionLost;
 }

@@ -36,48 +36,6 @@ QJsonValue orNull(const std::optional<T> &v)
 
 } // namespace
 
-QString relayStateName(RelayState state)
-{
-    return state == RelayState::Closed ? QStringLiteral("closed") : QStringLiteral("open");
-}
-
-QString relayModeName(RelayMode mode)
-{
-    switch (mode) {
-    case RelayMode::Auto: return QStringLiteral("auto");
-    case RelayMode::ForceOn: return QStringLiteral("force_on");
-    case RelayMode::ForceOff: return QStringLiteral("force_off");
-    }
-    Q_UNREACHABLE();
-}
-
-QString tripReasonName(TripReason reason)
-{
-    switch (reason) {
-    case TripReason::None: return QStringLiteral("none");
-    case TripReason::Arrears: return QStringLiteral("arrears");
-    case TripReason::Overload: return QStringLiteral("overload");
-    case TripReason::ForcedOff: return QStringLiteral("forced_off");
-    case TripReason::MalignantLoad: return QStringLiteral("malignant_load");
-    case TripReason::TimeControl: return QStringLiteral("time_control");
-    }
-    Q_UNREACHABLE();
-}
-
-QString tariffSlotName(TariffSlot slot)
-{
-    static const char *const names[] = {"sharp", "peak", "flat", "valley"};
-    return QLatin1StringView(names[int(slot)]);
-}
-
-QString commandResultName(CommandResult result)
-{
-    static const char *const names[] = {"none", "recharge_applied", "recharge_duplicate", "recharge_rejected_sequence",
-        "recharge_rejected_check", "recharge_rejected_amount", "relay_mode_set", "close_permit_accepted",
-        "parameters_updated", "parameters_rejected"};
-    return QLatin1StringView(names[int(result)]);
-}
-
 Result<MeterSnapshot> decodeBlockB(std::span<const quint16> regs)
 {
     if (regs.size() != size_t(kBlockBCount))

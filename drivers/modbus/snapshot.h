@@ -69,10 +69,12 @@ Result<MeterSnapshot> decodeBlockB(std::span<const quint16> regs);
 // Decodes Block A (0x0000–0x0010, 17 registers) and the force pair (0x0057–0x0058).
 Result<MeterSnapshot> decodeAcrel(std::span<const quint16> blockA, std::span<const quint16> force);
 
-QString relayStateName(meter::v1::RelayState state); // "closed", "open"
-QString relayModeName(meter::v1::RelayMode mode);    // "auto", "force_on", "force_off"
-QString tripReasonName(meter::v1::TripReason reason);
-QString tariffSlotName(meter::v1::TariffSlot slot); // "sharp", "peak", "flat", "valley"
-QString commandResultName(meter::v1::CommandResult result);
+// The map's names for its enums (relayStateName, …) live with the map, in mapv1.h.
+using meter::v1::commandResultName;
+using meter::v1::deviceTypeName;
+using meter::v1::relayModeName;
+using meter::v1::relayStateName;
+using meter::v1::tariffSlotName;
+using meter::v1::tripReasonName;
 
 } // namespace prepay::modbus

@@ -7,6 +7,7 @@
 // round. The wrapper must keep ≥ 0.9 of the raw loop. Options: --reads N (per phase and round,
 // default 5000), --rounds R (default 5).
 #include "api/clock.h"
+#include "freeports.h"
 #include "modbus/profile.h"
 
 #include <QtCore/QCommandLineParser>
@@ -16,7 +17,6 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QProcess>
-#include <QtNetwork/QTcpServer>
 
 #include <modbus/modbus.h>
 
@@ -29,16 +29,6 @@ using namespace prepay::modbus;
 namespace {
 
 constexpr quint8 kUnit = 1;
-
-bool portsFree(quint16 base)
-{
-    for (quint16 p : {base, quint16(base + 1), quint16(base + 2), quint16(base + 100)}) {
-        QTcpServer probe;
-        if (!probe.listen(QHostAddress::LocalHost, p))
-            return false;
-    }
-    return true;
-}
 
 double perSecond(int n, qint64 ns)
 {
@@ -61,9 +51,7 @@ int main(int argc, char *argv[])
     const int reads = std::max(10, parser.value(readsOption).toInt());
     const int rounds = std::max(1, parser.value(roundsOption).toInt());
 
-    quint16 base = quint16(20000 + QCoreApplication::applicationPid() % 20000);
-    while (!portsFree(base))
-        base = quint16(base + 7);
+    const quint16 base = test::freeSimulatorPortBase(20000, 20000);
     QProcess sim;
     sim.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     const QString simPath = QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("../prepay-sim"));

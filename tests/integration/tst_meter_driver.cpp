@@ -3,6 +3,7 @@
 // simulator can inject and how the driver names it, a recharge whose reply is lost — resent
 // identically, applied once, also across a driver restart — and prepayctl meter end to end
 // (JSON keys, exit codes per failure class). The simulator's ground truth is the referee.
+#include "freeports.h"
 #include "manualclock.h"
 #include "modbus/profile.h"
 #include "sim/meters/building.h"
@@ -51,16 +52,6 @@ Run run(const QString &program, const QStringList &arguments)
     r.out = QString::fromUtf8(p.readAllStandardOutput());
     r.err = QString::fromUtf8(p.readAllStandardError());
     return r;
-}
-
-bool portsFree(quint16 base)
-{
-    for (quint16 p : {base, quint16(base + 1), quint16(base + 2), quint16(base + 100)}) {
-        QTcpServer probe;
-        if (!probe.listen(QHostAddress::LocalHost, p))
-            return false;
-    }
-    return true;
 }
 
 // A meter of the demo building, by where it is.
@@ -129,9 +120,7 @@ void TestMeterDriver::initTestCase()
     QVERIFY(m_prepaid.size() > 20);
     QVERIFY(m_remote.unit != 0);
 
-    m_base = quint16(21000 + QCoreApplication::applicationPid() % 15000);
-    while (!portsFree(m_base))
-        m_base = quint16(m_base + 11);
+    m_base = test::freeSimulatorPortBase(21000, 15000);
     m_sim.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     m_sim.start(bin(QStringLiteral("prepay-sim")),
         {QStringLiteral("meters"), QStringLiteral("--building"), QStringLiteral("demo"), QStringLiteral("--port-base"),

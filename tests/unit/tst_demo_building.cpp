@@ -43,20 +43,8 @@ struct DbMeter
     QString tenantStatus;
 };
 
-QString deviceTypeName(v1::DeviceType type)
-{
-    return type == v1::DeviceType::ThreePhase ? QStringLiteral("three_phase") : QStringLiteral("single_phase");
-}
-
-QString relayModeName(v1::RelayMode mode)
-{
-    switch (mode) {
-    case v1::RelayMode::Auto: return QStringLiteral("auto");
-    case v1::RelayMode::ForceOn: return QStringLiteral("force_on");
-    case v1::RelayMode::ForceOff: return QStringLiteral("force_off");
-    }
-    Q_UNREACHABLE();
-}
+using v1::deviceTypeName;
+using v1::relayModeName;
 
 } // namespace
 

@@ -113,51 +113,6 @@ bool readNumber(const QJsonValue &value, const QString &field, double min, doubl
 
 // ---- JSON shapes --------------------------------------------------------------------------------
 
-QString relayStateName(v1::RelayState state)
-{
-    return state == v1::RelayState::Open ? QStringLiteral("open") : QStringLiteral("closed");
-}
-
-QString relayModeName(v1::RelayMode mode)
-{
-    switch (mode) {
-    case v1::RelayMode::Auto: return QStringLiteral("auto");
-    case v1::RelayMode::ForceOn: return QStringLiteral("force_on");
-    case v1::RelayMode::ForceOff: return QStringLiteral("force_off");
-    }
-    return QString::number(int(mode));
-}
-
-QString tripReasonName(v1::TripReason reason)
-{
-    switch (reason) {
-    case v1::TripReason::None: return QStringLiteral("none");
-    case v1::TripReason::Arrears: return QStringLiteral("arrears");
-    case v1::TripReason::Overload: return QStringLiteral("overload");
-    case v1::TripReason::ForcedOff: return QStringLiteral("forced_off");
-    case v1::TripReason::MalignantLoad: return QStringLiteral("malignant_load");
-    case v1::TripReason::TimeControl: return QStringLiteral("time_control");
-    }
-    return QString::number(int(reason));
-}
-
-QString commandResultName(v1::CommandResult result)
-{
-    switch (result) {
-    case v1::CommandResult::None: return QStringLiteral("none");
-    case v1::CommandResult::RechargeApplied: return QStringLiteral("recharge_applied");
-    case v1::CommandResult::RechargeDuplicate: return QStringLiteral("recharge_duplicate");
-    case v1::CommandResult::RechargeRejectedSequence: return QStringLiteral("recharge_rejected_sequence");
-    case v1::CommandResult::RechargeRejectedCheck: return QStringLiteral("recharge_rejected_check");
-    case v1::CommandResult::RechargeRejectedAmount: return QStringLiteral("recharge_rejected_amount");
-    case v1::CommandResult::RelayModeSet: return QStringLiteral("relay_mode_set");
-    case v1::CommandResult::ClosePermitAccepted: return QStringLiteral("close_permit_accepted");
-    case v1::CommandResult::ParametersUpdated: return QStringLiteral("parameters_updated");
-    case v1::CommandResult::ParametersRejected: return QStringLiteral("parameters_rejected");
-    }
-    return QString::number(int(result));
-}
-
 QJsonValue optionalWatts(std::optional<qint64> watts)
 {
     return watts ? QJsonValue(*watts) : QJsonValue(QJsonValue::Null);
