@@ -76,6 +76,7 @@ private Q_SLOTS:
     void snapshotMatchesTruth();
     void rechargeIsAppliedOnce();
     void lostReplyIsRetriedIdenticallyAndAppliedOnceAcrossARestart();
+    void lostWriteRepliesAloneAreRecognisedByReadingBack();
     void relayTariffThresholdsAndClock();
     void acrelRemoteMeter();
     void transportFaults_data();
@@ -260,6 +261,28 @@ void TestMeterDriver::lostReplyIsRetriedIdenticallyAndAppliedOnceAcrossARestart(
         after[QStringLiteral("purchase_count")].toInteger(), before[QStringLiteral("purchase_count")].toInteger() + 1);
     QCOMPARE(after[QStringLiteral("total_purchased_fen")].toInteger(),
         before[QStringLiteral("total_purchased_fen")].toInteger() + 5000);
+}
+
+void TestMeterDriver::lostWriteRepliesAloneAreRecognisedByReadingBack()
+{
+    // Only the replies to writes (FC 0x10) are lost; reads go through.
+    const DemoMeter m = prepaid(11);
+    const QJsonObject before = truth(m);
+    const Run added = ctl({QStringLiteral("fault"), QStringLiteral("add"), QStringLiteral("no_reply"),
+        QStringLiteral("--gateway"), QString::number(m.gateway), QStringLiteral("--unit"), QString::number(m.unit),
+        QStringLiteral("--function"), QStringLiteral("16")});
+    QVERIFY2(added.exitCode == 0, qPrintable(added.describe()));
+    auto client = tcpClient(m.gateway, 300);
+    const RechargePlan plan = m_v1->planRecharge(*client, m.unit, 4321, 900005).value;
+    const Result<RechargeOutcome> done = m_v1->executeRecharge(*client, m.unit, plan);
+    QVERIFY2(done.ok(), qPrintable(done.error.message));
+    QCOMPARE(done.value, RechargeOutcome::Applied); // the write timed out, the read showed it applied
+    QCOMPARE(client->stats().timeouts, 1);
+    const QJsonObject after = truth(m);
+    QCOMPARE(
+        after[QStringLiteral("purchase_count")].toInteger(), before[QStringLiteral("purchase_count")].toInteger() + 1);
+    QCOMPARE(after[QStringLiteral("total_purchased_fen")].toInteger(),
+        before[QStringLiteral("total_purchased_fen")].toInteger() + 4321);
 }
 
 void TestMeterDriver::relayTariffThresholdsAndClock()

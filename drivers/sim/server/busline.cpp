@@ -126,6 +126,7 @@ void BusLine::meterReceives()
     const WireTiming &wire = m_config.wire;
     const qint64 simMs = m_building.clock().nowMs();
     const bool tcp = r.transport == Transport::Tcp;
+    const int function = r.pdu.isEmpty() ? -1 : int(quint8(r.pdu.at(0)));
     m_answer = Answer{};
     qint64 remainingUs = 0;
 
@@ -134,7 +135,7 @@ void BusLine::meterReceives()
         // soon as the request (and its gap) is over. A meter that is offline or answering only
         // exceptions does not apply it.
         for (const int index : m_building.busMeters(m_config.gateway, m_config.bus)) {
-            const Fault *fault = m_faults.transportFault(m_config.gateway, m_config.bus, index);
+            const Fault *fault = m_faults.transportFault(m_config.gateway, m_config.bus, index, function);
             if (fault && (fault->kind == FaultKind::Offline || fault->kind == FaultKind::Exception))
                 continue;
             m_building.meter(index).handlePdu(r.pdu, simMs);
@@ -142,7 +143,7 @@ void BusLine::meterReceives()
     } else if (const int index = m_building.meterIndexOnBus(m_config.gateway, m_config.bus, r.unitId); index < 0) {
         // RTU to an address nobody on this bus has: the request used the wire, then silence.
     } else {
-        const Fault *fault = m_faults.transportFault(m_config.gateway, m_config.bus, index);
+        const Fault *fault = m_faults.transportFault(m_config.gateway, m_config.bus, index, function);
         const bool gatewaySilent = m_config.gatewaySilentOnNoAnswer;
         if (fault && fault->kind == FaultKind::Offline) {
             // Nobody answers. A TCP gateway waits its timeout, then reports (or not); an RTU

@@ -214,6 +214,8 @@ void ControlServer::addRoutes()
         case FaultKind::Jump: json.insert(QStringLiteral("wh"), f.params.wh); break;
         default: break;
         }
+        if (f.params.function)
+            json.insert(QStringLiteral("function"), *f.params.function);
         return json;
     };
 
@@ -380,7 +382,7 @@ void ControlServer::addRoutes()
                 {QStringLiteral("new_serial"), FaultKind::Swap},
                 {QStringLiteral("wh"), FaultKind::Jump},
             };
-            QStringList allowed = {QStringLiteral("target"), QStringLiteral("kind")};
+            QStringList allowed = {QStringLiteral("target"), QStringLiteral("kind"), QStringLiteral("function")};
             for (const Param &p : params)
                 allowed << p.key;
             if (!onlyKnownFields(*body, allowed, {}, &error))
@@ -403,6 +405,15 @@ void ControlServer::addRoutes()
 
             FaultParams fault;
             qint64 n = 0;
+            if (body->contains(QStringLiteral("function"))) {
+                if (!isTransportFault(*kind))
+                    return badRequest(
+                        QStringLiteral("function: only transport faults take it, not %1").arg(faultKindName(*kind)));
+                if (!readInteger(body->value(QStringLiteral("function")), QStringLiteral("function"), kFunctionCodeMin,
+                        kFunctionCodeMax, &n, &error))
+                    return badRequest(error);
+                fault.function = int(n);
+            }
             switch (*kind) {
             case FaultKind::LateReply:
                 if (!readInteger(

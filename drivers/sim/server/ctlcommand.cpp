@@ -226,7 +226,8 @@ int faultAdd(const Context &c)
     const QList<std::pair<QString, QString>> integers
         = {{QStringLiteral("ms"), QStringLiteral("ms")}, {QStringLiteral("code"), QStringLiteral("code")},
             {QStringLiteral("units-before-wrap"), QStringLiteral("units_before_wrap")},
-            {QStringLiteral("new-serial"), QStringLiteral("new_serial")}, {QStringLiteral("wh"), QStringLiteral("wh")}};
+            {QStringLiteral("new-serial"), QStringLiteral("new_serial")}, {QStringLiteral("wh"), QStringLiteral("wh")},
+            {QStringLiteral("function"), QStringLiteral("function")}};
     for (const auto &[option, key] : integers) {
         if (!c.parser.isSet(option))
             continue;
@@ -352,7 +353,11 @@ int runCtl(const QString &program, const QStringList &arguments, QTextStream &ou
         opt("response", QStringLiteral("offline over TCP: exception (0x0B) or silence."), "exception|silence"),
         opt("units-before-wrap", QStringLiteral("rollover: energy register units (0.01 kWh) before it wraps."), "N"),
         opt("new-serial", QStringLiteral("swap: the new meter's serial."), "S"),
-        opt("wh", QStringLiteral("jump: Wh the energy counter jumps by."), "WH")};
+        opt("wh", QStringLiteral("jump: Wh the energy counter jumps by."), "WH"),
+        opt("function",
+            QStringLiteral(
+                "transport faults: only requests of this function code (3 = reads, 16 = writes, 0x.. allowed)."),
+            "FC")};
     QList<QCommandLineOption> loadOptions = targetOptions();
     loadOptions
         += opt("watts", QStringLiteral("Fixed load in W, or \"profile\" for the meter's load profile."), "W|profile");

@@ -112,11 +112,13 @@ QList<Fault> FaultTable::takeAll()
     return std::exchange(m_faults, {});
 }
 
-const Fault *FaultTable::transportFault(int gateway, int bus, int meterIndex) const
+const Fault *FaultTable::transportFault(int gateway, int bus, int meterIndex, int function) const
 {
     const Fault *best = nullptr;
     for (const Fault &f : m_faults) {
         if (!isTransportFault(f.kind) || f.target.gateway != gateway)
+            continue;
+        if (f.params.function && *f.params.function != function)
             continue;
         const FaultTarget &t = f.target;
         const bool applies = t.scope == FaultTarget::Scope::Gateway

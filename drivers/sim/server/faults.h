@@ -63,6 +63,8 @@ inline constexpr qint64 kLateReplyMaxMs = 600'000;
 inline constexpr int kExceptionCodeMin = 1;
 inline constexpr int kExceptionCodeMax = 255;
 inline constexpr qint64 kJumpMaxWh = 1'000'000'000; // 1 GWh, far beyond any counter's wrap
+inline constexpr int kFunctionCodeMin = 1;
+inline constexpr int kFunctionCodeMax = 127;
 
 // What a fault applies to, resolved against the building (indexes, not names).
 struct FaultTarget
@@ -88,6 +90,9 @@ struct FaultParams
     quint32 unitsBeforeWrap = 0; // rollover
     quint32 newSerial = 0;       // swap
     qint64 wh = 0;               // jump
+    // Transport faults: only requests of this function code (0x03 reads, 0x10 writes, …) are
+    // hit; unset = every request. "The reply to the recharge write is lost, reads go through."
+    std::optional<int> function;
 };
 
 struct Fault
@@ -110,10 +115,10 @@ public:
     QList<Fault> takeAll();
     const QList<Fault> &all() const { return m_faults; }
 
-    // The transport fault for a transaction to meter `meterIndex` (−1: no meter) on bus `bus`
-    // of `gateway`: the most specific one in force (meter before bus before gateway; the latest
-    // added within a level), or nullptr.
-    const Fault *transportFault(int gateway, int bus, int meterIndex) const;
+    // The transport fault for a transaction with function code `function` to meter
+    // `meterIndex` (−1: no meter) on bus `bus` of `gateway`: the most specific one in force
+    // (meter before bus before gateway; the latest added within a level), or nullptr.
+    const Fault *transportFault(int gateway, int bus, int meterIndex, int function) const;
     // Whether a persistent fault of `kind` targets exactly this gateway / meter.
     bool hasGatewayFault(FaultKind kind, int gateway) const;
     bool hasMeterFault(FaultKind kind, int meterIndex) const;
