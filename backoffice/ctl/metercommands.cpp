@@ -229,22 +229,26 @@ int meterRecharge(const Invocation &in, const Clock &clock)
         return in.fail(exitUsage, QStringLiteral("--txn %1 is not in 0..4294967295").arg(in.parser.value(txnOption)));
 
     RechargePlan plan;
+    std::optional<MeterSnapshot> justRead;
     if (in.parser.isSet(seqOption)) {
         const uint seq = in.parser.value(seqOption).toUInt(&ok);
         if (!ok || seq > 65535)
             return in.fail(exitUsage, QStringLiteral("--seq %1 is not in 0..65535").arg(in.parser.value(seqOption)));
         plan = RechargePlan{amount.value.fen(), quint32(txn), quint16(seq)};
     } else {
+        MeterSnapshot basis;
         const Result<RechargePlan> planned
-            = t->profile->planRecharge(*t->client, t->unit, amount.value.fen(), quint32(txn));
+            = t->profile->planRecharge(*t->client, t->unit, amount.value.fen(), quint32(txn), &basis);
         if (!planned.ok())
             return driverFailure(in, planned.error);
         plan = planned.value;
+        justRead = basis;
         if (!t->json)
             in.out << "planned: sequence " << plan.sequence << " for txn " << plan.txn << " (rerun with --seq "
                    << plan.sequence << " if this one times out)\n";
     }
-    const Result<RechargeOutcome> done = t->profile->executeRecharge(*t->client, t->unit, plan);
+    const Result<RechargeOutcome> done
+        = t->profile->executeRecharge(*t->client, t->unit, plan, justRead ? &*justRead : nullptr);
     if (!done.ok())
         return driverFailure(in, done.error);
     const Result<MeterSnapshot> after = t->profile->readSnapshot(*t->client, t->unit);

@@ -60,7 +60,8 @@ public:
         return snapshot;
     }
 
-    Result<RechargePlan> planRecharge(ModbusClient &client, quint8 unit, qint64 amountFen, quint32 txn) const override
+    Result<RechargePlan> planRecharge(
+        ModbusClient &client, quint8 unit, qint64 amountFen, quint32 txn, MeterSnapshot *basis) const override
     {
         if (amountFen < kRechargeAmountMinFen || amountFen > kRechargeAmountMaxFen)
             return failed<RechargePlan>(DriverError::make(ErrorKind::InvalidArgument,
@@ -75,10 +76,13 @@ public:
         const bool alreadyThere = s.value.lastRechargeTxn == txn && s.value.lastRechargeAmountFen == amountFen;
         // The sequence wraps 65535 → 0 like the meter's purchase count.
         r.value.sequence = alreadyThere ? count : quint16(count + 1);
+        if (basis)
+            *basis = s.value;
         return r;
     }
 
-    Result<RechargeOutcome> executeRecharge(ModbusClient &client, quint8 unit, const RechargePlan &plan) const override
+    Result<RechargeOutcome> executeRecharge(
+        ModbusClient &client, quint8 unit, const RechargePlan &plan, const MeterSnapshot *justRead) const override
     {
         if (plan.amountFen < kRechargeAmountMinFen || plan.amountFen > kRechargeAmountMaxFen)
             return failed<RechargeOutcome>(DriverError::make(ErrorKind::InvalidArgument,
@@ -92,7 +96,12 @@ public:
         bool sent = false;
         for (int sends = 0;; ++sends) {
             // Read before every send: after a lost reply the meter may already have applied it.
-            const Result<MeterSnapshot> s = readSnapshot(client, unit);
+            // The first time, a read made just before (the plan's) will do.
+            Result<MeterSnapshot> s;
+            if (sends == 0 && justRead)
+                s.value = *justRead;
+            else
+                s = readSnapshot(client, unit);
             if (!s.ok())
                 return failed<RechargeOutcome>(s.error);
             if (applied(s.value)) {
@@ -326,8 +335,10 @@ RechargeMailbox RechargePlan::mailbox() const
     return RechargeMailbox{quint32(amountFen), sequence, txn};
 }
 
-Result<RechargePlan> MeterProfile::planRecharge(ModbusClient &client, quint8 unit, qint64 amountFen, quint32 txn) const
+Result<RechargePlan> MeterProfile::planRecharge(
+    ModbusClient &client, quint8 unit, qint64 amountFen, quint32 txn, MeterSnapshot *basis) const
 {
+    Q_UNUSED(basis);
     Q_UNUSED(client);
     Q_UNUSED(unit);
     Q_UNUSED(amountFen);
@@ -335,8 +346,10 @@ Result<RechargePlan> MeterProfile::planRecharge(ModbusClient &client, quint8 uni
     return failed<RechargePlan>(notSupported(*this, "recharge"));
 }
 
-Result<RechargeOutcome> MeterProfile::executeRecharge(ModbusClient &client, quint8 unit, const RechargePlan &plan) const
+Result<RechargeOutcome> MeterProfile::executeRecharge(
+    ModbusClient &client, quint8 unit, const RechargePlan &plan, const MeterSnapshot *justRead) const
 {
+    Q_UNUSED(justRead);
     Q_UNUSED(client);
     Q_UNUSED(unit);
     Q_UNUSED(plan);

@@ -38,12 +38,18 @@ public:
 
     virtual Result<MeterSnapshot> readSnapshot(ModbusClient &client, quint8 unit) const = 0;
 
-    // Reads the meter's purchase count and fixes the sequence of a new recharge.
-    virtual Result<RechargePlan> planRecharge(ModbusClient &client, quint8 unit, qint64 amountFen, quint32 txn) const;
+    // Reads the meter's purchase count and fixes the sequence of a new recharge. `basis`, if
+    // given, receives the read the plan was made from.
+    virtual Result<RechargePlan> planRecharge(
+        ModbusClient &client, quint8 unit, qint64 amountFen, quint32 txn, MeterSnapshot *basis = nullptr) const;
     // Carries out a persisted plan: reads first (already applied? sequence moved?), sends the
     // identical frame, and on a timeout reads again before resending it (at most
     // `resendsMax` times). Rejected if the meter refuses or another recharge took the sequence.
-    virtual Result<RechargeOutcome> executeRecharge(ModbusClient &client, quint8 unit, const RechargePlan &plan) const;
+    // `justRead`: the read planRecharge just made, taken as the first read instead of asking
+    // the meter again at once — one transaction of the line less per recharge. Only ever pass
+    // a read made right before; a plan resumed later (after a timeout, a restart) reads first.
+    virtual Result<RechargeOutcome> executeRecharge(
+        ModbusClient &client, quint8 unit, const RechargePlan &plan, const MeterSnapshot *justRead = nullptr) const;
 
     virtual DriverError setRelayMode(ModbusClient &client, quint8 unit, meter::v1::RelayMode mode) const = 0;
     virtual DriverError relayAction(ModbusClient &client, quint8 unit, meter::v1::RelayAction action) const;

@@ -5,8 +5,8 @@
 // another recharge is never reused — and the meter's balance moves exactly once every time.
 #include "fakemodbusserver.h"
 #include "manualclock.h"
-#include "sim/meters/simmeter.h"
 #include "modbus/profile.h"
+#include "sim/meters/simmeter.h"
 
 #include <QtTest/QTest>
 
@@ -35,7 +35,8 @@ sim::MeterSpec prepaidSpec()
     m.energyWh = 1'000'000;
     m.tariff.version = 1;
     m.tariff.prices = {12100, 9800, 6500, 3100};
-    m.tariff.segments = {{0, TariffSlot::Valley}, {480, TariffSlot::Flat}, {600, TariffSlot::Peak}, {1320, TariffSlot::Valley}};
+    m.tariff.segments
+        = {{0, TariffSlot::Valley}, {480, TariffSlot::Flat}, {600, TariffSlot::Peak}, {1320, TariffSlot::Valley}};
     return m;
 }
 
@@ -99,6 +100,7 @@ class TestProfiles : public QObject
 private Q_SLOTS:
     void snapshotMatchesTheMeter();
     void rechargeApplied();
+    void planThenExecuteSavesARead();
     void lostRequestIsResentIdentically();
     void lostReplyIsRecognisedByReadingBack();
     void restartBetweenSendAndReadBack();
@@ -151,6 +153,18 @@ void TestProfiles::rechargeApplied()
     QCOMPARE(again.value, RechargeOutcome::AlreadyApplied);
     QCOMPARE(rig.truth().balanceFen, 15000);
     QCOMPARE(mailboxWrites(rig.server).size(), 1);
+}
+
+void TestProfiles::planThenExecuteSavesARead()
+{
+    Rig rig(prepaidSpec());
+    auto client = rig.client(m_clock);
+    MeterSnapshot basis;
+    const RechargePlan plan = v1().planRecharge(*client, kUnit, 600, 84, &basis).value;
+    QCOMPARE(*basis.purchaseCount, quint16(4));
+    QCOMPARE(v1().executeRecharge(*client, kUnit, plan, &basis).value, RechargeOutcome::Applied);
+    QCOMPARE(rig.server.requests(), 3); // plan's read, the write, the read-back
+    QCOMPARE(rig.truth().balanceFen, 10600);
 }
 
 void TestProfiles::lostRequestIsResentIdentically()
