@@ -3,6 +3,10 @@
 #include "api/clock.h"
 #include "api/logging.h"
 #include "api/process.h"
+#include "commands/commandexecutor.h"
+#include "commands/commandstore.h"
+#include "poller/poller.h"
+#include "poller/pollplan.h"
 #include "store/store.h"
 
 #include <prepay/version.h>
@@ -57,12 +61,29 @@ int main(int argc, char *argv[])
         qCCritical(lcDaemon, "%s", qUtf8Printable(opened.message));
         return prepay::store::exitCodeFor(opened.outcome);
     }
+    prepay::store::Store &store = *opened.store;
+
+    prepay::poller::PollPlan plan;
+    {
+        QString error;
+        const std::unique_ptr<prepay::store::Connection> reader = store.openReader();
+        if (!reader || !prepay::poller::loadPollPlan(*reader, &plan, &error)) {
+            qCCritical(lcDaemon, "cannot poll this building: %s", qUtf8Printable(error));
+            return 78; // EX_CONFIG
+        }
+    }
+    prepay::commands::CommandStore commands(store, clock);
+    prepay::commands::CommandExecutor executor(commands, clock);
+    prepay::poller::Poller poller(store, clock, std::move(plan), &commands, &executor);
+
     prepay::quitOnTerminationSignals(app);
+    poller.start();
     qCInfo(lcDaemon, "%s ready: database %s at schema v%d", qUtf8Printable(prepay::versionLine(app.applicationName())),
-        qUtf8Printable(opened.store->path()), opened.store->schemaVersion());
+        qUtf8Printable(store.path()), store.schemaVersion());
 
     const int rc = app.exec();
-    opened.store->stop();
+    poller.stop(); // finishes each bus's transaction in flight and stores what was read
+    store.stop();
     qCInfo(lcDaemon, "stopped");
     return rc;
 }

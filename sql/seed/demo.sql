@@ -1,7 +1,7 @@
 -- =============================================================================================
 -- seed/demo.sql: the demo building, after DESIGN.md §7 (三明商会大厦, Sanming chamber of commerce).
 --
--- Applied in one transaction on a freshly migrated database (schema v1), so it holds no
+-- Applied in one transaction on a freshly migrated database (any schema from v1), so it holds no
 -- transaction statements and no connection settings. It relies on the fresh database: ids are
 -- given or follow insertion order, and metering point n gets meter n and installation n.
 --

@@ -1,5 +1,5 @@
-# Runs a benchmark briefly and checks that its last line is one JSON object without
-# "failures" > 0: the benchmark works, whatever its figures.
+# Runs a benchmark briefly and checks that its last line is one JSON object reporting no
+# failures ("failures" or "errors" = 0): the benchmark works, whatever its figures.
 separate_arguments(args UNIX_COMMAND "${ARGS}")
 execute_process(COMMAND ${BENCH} ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
@@ -9,7 +9,10 @@ string(STRIP "${out}" out)
 string(REGEX REPLACE ".*\n" "" last "${out}")
 string(JSON failures ERROR_VARIABLE json_error GET "${last}" failures)
 if(json_error)
-    message(FATAL_ERROR "the last line of ${BENCH} is not a JSON object with \"failures\": ${last}\n${json_error}")
+    string(JSON failures ERROR_VARIABLE json_error GET "${last}" errors)
+endif()
+if(json_error)
+    message(FATAL_ERROR "the last line of ${BENCH} is not a JSON object with \"failures\" or \"errors\": ${last}\n${json_error}")
 endif()
 if(NOT failures EQUAL 0)
     message(FATAL_ERROR "${BENCH} reported ${failures} failures: ${last}")

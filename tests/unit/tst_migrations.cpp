@@ -150,7 +150,7 @@ void TestMigrations::emptyToHead()
     SqlError error;
     for (const char *table : {"buildings", "gateways", "buses", "meters", "metering_points", "accounts", "tariffs",
              "tariff_versions", "readings", "ledger_entries", "ledger_postings", "payment_attempts", "meter_commands",
-             "alarms", "operators", "audit_log", "kiosks", "settings"}) {
+             "alarms", "operators", "audit_log", "kiosks", "settings", "meter_state", "bus_health"}) {
         Statement s
             = reader->prepare(QStringLiteral("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1"));
         s.bind(1, QString::fromLatin1(table));

@@ -1,0 +1,5 @@
+#include "commandslog.h"
+
+namespace prepay::commands {
+Q_LOGGING_CATEGORY(lcCommands, "prepay.commands")
+}

@@ -1,0 +1,5 @@
+#include "pollerlog.h"
+
+namespace prepay::poller {
+Q_LOGGING_CATEGORY(lcPoller, "prepay.poller")
+}
