@@ -100,7 +100,14 @@ public:
     ExecuteResult result;
 
     bool sent(std::optional<quint16> seq = std::nullopt) { return m_ex.m_store.markSent(row.id, attemptNo, seq); }
-    bool acknowledged() { return m_ex.m_store.markAcknowledged(row.id); }
+    // Idempotent within the attempt: the profile may already have reported the meter's answer.
+    bool acknowledged()
+    {
+        if (!ackMarked)
+            ackMarked = m_ex.m_store.markAcknowledged(row.id);
+        return ackMarked;
+    }
+    bool ackMarked = false;
 
     void keep(const MeterSnapshot &s)
     {
@@ -233,6 +240,12 @@ ExecuteResult runRecharge(auto &a)
     if (!a.row.amountFen || !a.row.rechargeTxn) // the schema's CHECKs make this impossible
         return a.failed(QStringLiteral("the recharge row has no amount or txn"));
     Result<modbus::RechargeOutcome> done;
+    // "Acknowledged" is written the moment the meter answers the mailbox write, before the
+    // profile reads back; the read-back itself is the verification and goes to the recorder.
+    MeterSnapshot after;
+    modbus::RechargeExecution how;
+    how.onAcknowledged = [&a] { a.acknowledged(); };
+    how.readBack = &after;
     if (!a.row.purchaseSeq) {
         // First send: fix the sequence from the meter's purchase count, persist it, then send.
         MeterSnapshot basis;
@@ -244,14 +257,15 @@ ExecuteResult runRecharge(auto &a)
         a.plannedSeq = plan.value.sequence;
         if (!a.sent(plan.value.sequence))
             return a.stale();
-        done = a.profile.executeRecharge(a.client, a.unit, plan.value, &basis);
+        how.justRead = &basis;
+        done = a.profile.executeRecharge(a.client, a.unit, plan.value, how);
     } else {
         // The sequence is fixed: the same frame again. The profile reads first and finds an
         // earlier frame applied (a lost reply, a restart) without sending anything.
         if (!a.sent(a.row.purchaseSeq))
             return a.stale();
         const modbus::RechargePlan plan{*a.row.amountFen, *a.row.rechargeTxn, *a.row.purchaseSeq};
-        done = a.profile.executeRecharge(a.client, a.unit, plan);
+        done = a.profile.executeRecharge(a.client, a.unit, plan, how);
     }
     if (!done.ok()) {
         if (done.error.kind == ErrorKind::Rejected
@@ -263,15 +277,20 @@ ExecuteResult runRecharge(auto &a)
     }
     if (!a.acknowledged())
         return a.stale();
-    const QString how = done.value == modbus::RechargeOutcome::Applied
+    const QString outcome = done.value == modbus::RechargeOutcome::Applied
         ? QStringLiteral("applied as purchase %1").arg(a.row.purchaseSeq.value_or(a.plannedSeq.value_or(0)))
         : QStringLiteral("found applied as purchase %1 (an earlier frame)")
               .arg(a.row.purchaseSeq.value_or(a.plannedSeq.value_or(0)));
-    a.result.snapshot.reset(); // the plan's read is from before the recharge
-    const ExecuteResult r = a.verified(how);
+    const bool afterRead = after.purchaseCount.has_value();
+    if (afterRead)
+        a.keep(after); // the read that showed it applied: no extra read of the line
+    else
+        a.result.snapshot.reset(); // the plan's read is from before the recharge
+    const ExecuteResult r = a.verified(outcome);
     if (r.outcome != ExecuteOutcome::Verified)
         return r;
-    a.readAfter();
+    if (!afterRead)
+        a.readAfter();
     return a.result;
 }
 

@@ -247,8 +247,9 @@ int meterRecharge(const Invocation &in, const Clock &clock)
             in.out << "planned: sequence " << plan.sequence << " for txn " << plan.txn << " (rerun with --seq "
                    << plan.sequence << " if this one times out)\n";
     }
-    const Result<RechargeOutcome> done
-        = t->profile->executeRecharge(*t->client, t->unit, plan, justRead ? &*justRead : nullptr);
+    RechargeExecution how;
+    how.justRead = justRead ? &*justRead : nullptr;
+    const Result<RechargeOutcome> done = t->profile->executeRecharge(*t->client, t->unit, plan, how);
     if (!done.ok())
         return driverFailure(in, done.error);
     const Result<MeterSnapshot> after = t->profile->readSnapshot(*t->client, t->unit);

@@ -82,7 +82,7 @@ public:
     }
 
     Result<RechargeOutcome> executeRecharge(
-        ModbusClient &client, quint8 unit, const RechargePlan &plan, const MeterSnapshot *justRead) const override
+        ModbusClient &client, quint8 unit, const RechargePlan &plan, const RechargeExecution &how) const override
     {
         if (plan.amountFen < kRechargeAmountMinFen || plan.amountFen > kRechargeAmountMaxFen)
             return failed<RechargeOutcome>(DriverError::make(ErrorKind::InvalidArgument,
@@ -98,13 +98,15 @@ public:
             // Read before every send: after a lost reply the meter may already have applied it.
             // The first time, a read made just before (the plan's) will do.
             Result<MeterSnapshot> s;
-            if (sends == 0 && justRead)
-                s.value = *justRead;
+            if (sends == 0 && how.justRead)
+                s.value = *how.justRead;
             else
                 s = readSnapshot(client, unit);
             if (!s.ok())
                 return failed<RechargeOutcome>(s.error);
             if (applied(s.value)) {
+                if (how.readBack)
+                    *how.readBack = s.value;
                 Result<RechargeOutcome> r;
                 r.value = sent ? RechargeOutcome::Applied : RechargeOutcome::AlreadyApplied;
                 return r;
@@ -126,6 +128,8 @@ public:
             sent = true;
             if (e.ok()) {
                 // Acknowledged: the read-back must show it, or the meter is lying.
+                if (how.onAcknowledged)
+                    how.onAcknowledged();
                 const Result<MeterSnapshot> after = readSnapshot(client, unit);
                 if (!after.ok())
                     return failed<RechargeOutcome>(after.error); // unknown: retry the same plan later
@@ -136,6 +140,8 @@ public:
                                                                 .arg(plan.txn)
                                                                 .arg(*after.value.purchaseCount)));
                 }
+                if (how.readBack)
+                    *how.readBack = after.value;
                 Result<RechargeOutcome> r;
                 r.value = RechargeOutcome::Applied;
                 return r;
@@ -347,9 +353,9 @@ Result<RechargePlan> MeterProfile::planRecharge(
 }
 
 Result<RechargeOutcome> MeterProfile::executeRecharge(
-    ModbusClient &client, quint8 unit, const RechargePlan &plan, const MeterSnapshot *justRead) const
+    ModbusClient &client, quint8 unit, const RechargePlan &plan, const RechargeExecution &how) const
 {
-    Q_UNUSED(justRead);
+    Q_UNUSED(how);
     Q_UNUSED(client);
     Q_UNUSED(unit);
     Q_UNUSED(plan);

@@ -11,6 +11,8 @@
 #include "mapv1.h"
 #include "snapshot.h"
 
+#include <functional>
+
 namespace prepay::modbus {
 
 // One recharge, as the caller persists it BEFORE the first frame goes out (map §3, driver
@@ -30,6 +32,20 @@ enum class RechargeOutcome {
     AlreadyApplied, // the meter already shows this recharge (an earlier, unanswered frame)
 };
 
+// How executeRecharge may save time and tell more than its outcome.
+struct RechargeExecution
+{
+    // The read planRecharge just made, taken as the first read instead of asking the meter
+    // again at once — one transaction of the line less. Only ever a read made right
+    // before; a plan resumed later (after a timeout, a restart) reads first.
+    const MeterSnapshot *justRead = nullptr;
+    // Called when the meter answered the mailbox write normally, before the read-back: the
+    // moment the recharge reached the meter ("acknowledged" — not yet "verified").
+    std::function<void()> onAcknowledged;
+    // Receives the read that showed the recharge applied (for the caller's records).
+    MeterSnapshot *readBack = nullptr;
+};
+
 class MeterProfile
 {
 public:
@@ -45,11 +61,8 @@ public:
     // Carries out a persisted plan: reads first (already applied? sequence moved?), sends the
     // identical frame, and on a timeout reads again before resending it (at most
     // `resendsMax` times). Rejected if the meter refuses or another recharge took the sequence.
-    // `justRead`: the read planRecharge just made, taken as the first read instead of asking
-    // the meter again at once — one transaction of the line less per recharge. Only ever pass
-    // a read made right before; a plan resumed later (after a timeout, a restart) reads first.
     virtual Result<RechargeOutcome> executeRecharge(
-        ModbusClient &client, quint8 unit, const RechargePlan &plan, const MeterSnapshot *justRead = nullptr) const;
+        ModbusClient &client, quint8 unit, const RechargePlan &plan, const RechargeExecution &how = {}) const;
 
     virtual DriverError setRelayMode(ModbusClient &client, quint8 unit, meter::v1::RelayMode mode) const = 0;
     virtual DriverError relayAction(ModbusClient &client, quint8 unit, meter::v1::RelayAction action) const;

@@ -191,17 +191,25 @@ int simCtl(quint16 control, const QStringList &arguments)
     return ctl.exitCode();
 }
 
-// Runs the event loop until `done` or the deadline; false on the deadline.
+// Runs the event loop (idle, not spinning) until `done` or the deadline; false on the deadline.
 bool runUntil(const std::function<bool()> &done, qint64 deadlineMs)
 {
+    if (done())
+        return true;
+    QEventLoop loop;
     QElapsedTimer t;
     t.start();
-    while (!done()) {
-        if (t.elapsed() > deadlineMs)
-            return false;
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    }
-    return true;
+    bool met = false;
+    QTimer check;
+    check.setInterval(5);
+    QObject::connect(&check, &QTimer::timeout, &loop, [&] {
+        met = done();
+        if (met || t.elapsed() > deadlineMs)
+            loop.quit();
+    });
+    check.start();
+    loop.exec();
+    return met;
 }
 
 double cpuSeconds()
@@ -374,22 +382,30 @@ int main(int argc, char *argv[])
         int(unhealthy.size()));
     errors = std::max(0, errors - int(unhealthy.size()));
 
-    // 2. A second cycle with recharges issued at random moments of it.
+    // 2. Recharges issued one at a time at random moments while cycles run: how long does a
+    //    command wait for its meter's line? (Each waits for the previous one to be verified,
+    //    so commands never queue behind each other.)
     QRandomGenerator rng(42);
     QList<qint64> commandIds;
-    std::vector<std::future<commands::ExecuteResult>> commandsDone;
     QList<int> healthy;
     for (int i = 0; i < l.meters; ++i) {
         if (!unhealthy.contains(i))
             healthy.append(i);
     }
-    const double expectedCycleMs = seconds(cycleNs) * 1000;
     poller.startCycle();
     QElapsedTimer second;
     second.start();
+    double steadyCycleS = 0;
     for (int c = 0; c < commandCount && !healthy.isEmpty(); ++c) {
-        const qint64 at = qint64(expectedCycleMs * (c + 0.5) / commandCount);
-        runUntil([&second, at] { return second.elapsed() >= at; }, at + 1000);
+        if (!poller.cycleRunning()) {
+            if (steadyCycleS == 0)
+                steadyCycleS = seconds(second.nsecsElapsed());
+            poller.startCycle(); // always mid-cycle
+        }
+        const qint64 pauseMs = qint64(rng.bounded(300));
+        QElapsedTimer pause;
+        pause.start();
+        runUntil([&pause, pauseMs] { return pause.elapsed() >= pauseMs; }, pauseMs + 1000);
         commands::CommandRequest r;
         r.meterId = healthy[int(rng.bounded(healthy.size()))] + 1;
         r.kind = commands::Kind::Recharge;
@@ -398,41 +414,45 @@ int main(int argc, char *argv[])
         r.idempotencyKey = QStringLiteral("bench-%1").arg(c);
         r.cause = commands::Cause::System;
         const commands::EnqueueResult e = poller.submitCommand(r);
-        if (e.outcome == commands::EnqueueOutcome::Queued) {
-            commandIds.append(e.commandId);
-            commandsDone.push_back(poller.commandDone(e.commandId));
-        } else
+        if (e.outcome != commands::EnqueueOutcome::Queued) {
             ++errors;
+            continue;
+        }
+        commandIds.append(e.commandId);
+        std::future<commands::ExecuteResult> done = poller.commandDone(e.commandId);
+        runUntil([&done] { return done.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }, 120'000);
     }
     runUntil([&poller] { return !poller.cycleRunning(); }, 3'600'000);
-    const double steadyCycleS = seconds(second.nsecsElapsed());
-    runUntil(
-        [&commandsDone] {
-            return std::all_of(commandsDone.begin(), commandsDone.end(),
-                [](const auto &f) { return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
-        },
-        120'000);
+    if (steadyCycleS == 0)
+        steadyCycleS = seconds(second.nsecsElapsed());
     poller.stop();
 
-    // Latency: enqueued → the meter acknowledged the mailbox write.
+    // Latency: enqueued → the meter acknowledged the mailbox write (and → "sent", just before
+    // the frame left).
     std::vector<double> latencies;
+    std::vector<double> toSent;
     {
         auto reader = store.openReader();
         for (qint64 id : std::as_const(commandIds)) {
-            store::Statement s = reader->prepare(
-                QStringLiteral("SELECT state, acknowledged_at_ms - created_at_ms FROM meter_commands WHERE id = ?1"));
+            store::Statement s
+                = reader->prepare(QStringLiteral("SELECT state, acknowledged_at_ms - created_at_ms, sent_at_ms - "
+                                                 "created_at_ms FROM meter_commands WHERE id = ?1"));
             s.bind(1, id);
             if (s.step() != store::Statement::Step::Row || s.text(0) != u"verified") {
                 ++errors;
                 continue;
             }
             latencies.push_back(double(s.int64(1)));
+            toSent.push_back(double(s.int64(2)));
         }
     }
-    std::sort(latencies.begin(), latencies.end());
-    const double p99 = latencies.empty()
-        ? 0
-        : latencies[std::min(latencies.size() - 1, size_t(std::ceil(0.99 * double(latencies.size()))) - 1)];
+    const auto percentile = [](std::vector<double> v, double p) {
+        if (v.empty())
+            return 0.0;
+        std::sort(v.begin(), v.end());
+        return v[std::min(v.size() - 1, size_t(std::ceil(p * double(v.size()))) - 1)];
+    };
+    const double p99 = percentile(latencies, 0.99);
 
     // 3. The naive baseline: every meter, one request at a time.
     double naiveS = 0;
@@ -489,6 +509,10 @@ int main(int argc, char *argv[])
         {QStringLiteral("speedup_vs_naive"),
             naiveS > 0 ? QJsonValue(round3(naiveS / cycleS)) : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("command_latency_p99_ms"), latencies.empty() ? QJsonValue(QJsonValue::Null) : QJsonValue(p99)},
+        {QStringLiteral("command_latency_p50_ms"),
+            latencies.empty() ? QJsonValue(QJsonValue::Null) : QJsonValue(percentile(latencies, 0.5))},
+        {QStringLiteral("command_to_sent_p99_ms"),
+            toSent.empty() ? QJsonValue(QJsonValue::Null) : QJsonValue(percentile(toSent, 0.99))},
         {QStringLiteral("commands"), int(commandIds.size())},
         {QStringLiteral("poller_cpu_cores"), round3(cpuCores)},
         {QStringLiteral("poller_rss_mb"), round3(peakRssMb())},

@@ -162,7 +162,18 @@ void TestProfiles::planThenExecuteSavesARead()
     MeterSnapshot basis;
     const RechargePlan plan = v1().planRecharge(*client, kUnit, 600, 84, &basis).value;
     QCOMPARE(*basis.purchaseCount, quint16(4));
-    QCOMPARE(v1().executeRecharge(*client, kUnit, plan, &basis).value, RechargeOutcome::Applied);
+    RechargeExecution how;
+    how.justRead = &basis;
+    bool acknowledged = false;
+    how.onAcknowledged = [&] {
+        acknowledged = true;
+        QCOMPARE(rig.server.requests(), 2); // told after the write's answer, before the read-back
+    };
+    MeterSnapshot after;
+    how.readBack = &after;
+    QCOMPARE(v1().executeRecharge(*client, kUnit, plan, how).value, RechargeOutcome::Applied);
+    QVERIFY(acknowledged);
+    QCOMPARE(*after.balanceFen, 10600);
     QCOMPARE(rig.server.requests(), 3); // plan's read, the write, the read-back
     QCOMPARE(rig.truth().balanceFen, 10600);
 }
