@@ -2,8 +2,9 @@
 # The whole prepay system on this machine with the simulated building (run by ./dev demo,
 # after the build). Today that is: a fresh database holding the demo building (三明商会大厦,
 # 300 meters on 3 gateways), the simulated gateways and meters (prepay-sim, RS-485 timing at
-# 9600 baud, RTU ptys too), a technician's read of a few meters with prepayctl, prepayd serving
-# the database, and the kiosk's attract screen (in a window when there is a display, else
+# 9600 baud, RTU ptys too), a technician's read of a few meters with prepayctl, prepayd polling
+# every meter into the database (its first full cycle shown with prepayctl poll status), and the
+# kiosk's attract screen (in a window when there is a display, else
 # rendered to a PNG). Each issue adds its part here.
 #
 #   packaging/demo.sh           run until Ctrl-C
@@ -76,6 +77,15 @@ done
 grep -q ' ready: ' "$demo/prepayd.log" || { cat "$demo/prepayd.log" >&2; die "prepayd did not come up"; }
 sed -n 's/^/  prepayd: /p' "$demo/prepayd.log"
 
+say "prepayd polls the building: one worker per bus, all 8 buses at once, RS-485 timing"
+for _ in $(seq 600); do
+    done_buses=$(sqlite3 "$db" "SELECT count(*) FROM bus_health WHERE last_cycle_duration_ms > 0" 2>/dev/null || echo 0)
+    [ "$done_buses" -ge 8 ] && break
+    sleep 0.1
+done
+[ "${done_buses:-0}" -ge 8 ] || die "the first poll cycle did not finish within a minute (see $demo/prepayd.log)"
+"$bin/prepayctl" poll status --db "$db"
+
 if [ $check -eq 0 ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && [ "${QT_QPA_PLATFORM:-}" != offscreen ]; then
     say "starting the kiosk in a window (close it or press Ctrl-C to stop the demo)"
     "$bin/prepay-kiosk" &
@@ -94,7 +104,7 @@ fi
 cat <<EOF
 
 The demo is running. Try, in another terminal:
-  $bin/prepayctl db status --db $db
+  $bin/prepayctl poll status --db $db
   $bin/prepayctl meter read --tcp 127.0.0.1:$port_base --unit 5
   $bin/prepayctl meter recharge --tcp 127.0.0.1:$port_base --unit 5 --amount 100 --txn 1
   $bin/prepay-sim ctl --control-port $control_port truth 0 5

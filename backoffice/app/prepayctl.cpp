@@ -5,6 +5,7 @@
 #include "api/process.h"
 #include "ctl/dbcommands.h"
 #include "ctl/metercommands.h"
+#include "ctl/pollcommands.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QTextStream>
@@ -19,6 +20,6 @@ int main(int argc, char *argv[])
     prepay::SystemClock clock;
     QTextStream out(stdout);
     QTextStream err(stderr);
-    const QList<prepay::ctl::Command> commands = prepay::ctl::dbCommands() + prepay::ctl::meterCommands(clock);
+    const QList<prepay::ctl::Command> commands = prepay::ctl::dbCommands() + prepay::ctl::meterCommands(clock) + prepay::ctl::pollCommands();
     return prepay::ctl::runCommandLine(app.arguments(), commands, out, err);
 }

@@ -50,6 +50,8 @@ private Q_SLOTS:
     void cleanup();
 
     void fullCycleReadsEveryMeter();
+    void transportFaultsWhilePolling_data();
+    void transportFaultsWhilePolling();
     void deadAndLateMetersAreOfflineAfterThreeFailuresAndBackWithinACycle();
     void counterFaultsAreHeldOrFlaggedNeverCharged();
     void lateRepliesNeverBecomeAnotherMetersReading();
@@ -197,6 +199,55 @@ void TestPoller::fullCycleReadsEveryMeter()
         truth[QStringLiteral("purchase_count")].toInteger());
     QCOMPARE(scalar(*db, QStringLiteral("SELECT balance_fen FROM meter_state WHERE meter_id = %1").arg(meter)),
         truth[QStringLiteral("balance_fen")].toInteger());
+}
+
+void TestPoller::transportFaultsWhilePolling_data()
+{
+    QTest::addColumn<QStringList>("fault");
+    QTest::addColumn<QString>("errorCode"); // what meter_state records
+    QTest::newRow("no reply") << QStringList{QStringLiteral("no_reply")} << QStringLiteral("timeout");
+    QTest::newRow("late reply") << QStringList{QStringLiteral("late_reply"), QStringLiteral("--ms"),
+        QStringLiteral("800")} << QStringLiteral("timeout");
+    QTest::newRow("wrong tid") << QStringList{QStringLiteral("wrong_tid")} << QStringLiteral("bad_reply");
+    QTest::newRow("crc garbage") << QStringList{QStringLiteral("crc_garbage")} << QStringLiteral("exception_11");
+    QTest::newRow("exception 2") << QStringList{QStringLiteral("exception"), QStringLiteral("--code"),
+        QStringLiteral("2")} << QStringLiteral("exception_2");
+    QTest::newRow("device failure") << QStringList{QStringLiteral("device_failure")} << QStringLiteral("exception_4");
+    QTest::newRow("busy") << QStringList{QStringLiteral("busy")} << QStringLiteral("exception_6");
+    QTest::newRow("offline") << QStringList{QStringLiteral("offline")} << QStringLiteral("exception_11");
+}
+
+void TestPoller::transportFaultsWhilePolling()
+{
+    QFETCH(QStringList, fault);
+    QFETCH(QString, errorCode);
+    cycle();
+    const qint64 meter = meterAt(2, 5); // basement, bus B1-COM1
+    QJsonObject added
+        = ctl(QStringList{QStringLiteral("fault"), QStringLiteral("add"), fault.first(), QStringLiteral("--gateway"),
+                  QStringLiteral("2"), QStringLiteral("--unit"), QStringLiteral("5")}
+            + fault.mid(1));
+    QVERIFY2(!added.contains(QStringLiteral("error")), qPrintable(added.value(QStringLiteral("error")).toString()));
+    auto db = m_store->openReader();
+    const qint64 readingsBefore = scalar(*db, QStringLiteral("SELECT count(*) FROM readings"));
+    const qint64 mineBefore
+        = scalar(*db, QStringLiteral("SELECT count(*) FROM readings WHERE meter_id = %1").arg(meter));
+    cycle();
+    // Nothing stored for the faulty meter, everyone else read; the error is on its twin.
+    QCOMPARE(scalar(*db, QStringLiteral("SELECT count(*) FROM readings WHERE meter_id = %1").arg(meter)), mineBefore);
+    QCOMPARE(scalar(*db, QStringLiteral("SELECT count(*) FROM readings")) - readingsBefore, 299);
+    store::Statement s = db->prepare(QStringLiteral("SELECT last_error_code FROM meter_state WHERE meter_id = ?1"));
+    s.bind(1, meter);
+    QCOMPARE(s.step(), store::Statement::Step::Row);
+    QCOMPARE(s.text(0), errorCode);
+    // The faulty meter cost its bus at most timeout × (retries + 1) = 2 × 500 ms (the gateway's
+    // own timeout here is 100 ms): the bus's cycle stays well within a few seconds at --baud 0.
+    for (const BusHealth &h : m_poller->health()) {
+        QVERIFY2(h.lastCycleDurationMs < 1000 + 1500,
+            qPrintable(QStringLiteral("bus %1: %2 ms").arg(h.busId).arg(h.lastCycleDurationMs)));
+        QCOMPARE(h.lastCycleErrors, h.busId == m_poller->plan().busOfMeter(meter)->busId ? 1 : 0);
+    }
+    ctl({QStringLiteral("fault"), QStringLiteral("clear")});
 }
 
 void TestPoller::deadAndLateMetersAreOfflineAfterThreeFailuresAndBackWithinACycle()

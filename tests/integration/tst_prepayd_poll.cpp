@@ -8,6 +8,7 @@
 #include "store/seed.h"
 #include "store/store.h"
 
+#include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QProcess>
@@ -144,6 +145,25 @@ void TestPrepaydPoll::pollsAtStart()
     QVERIFY(scalar(QStringLiteral("SELECT count(*) FROM readings")) >= 300);
     QTRY_COMPARE_WITH_TIMEOUT(
         scalar(QStringLiteral("SELECT count(*) FROM bus_health WHERE last_cycle_duration_ms > 0")), 8, 30'000);
+
+    // Staff see it with prepayctl while prepayd runs.
+    QProcess status;
+    status.start(bin(QStringLiteral("prepayctl")),
+        {QStringLiteral("poll"), QStringLiteral("status"), QStringLiteral("--db"), m_dbPath});
+    QVERIFY(status.waitForFinished(30'000));
+    const QString text = QString::fromUtf8(status.readAllStandardOutput());
+    QVERIFY2(status.exitCode() == 0, qPrintable(text + QString::fromUtf8(status.readAllStandardError())));
+    QVERIFY2(text.contains(u"A-COM1") && text.contains(u"B1-COM2"), qPrintable(text));
+    QVERIFY2(text.contains(u"meters: 300 installed, 300 online, 0 offline"), qPrintable(text));
+    QProcess json;
+    json.start(bin(QStringLiteral("prepayctl")),
+        {QStringLiteral("poll"), QStringLiteral("status"), QStringLiteral("--db"), m_dbPath, QStringLiteral("--json")});
+    QVERIFY(json.waitForFinished(30'000));
+    const QJsonObject o = QJsonDocument::fromJson(json.readAllStandardOutput()).object();
+    QCOMPARE(o[QStringLiteral("buses")].toArray().size(), 8);
+    QCOMPARE(
+        o[QStringLiteral("buses")].toArray().first().toObject()[QStringLiteral("last_cycle_meters")].toInteger(), 40);
+
     m_daemon.terminate();
     QVERIFY(m_daemon.waitForFinished(30'000));
     QCOMPARE(m_daemon.exitStatus(), QProcess::NormalExit);
