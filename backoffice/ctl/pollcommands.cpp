@@ -122,7 +122,7 @@ int pollStatus(const Invocation &in)
         QString errors = QStringLiteral("-");
         if (b.contains(QStringLiteral("last_cycle_started_at_ms"))) {
             const qint64 duration = b[QStringLiteral("last_cycle_duration_ms")].toInteger();
-            cycle = duration > 0 ? QStringLiteral("%1 s, %2")
+            cycle = duration > 0 ? QStringLiteral("%1 s, started %2")
                                        .arg(double(duration) / 1000.0, 0, 'f', 1)
                                        .arg(ago(b[QStringLiteral("last_cycle_started_at_ms")].toInteger(), now))
                                  : QStringLiteral("running since %1")
