@@ -7,7 +7,7 @@
 #include "api/clock.h"
 #include "commands/commandexecutor.h"
 #include "commands/commandstore.h"
-#include "freeports.h"
+#include "demosite.h"
 #include "poller/poller.h"
 #include "store/seed.h"
 #include "store/store.h"
@@ -80,31 +80,16 @@ private:
 void TestPoller::initTestCase()
 {
     m_base = test::freeSimulatorPortBase(40000, 10000);
-    m_sim.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    m_sim.start(bin(QStringLiteral("prepay-sim")),
-        {QStringLiteral("meters"), QStringLiteral("--building"), QStringLiteral("demo"), QStringLiteral("--port-base"),
-            QString::number(m_base), QStringLiteral("--baud"), QStringLiteral("0"),
-            QStringLiteral("--gateway-timeout-ms"), QStringLiteral("100")});
-    QVERIFY2(m_sim.waitForStarted(), "prepay-sim must be built (PREPAY_BIN_DIR)");
-    QByteArray banner;
-    while (!banner.contains("ready\n") && m_sim.waitForReadyRead(30'000))
-        banner += m_sim.readAllStandardOutput();
-    QVERIFY2(banner.contains("ready\n"), banner.constData());
-
+    QString log;
+    QVERIFY2(test::startDemoSimulator(m_sim, m_base,
+                 {QStringLiteral("--baud"), QStringLiteral("0"), QStringLiteral("--gateway-timeout-ms"),
+                     QStringLiteral("100")},
+                 &log),
+        qPrintable(log));
     store::OpenResult opened = store::Store::open(m_dir.filePath(QStringLiteral("prepay.db")), m_clock);
     QVERIFY2(opened.store, qPrintable(opened.message));
     m_store = std::move(opened.store);
-    QCOMPARE(store::applySeed(*m_store, QStringLiteral("demo")).outcome, store::SeedOutcome::Applied);
-    const quint16 base = m_base;
-    QVERIFY(m_store
-                ->write([base](store::Transaction &tx) {
-                    store::Statement s = tx.prepare(QStringLiteral("UPDATE gateways SET port = ?1 + id - 1"));
-                    s.bind(1, qint64(base));
-                    if (const store::SqlError e = s.run(); !e.ok())
-                        tx.fail(e);
-                })
-                .get()
-                .committed());
+    QVERIFY(test::seedDemoDatabase(*m_store, m_base));
     m_commands = std::make_unique<commands::CommandStore>(*m_store, m_clock);
     m_executor = std::make_unique<commands::CommandExecutor>(*m_commands, m_clock);
 }

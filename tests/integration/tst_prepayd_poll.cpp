@@ -4,7 +4,7 @@
 // ground truth shows the money arrived exactly once.
 #include "api/clock.h"
 #include "commands/commandstore.h"
-#include "freeports.h"
+#include "demosite.h"
 #include "store/seed.h"
 #include "store/store.h"
 
@@ -53,32 +53,16 @@ private:
 void TestPrepaydPoll::initTestCase()
 {
     m_base = test::freeSimulatorPortBase(50000, 10000);
-    m_sim.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    m_sim.start(bin(QStringLiteral("prepay-sim")),
-        {QStringLiteral("meters"), QStringLiteral("--building"), QStringLiteral("demo"), QStringLiteral("--port-base"),
-            QString::number(m_base), QStringLiteral("--baud"), QStringLiteral("0")});
-    QVERIFY2(m_sim.waitForStarted(), "prepay-sim must be built (PREPAY_BIN_DIR)");
-    QByteArray banner;
-    while (!banner.contains("ready\n") && m_sim.waitForReadyRead(30'000))
-        banner += m_sim.readAllStandardOutput();
-    QVERIFY2(banner.contains("ready\n"), banner.constData());
+    QString log;
+    QVERIFY2(test::startDemoSimulator(m_sim, m_base, {QStringLiteral("--baud"), QStringLiteral("0")}, &log),
+        qPrintable(log));
 
     // The demo database, its gateways where this simulator listens.
     m_dbPath = m_dir.filePath(QStringLiteral("prepay.db"));
     SystemClock clock;
     store::OpenResult opened = store::Store::open(m_dbPath, clock);
     QVERIFY2(opened.store, qPrintable(opened.message));
-    QCOMPARE(store::applySeed(*opened.store, QStringLiteral("demo")).outcome, store::SeedOutcome::Applied);
-    const quint16 base = m_base;
-    QVERIFY(opened.store
-                ->write([base](store::Transaction &tx) {
-                    store::Statement s = tx.prepare(QStringLiteral("UPDATE gateways SET port = ?1 + id - 1"));
-                    s.bind(1, qint64(base));
-                    if (const store::SqlError e = s.run(); !e.ok())
-                        tx.fail(e);
-                })
-                .get()
-                .committed());
+    QVERIFY(test::seedDemoDatabase(*opened.store, m_base));
 }
 
 void TestPrepaydPoll::cleanupTestCase()

@@ -27,10 +27,10 @@ public:
         Answer,
         LostRequest, // the request never arrives: not handled, no answer
         LostReply,   // handled, but the answer is lost
-        Late,      // answer after `param` ms
-        WrongTid,  // answer with transaction id + 1
-        Exception, // answer exception `param`
-        HangUp,    // close the connection without answering
+        Late,        // answer after `param` ms
+        WrongTid,    // answer with transaction id + 1
+        Exception,   // answer exception `param`
+        HangUp,      // close the connection without answering
     };
 
     FakeModbusServer();

@@ -9,10 +9,9 @@
 #include "commands/commandexecutor.h"
 #include "commands/commandpayload.h"
 #include "commands/commandstore.h"
-#include "fakemodbusserver.h"
 #include "manualclock.h"
 #include "modbus/profile.h"
-#include "sim/meters/simmeter.h"
+#include "simmeterrig.h"
 #include "store/seed.h"
 #include "store/store.h"
 
@@ -31,7 +30,6 @@ using Behaviour = prepay::test::FakeModbusServer::Behaviour;
 
 namespace {
 
-constexpr qint64 kStartMs = 1'795'000'000'000; // = ManualClock's default wall time
 constexpr quint8 kUnit = 9;
 constexpr qint64 kMeter = 1; // the row's meter (prepaid, installed in the demo building)
 
@@ -63,53 +61,7 @@ TariffBlock newTariff()
 
 const ThresholdBlock kThresholds{8000, 3000, 500, 9000, 5, 30, 2, ClosePolicy::AutoClose};
 
-// A SimMeter served by the fake server; simulated time stands still. `observe` sees every
-// request on the server's thread before the meter does.
-struct Rig
-{
-    explicit Rig(const sim::MeterSpec &spec)
-        : meter(spec, 480, 7, kStartMs)
-    {
-        server.setHandler([this](quint8 unit, const QByteArray &pdu) {
-            std::lock_guard lock(mutex);
-            if (observe)
-                observe(pdu);
-            if (unit != meter.unitId())
-                return QByteArray("\x83\x0B", 2);
-            return meter.handlePdu(pdu, simMs);
-        });
-    }
-
-    sim::MeterTruth truth()
-    {
-        std::lock_guard lock(mutex);
-        return meter.truth(simMs);
-    }
-
-    std::unique_ptr<ModbusClient> client(const Clock &clock)
-    {
-        Endpoint e;
-        e.port = server.port();
-        e.baud = 0;
-        BusTiming t;
-        t.responseTimeoutMs = 150;
-        return std::make_unique<ModbusClient>(e, t, clock);
-    }
-
-    int mailboxWrites() const
-    {
-        int n = 0;
-        for (const auto &write : server.writes())
-            n += write.first == addr::RechargeMailbox;
-        return n;
-    }
-
-    std::mutex mutex;
-    sim::SimMeter meter;
-    qint64 simMs = kStartMs;
-    std::function<void(const QByteArray &pdu)> observe;
-    test::FakeModbusServer server;
-};
+using Rig = test::SimMeterRig;
 
 const MeterProfile &v1()
 {
@@ -323,7 +275,7 @@ void TestCommandExecutor::everyKindIsVerified()
     const int requests = rig.server.requests();
     QCOMPARE(execute(rechargeId, *client).outcome, ExecuteOutcome::Verified);
     QCOMPARE(rig.server.requests(), requests);
-    QCOMPARE(rig.mailboxWrites(), 1);
+    QCOMPARE(int(rig.mailboxWrites().size()), 1);
 
     // Trip (拉闸).
     std::optional<ExecuteResult> r = verify(request(Kind::RelayTrip, QStringLiteral("k:trip")));
@@ -470,7 +422,7 @@ void TestCommandExecutor::lostReplyThenRestartAppliesOnce()
     QCOMPARE(t.balanceFen, 15000);
     QCOMPARE(t.totalPurchasedFen, 45000);
     QCOMPARE(t.purchaseCount, quint16(5));
-    QCOMPARE(rig.mailboxWrites(), 1);
+    QCOMPARE(int(rig.mailboxWrites().size()), 1);
 }
 
 void TestCommandExecutor::sequenceTakenByAnotherRechargeFails()
@@ -484,13 +436,13 @@ void TestCommandExecutor::sequenceTakenByAnotherRechargeFails()
     const RechargePlan other = v1().planRecharge(*client, kUnit, 700, 0xD00D).value;
     QCOMPARE(other.sequence, quint16(5));
     QCOMPARE(v1().executeRecharge(*client, kUnit, other).value, RechargeOutcome::Applied);
-    QCOMPARE(rig.mailboxWrites(), 1);
+    QCOMPARE(int(rig.mailboxWrites().size()), 1);
 
     const ExecuteResult r = execute(id, *client);
     QCOMPARE(r.outcome, ExecuteOutcome::Failed);
     QVERIFY2(r.message.contains(u"another recharge took the sequence"), qPrintable(r.message));
     QVERIFY2(r.message.contains(u"not planned again automatically: staff must"), qPrintable(r.message));
-    QCOMPARE(rig.mailboxWrites(), 1); // nothing sent for it
+    QCOMPARE(int(rig.mailboxWrites().size()), 1); // nothing sent for it
     const DbRow db = row(id);
     QCOMPARE(db.state, QStringLiteral("failed"));
     QCOMPARE(db.purchaseSeq, 5);
@@ -500,7 +452,7 @@ void TestCommandExecutor::sequenceTakenByAnotherRechargeFails()
     QCOMPARE(rig.truth().balanceFen, 10700); // only the other one
     // Failed is final: running it again sends nothing and re-plans nothing.
     QCOMPARE(execute(id, *client).outcome, ExecuteOutcome::Failed);
-    QCOMPARE(rig.mailboxWrites(), 1);
+    QCOMPARE(int(rig.mailboxWrites().size()), 1);
 }
 
 void TestCommandExecutor::timeoutsBackOffThenGiveUp()
@@ -536,7 +488,7 @@ void TestCommandExecutor::timeoutsBackOffThenGiveUp()
     QCOMPARE(db.state, QStringLiteral("failed"));
     QCOMPARE(db.attempts, 5);
     QVERIFY(!db.nextAttemptAt);
-    QCOMPARE(rig.mailboxWrites(), 0);
+    QCOMPARE(int(rig.mailboxWrites().size()), 0);
     QCOMPARE(rig.truth().balanceFen, 10000);
     QCOMPARE(rig.truth().purchaseCount, quint16(4));
 }

@@ -3,10 +3,9 @@
 // step by step: a lost request is resent with the identical frame, a lost reply is recognised
 // by reading back, a restart in between finds the recharge applied, a sequence taken by
 // another recharge is never reused — and the meter's balance moves exactly once every time.
-#include "fakemodbusserver.h"
 #include "manualclock.h"
 #include "modbus/profile.h"
-#include "sim/meters/simmeter.h"
+#include "simmeterrig.h"
 
 #include <QtTest/QTest>
 
@@ -19,7 +18,6 @@ using Behaviour = prepay::test::FakeModbusServer::Behaviour;
 
 namespace {
 
-constexpr qint64 kStartMs = 1'795'000'000'000; // 2026-11-19, a Thursday
 constexpr quint8 kUnit = 9;
 
 sim::MeterSpec prepaidSpec()
@@ -40,55 +38,11 @@ sim::MeterSpec prepaidSpec()
     return m;
 }
 
-// A SimMeter served by the fake server; simulated time stands still unless a test moves it.
-struct Rig
-{
-    explicit Rig(const sim::MeterSpec &spec)
-        : meter(spec, 480, 7, kStartMs)
-    {
-        server.setHandler([this](quint8 unit, const QByteArray &pdu) {
-            std::lock_guard lock(mutex);
-            if (unit != meter.unitId())
-                return QByteArray("\x83\x0B", 2);
-            return meter.handlePdu(pdu, simMs);
-        });
-    }
-
-    sim::MeterTruth truth()
-    {
-        std::lock_guard lock(mutex);
-        return meter.truth(simMs);
-    }
-
-    std::unique_ptr<ModbusClient> client(const Clock &clock)
-    {
-        Endpoint e;
-        e.port = server.port();
-        e.baud = 0;
-        BusTiming t;
-        t.responseTimeoutMs = 150;
-        return std::make_unique<ModbusClient>(e, t, clock);
-    }
-
-    std::mutex mutex;
-    sim::SimMeter meter;
-    qint64 simMs = kStartMs;
-    test::FakeModbusServer server;
-};
+using Rig = test::SimMeterRig;
 
 const MeterProfile &v1()
 {
     return *profileNamed(u"prepay-v1");
-}
-
-QList<QList<quint16>> mailboxWrites(const test::FakeModbusServer &server)
-{
-    QList<QList<quint16>> frames;
-    for (const auto &[address, values] : server.writes()) {
-        if (address == addr::RechargeMailbox)
-            frames.append(values);
-    }
-    return frames;
 }
 
 } // namespace
@@ -146,13 +100,13 @@ void TestProfiles::rechargeApplied()
     QCOMPARE(t.balanceFen, 15000);
     QCOMPARE(t.purchaseCount, quint16(5));
     QCOMPARE(t.lastRechargeTxn, 0xCAFEu);
-    QCOMPARE(mailboxWrites(rig.server).size(), 1);
+    QCOMPARE(rig.mailboxWrites().size(), 1);
 
     // Running the same plan again changes nothing.
     const Result<RechargeOutcome> again = v1().executeRecharge(*client, kUnit, plan.value);
     QCOMPARE(again.value, RechargeOutcome::AlreadyApplied);
     QCOMPARE(rig.truth().balanceFen, 15000);
-    QCOMPARE(mailboxWrites(rig.server).size(), 1);
+    QCOMPARE(rig.mailboxWrites().size(), 1);
 }
 
 void TestProfiles::planThenExecuteSavesARead()
@@ -189,7 +143,7 @@ void TestProfiles::lostRequestIsResentIdentically()
     const Result<RechargeOutcome> done = v1().executeRecharge(*client, kUnit, plan);
     QVERIFY2(done.ok(), qPrintable(done.error.message));
     QCOMPARE(done.value, RechargeOutcome::Applied);
-    const QList<QList<quint16>> frames = mailboxWrites(rig.server);
+    const QList<QList<quint16>> frames = rig.mailboxWrites();
     QCOMPARE(frames.size(), 1); // the lost one never reached the server's handler
     QCOMPARE(frames.first(), plan.mailbox().registers());
     QCOMPARE(rig.truth().balanceFen, 12500);
@@ -207,7 +161,7 @@ void TestProfiles::lostReplyIsRecognisedByReadingBack()
     const Result<RechargeOutcome> done = v1().executeRecharge(*client, kUnit, plan);
     QVERIFY2(done.ok(), qPrintable(done.error.message));
     QCOMPARE(done.value, RechargeOutcome::Applied);
-    QCOMPARE(mailboxWrites(rig.server).size(), 1); // not resent: the read showed it applied
+    QCOMPARE(rig.mailboxWrites().size(), 1); // not resent: the read showed it applied
     QCOMPARE(rig.truth().balanceFen, 12500);
     QCOMPARE(rig.truth().purchaseCount, quint16(5));
 }
@@ -232,7 +186,7 @@ void TestProfiles::restartBetweenSendAndReadBack()
     QCOMPARE(resumed.value, RechargeOutcome::AlreadyApplied);
     QCOMPARE(rig.truth().balanceFen, 18800);
     QCOMPARE(rig.truth().totalPurchasedFen, 48800);
-    QCOMPARE(mailboxWrites(rig.server).size(), 1);
+    QCOMPARE(rig.mailboxWrites().size(), 1);
 }
 
 void TestProfiles::gatewayTargetFailureIsUncertainNotRefused()
@@ -259,7 +213,7 @@ void TestProfiles::sequenceTakenByAnotherRechargeIsNeverReused()
     const Result<RechargeOutcome> stale = v1().executeRecharge(*client, kUnit, first);
     QCOMPARE(stale.error.kind, ErrorKind::Rejected);
     QVERIFY2(stale.error.message.contains(u"another recharge took the sequence"), qPrintable(stale.error.message));
-    QCOMPARE(mailboxWrites(rig.server).size(), 1); // nothing sent for the stale plan
+    QCOMPARE(rig.mailboxWrites().size(), 1); // nothing sent for the stale plan
     QCOMPARE(rig.truth().balanceFen, 12000);
     // Planned anew, it gets the next sequence.
     const RechargePlan again = v1().planRecharge(*client, kUnit, 1000, 81).value;
