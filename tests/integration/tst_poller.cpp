@@ -58,6 +58,7 @@ private Q_SLOTS:
     void commandsJumpTheQueueAndAreVerified();
     void freshStateAndReadNow();
     void deadGatewayTouchesOnlyItsBuses();
+    void cycleIntervalChangesAtRunTime();
 
 private:
     QJsonObject ctl(const QStringList &arguments);
@@ -470,6 +471,19 @@ void TestPoller::deadGatewayTouchesOnlyItsBuses()
         }
     }
     QCOMPARE(failingBuses, 3);
+}
+
+void TestPoller::cycleIntervalChangesAtRunTime()
+{
+    auto db = m_store->openReader();
+    QVERIFY(m_poller->setCycleInterval(1, 10 * 60'000));
+    QCOMPARE(scalar(*db, QStringLiteral("SELECT poll_interval_ms FROM buildings WHERE id = 1")), 600'000);
+    QCOMPARE(m_poller->plan().cycleIntervalMsByBuilding.value(1), 600'000);
+    QVERIFY(!m_poller->setCycleInterval(1, 59'000));     // below a minute
+    QVERIFY(!m_poller->setCycleInterval(1, 86'400'001)); // above a day
+    QVERIFY(!m_poller->setCycleInterval(99, 600'000));   // no such building
+    QCOMPARE(scalar(*db, QStringLiteral("SELECT poll_interval_ms FROM buildings WHERE id = 1")), 600'000);
+    QVERIFY(m_poller->setCycleInterval(1, 1'800'000));
 }
 
 QTEST_GUILESS_MAIN(TestPoller)
