@@ -17,6 +17,26 @@
 
 namespace prepay::test {
 
+// A prepaid single-phase meter with 100.00 yuan, purchase count 4 and the demo's TOU tariff,
+// idle (no load), for tests that recharge, switch and push to it.
+inline sim::MeterSpec prepaidTestMeter(quint8 unit, quint32 serial)
+{
+    sim::MeterSpec m;
+    m.unitId = unit;
+    m.serial = serial;
+    m.model = QStringLiteral("DDSY1352-NK");
+    m.profile = sim::LoadProfileKind::Idle;
+    m.balanceFen = 10000;
+    m.purchaseCount = 4;
+    m.totalPurchasedFen = 40000;
+    m.energyWh = 1'000'000;
+    m.tariff.version = 1;
+    m.tariff.prices = {12100, 9800, 6500, 3100};
+    m.tariff.segments = {{0, meter::v1::TariffSlot::Valley}, {480, meter::v1::TariffSlot::Flat},
+        {600, meter::v1::TariffSlot::Peak}, {1320, meter::v1::TariffSlot::Valley}};
+    return m;
+}
+
 struct SimMeterRig
 {
     static constexpr qint64 kStartMs = 1'795'000'000'000; // 2026-11-19, a Thursday

@@ -14,6 +14,7 @@
 #include "simmeterrig.h"
 #include "store/seed.h"
 #include "store/store.h"
+#include "storescript.h"
 
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QTest>
@@ -35,19 +36,7 @@ constexpr qint64 kMeter = 1; // the row's meter (prepaid, installed in the demo 
 
 sim::MeterSpec prepaidSpec()
 {
-    sim::MeterSpec m;
-    m.unitId = kUnit;
-    m.serial = 24050017;
-    m.model = QStringLiteral("DDSY1352-NK");
-    m.profile = sim::LoadProfileKind::Idle;
-    m.balanceFen = 10000;
-    m.purchaseCount = 4;
-    m.totalPurchasedFen = 40000;
-    m.energyWh = 1'000'000;
-    m.tariff.version = 1;
-    m.tariff.prices = {12100, 9800, 6500, 3100};
-    m.tariff.segments = {{0, TariffSlot::Valley}, {480, TariffSlot::Flat}, {600, TariffSlot::Peak}};
-    return m;
+    return test::prepaidTestMeter(kUnit, 24050017);
 }
 
 TariffBlock newTariff()
@@ -194,13 +183,7 @@ void TestCommandExecutor::restart()
 
 void TestCommandExecutor::exec(const QString &sql)
 {
-    const auto written = m_store
-                             ->write([sql](store::Transaction &tx) {
-                                 if (const store::SqlError e = tx.db().exec(sql); !e.ok())
-                                     tx.fail(e);
-                             })
-                             .get();
-    QVERIFY2(written.committed(), qPrintable(written.error.toString()));
+    QVERIFY(test::runScript(*m_store, sql));
 }
 
 qint64 TestCommandExecutor::enqueued(const CommandRequest &r)

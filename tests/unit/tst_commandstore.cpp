@@ -10,6 +10,7 @@
 #include "manualclock.h"
 #include "store/seed.h"
 #include "store/store.h"
+#include "storescript.h"
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QTemporaryDir>
@@ -373,13 +374,7 @@ void TestCommandStore::cleanup()
 
 void TestCommandStore::exec(const QString &sql)
 {
-    const auto written = m_store
-                             ->write([sql](store::Transaction &tx) {
-                                 if (const store::SqlError e = tx.db().exec(sql); !e.ok())
-                                     tx.fail(e);
-                             })
-                             .get();
-    QVERIFY2(written.committed(), qPrintable(written.error.toString()));
+    QVERIFY(test::runScript(*m_store, sql));
 }
 
 qint64 TestCommandStore::count(const QString &sql)

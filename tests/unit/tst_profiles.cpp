@@ -22,20 +22,7 @@ constexpr quint8 kUnit = 9;
 
 sim::MeterSpec prepaidSpec()
 {
-    sim::MeterSpec m;
-    m.unitId = kUnit;
-    m.serial = 24050153;
-    m.model = QStringLiteral("DDSY1352-NK");
-    m.profile = sim::LoadProfileKind::Idle;
-    m.balanceFen = 10000;
-    m.purchaseCount = 4;
-    m.totalPurchasedFen = 40000;
-    m.energyWh = 1'000'000;
-    m.tariff.version = 1;
-    m.tariff.prices = {12100, 9800, 6500, 3100};
-    m.tariff.segments
-        = {{0, TariffSlot::Valley}, {480, TariffSlot::Flat}, {600, TariffSlot::Peak}, {1320, TariffSlot::Valley}};
-    return m;
+    return test::prepaidTestMeter(kUnit, 24050153);
 }
 
 using Rig = test::SimMeterRig;

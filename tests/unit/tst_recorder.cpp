@@ -10,6 +10,7 @@
 #include "poller/recorder.h"
 #include "store/seed.h"
 #include "store/store.h"
+#include "storescript.h"
 
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QTest>
@@ -43,19 +44,6 @@ QString queryText(Connection &db, const QString &sql)
     if (s.step() != Statement::Step::Row)
         return QStringLiteral("<no row: %1>").arg(s.error().toString());
     return s.isNull(0) ? QStringLiteral("<null>") : s.text(0);
-}
-
-bool execute(Store &store, const QString &script)
-{
-    const auto w = store
-                       .write([script](Transaction &tx) {
-                           if (const SqlError e = tx.db().exec(script); !e.ok())
-                               tx.fail(e);
-                       })
-                       .get();
-    if (!w.committed())
-        qWarning("%s", qPrintable(w.error.toString()));
-    return w.committed();
 }
 
 } // namespace
@@ -275,7 +263,7 @@ void TestRecorder::planRefusesTooManyBuses()
     m_dir = std::make_unique<QTemporaryDir>();
     m_path = m_dir->filePath(QStringLiteral("prepay.db"));
     openStore();
-    QVERIFY(execute(*m_store,
+    QVERIFY(test::runScript(*m_store,
         QStringLiteral("INSERT INTO buildings (id, code, name, created_at_ms) VALUES (1, 'A', 'A', 0);"
                        "WITH RECURSIVE n(i) AS (VALUES (1) UNION ALL SELECT i + 1 FROM n WHERE i < 65) "
                        "INSERT INTO buses (name, kind, device_path, created_at_ms) "
@@ -287,7 +275,7 @@ void TestRecorder::planRefusesTooManyBuses()
     QVERIFY2(error.contains(u"65 buses") && error.contains(u"64"), qPrintable(error));
 
     // 64 are fine.
-    QVERIFY(execute(*m_store, QStringLiteral("UPDATE buses SET enabled = 0 WHERE name = 'L65'")));
+    QVERIFY(test::runScript(*m_store, QStringLiteral("UPDATE buses SET enabled = 0 WHERE name = 'L65'")));
     QVERIFY2(loadPollPlan(*db, &p, &error), qPrintable(error));
     QCOMPARE(p.buses.size(), 64);
 }
@@ -299,7 +287,7 @@ void TestRecorder::planRefusesTooManyMeters()
     m_dir = std::make_unique<QTemporaryDir>();
     m_path = m_dir->filePath(QStringLiteral("prepay.db"));
     openStore();
-    QVERIFY(execute(*m_store,
+    QVERIFY(test::runScript(*m_store,
         QStringLiteral("INSERT INTO buildings (id, code, name, created_at_ms) VALUES (1, 'A', 'A', 0);"
                        "WITH RECURSIVE n(i) AS (VALUES (1) UNION ALL SELECT i + 1 FROM n WHERE i < 41) "
                        "INSERT INTO buses (id, name, kind, device_path, created_at_ms) "
@@ -319,7 +307,7 @@ void TestRecorder::planRefusesTooManyMeters()
     QVERIFY(!loadPollPlan(*db, &p, &error));
     QVERIFY2(error.contains(u"more than 10000 meters") && error.contains(u"bus L41"), qPrintable(error));
 
-    QVERIFY(execute(*m_store, QStringLiteral("UPDATE buses SET enabled = 0 WHERE id = 41")));
+    QVERIFY(test::runScript(*m_store, QStringLiteral("UPDATE buses SET enabled = 0 WHERE id = 41")));
     QVERIFY2(loadPollPlan(*db, &p, &error), qPrintable(error));
     QCOMPARE(p.meterCount(), 40 * 245);
 }
@@ -327,8 +315,8 @@ void TestRecorder::planRefusesTooManyMeters()
 void TestRecorder::planRefusesAUnitIdTwice()
 {
     // The schema's unique index keeps this out of a healthy database; the plan checks anyway.
-    QVERIFY(
-        execute(*m_store, QStringLiteral("DROP INDEX meters_bus_unit; UPDATE meters SET unit_id = 1 WHERE id = 2;")));
+    QVERIFY(test::runScript(
+        *m_store, QStringLiteral("DROP INDEX meters_bus_unit; UPDATE meters SET unit_id = 1 WHERE id = 2;")));
     auto db = reader();
     PollPlan p;
     QString error;
@@ -339,7 +327,7 @@ void TestRecorder::planRefusesAUnitIdTwice()
 
 void TestRecorder::planRefusesAMeterWithoutInstallation()
 {
-    QVERIFY(execute(
+    QVERIFY(test::runScript(
         *m_store, QStringLiteral("UPDATE meter_installations SET removed_at_ms = installed_at_ms WHERE id = 45")));
     auto db = reader();
     PollPlan p;
@@ -351,20 +339,21 @@ void TestRecorder::planRefusesAMeterWithoutInstallation()
 
 void TestRecorder::planRefusesABadSetting()
 {
-    QVERIFY(execute(*m_store, QStringLiteral("UPDATE settings SET value = 'soon' WHERE key = 'poll.interval_ms'")));
+    QVERIFY(
+        test::runScript(*m_store, QStringLiteral("UPDATE settings SET value = 'soon' WHERE key = 'poll.interval_ms'")));
     auto db = reader();
     PollPlan p;
     QString error;
     QVERIFY(!loadPollPlan(*db, &p, &error));
     QVERIFY2(error.contains(u"poll.interval_ms") && error.contains(u"'soon'"), qPrintable(error));
 
-    QVERIFY(execute(*m_store,
+    QVERIFY(test::runScript(*m_store,
         QStringLiteral("UPDATE settings SET value = '1800000' WHERE key = 'poll.interval_ms';"
                        "UPDATE settings SET value = '0' WHERE key = 'poll.offline_after_failures';")));
     QVERIFY(!loadPollPlan(*db, &p, &error));
     QVERIFY2(error.contains(u"poll.offline_after_failures"), qPrintable(error));
 
-    QVERIFY(execute(*m_store,
+    QVERIFY(test::runScript(*m_store,
         QStringLiteral("UPDATE settings SET value = '5' WHERE key = 'poll.offline_after_failures';"
                        "UPDATE settings SET value = '1200000' WHERE key = 'poll.interval_ms';"
                        "UPDATE settings SET value = '60000' WHERE key = 'poll.fresh_max_age_ms';")));
@@ -379,7 +368,7 @@ void TestRecorder::planSkipsDisabledAndReadsLocalLines()
 {
     // A disabled bus and every bus of a disabled gateway are not polled; a local line is RTU.
     // Meters 291..300 (B1-COM2's last ten) move to a local line in building 3.
-    QVERIFY(execute(*m_store,
+    QVERIFY(test::runScript(*m_store,
         QStringLiteral(
             "UPDATE buses SET enabled = 0 WHERE name = 'A-COM2';"
             "UPDATE gateways SET enabled = 0 WHERE id = 2;"
@@ -1027,7 +1016,7 @@ void TestRecorder::schemaV2UpgradesASeededV1Database()
         OpenResult opened = Store::open(m_path, m_clock, v1Only);
         QVERIFY(opened.store);
         QCOMPARE(applySeed(*opened.store, QStringLiteral("demo")).outcome, SeedOutcome::Applied);
-        QVERIFY(execute(*opened.store,
+        QVERIFY(test::runScript(*opened.store,
             QStringLiteral("UPDATE meters SET comm_state = 'offline', comm_failures = 3 "
                            "WHERE id = 1")));
     }
