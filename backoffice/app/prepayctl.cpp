@@ -4,6 +4,7 @@
 #include "api/logging.h"
 #include "api/process.h"
 #include "ctl/dbcommands.h"
+#include "ctl/ledgercommands.h"
 #include "ctl/metercommands.h"
 #include "ctl/pollcommands.h"
 
@@ -20,6 +21,7 @@ int main(int argc, char *argv[])
     prepay::SystemClock clock;
     QTextStream out(stdout);
     QTextStream err(stderr);
-    const QList<prepay::ctl::Command> commands = prepay::ctl::dbCommands() + prepay::ctl::meterCommands(clock) + prepay::ctl::pollCommands();
+    const QList<prepay::ctl::Command> commands = prepay::ctl::dbCommands() + prepay::ctl::meterCommands(clock) + prepay::ctl::pollCommands()
+        + prepay::ctl::ledgerCommands();
     return prepay::ctl::runCommandLine(app.arguments(), commands, out, err);
 }

@@ -437,6 +437,19 @@ EnqueueResult CommandStore::enqueue(const CommandRequest &request)
     return r;
 }
 
+EnqueueResult CommandStore::enqueueWithin(Transaction &tx, const CommandRequest &request, qint64 nowMs)
+{
+    if (const QString problem = requestProblem(request, nowMs); !problem.isEmpty())
+        return outcome(EnqueueOutcome::Invalid, problem);
+    const EnqueueResult r = enqueueIn(tx, request, nowMs);
+    if (r.outcome == EnqueueOutcome::Queued) {
+        qCInfo(lcCommands, "command %lld: %s for meter %lld queued (key \"%s\", cause %s)", r.commandId,
+            qUtf8Printable(kindCode(request.kind)), request.meterId, qUtf8Printable(request.idempotencyKey),
+            qUtf8Printable(causeCode(request.cause)));
+    }
+    return r;
+}
+
 QList<CommandRow> CommandStore::loadLive(Connection &reader) const
 {
     Statement s = reader.prepare(QStringLiteral("SELECT %1 FROM meter_commands "

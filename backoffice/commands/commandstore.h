@@ -30,6 +30,7 @@ class Clock;
 namespace prepay::store {
 class Connection;
 class Store;
+class Transaction;
 struct SqlError;
 } // namespace prepay::store
 
@@ -70,6 +71,11 @@ public:
     // has a command. Otherwise a new 'queued' row: priority from priorityOf(), max_attempts
     // from 'command.attempts_max', deadline the request's or now + 'command.deadline_ms'.
     EnqueueResult enqueue(const CommandRequest &request);
+    // The same inside the caller's write transaction (a policy decision in a readings batch, a
+    // payment's meter job with its credit): the command exists exactly when that transaction
+    // commits. A StoreFailed outcome has failed the transaction. The caller hands the queued id
+    // to the poller after the commit (Poller::dispatchCommands()).
+    static EnqueueResult enqueueWithin(store::Transaction &tx, const CommandRequest &request, qint64 nowMs);
 
     // The rows still to be driven (queued, sent, acknowledged), by priority then id: at start,
     // prepayd hands them to the bus workers again.

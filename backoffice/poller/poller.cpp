@@ -239,6 +239,27 @@ commands::EnqueueResult Poller::submitCommand(const commands::CommandRequest &re
     return result;
 }
 
+void Poller::dispatchCommands(const QList<qint64> &commandIds)
+{
+    if (!m_commandStore || !m_executor || commandIds.isEmpty())
+        return;
+    store::SqlError error;
+    const std::unique_ptr<store::Connection> reader = m_store.openReader(&error);
+    if (!reader) {
+        qCCritical(lcPoller, "cannot read commands to dispatch: %s", qUtf8Printable(error.toString()));
+        return;
+    }
+    for (qint64 id : commandIds) {
+        const std::optional<commands::CommandRow> row = m_commandStore->load(*reader, id, &error);
+        if (!row || commands::isFinal(row->state))
+            continue;
+        if (BusWorker *w = workerOfMeter(row->meterId))
+            w->enqueueCommand(row->id, row->meterId, row->priority);
+        else
+            qCWarning(lcPoller, "command %lld: meter %lld is on no polled bus; it waits", row->id, row->meterId);
+    }
+}
+
 std::future<commands::ExecuteResult> Poller::commandDone(qint64 commandId)
 {
     std::promise<commands::ExecuteResult> promise;

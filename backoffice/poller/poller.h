@@ -83,6 +83,9 @@ public:
     // Stores a command (durable) and hands it to its meter's bus. Duplicate requests are not
     // handed over twice.
     commands::EnqueueResult submitCommand(const commands::CommandRequest &request);
+    // Hands commands already stored (queued inside another transaction: a policy decision in a
+    // batch, a payment's meter job) to their meters' buses. Ids that are not live are skipped.
+    void dispatchCommands(const QList<qint64> &commandIds);
     // The outcome of a command as it becomes final (verified/failed/cancelled) in this process.
     std::future<commands::ExecuteResult> commandDone(qint64 commandId);
 

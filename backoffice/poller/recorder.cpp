@@ -282,6 +282,7 @@ struct Recorder::Impl
     QHash<qint64, PreviousReading> previous; // by installation: the last reading stored for it
     QHash<qint64, MeterStateView> states;    // by meter: as in meter_state
     BatchHook hook;
+    std::function<void(bool)> afterBatch;
     Stats stats;
     bool failing = false; // the last batch failed (logged once per episode)
     qint64 retryAtMs = 0; // monotonic; flushIfDue() waits until then after a failure
@@ -513,6 +514,7 @@ Recorder::Impl::FlushResult Recorder::Impl::flushOne()
     QList<BusHealth> health;
     BatchOutcome known;
     BatchHook batchHook;
+    std::function<void(bool)> afterThisBatch;
     {
         std::lock_guard lock(mutex);
         if (pending.empty() && pendingHealth.isEmpty())
@@ -534,12 +536,15 @@ Recorder::Impl::FlushResult Recorder::Impl::flushOne()
                 known.previous.insert(installation, *p);
         }
         batchHook = hook;
+        afterThisBatch = afterBatch;
     }
 
     const qint64 nowMs = clock.wallMs();
     auto future = store.write([this, batch, health, known, batchHook, nowMs](
                                   Transaction &tx) { return runBatch(tx, batch, health, known, batchHook, nowMs); });
     store::Written<BatchOutcome> written = future.get();
+    if (afterThisBatch && batchHook)
+        afterThisBatch(written.committed());
 
     std::lock_guard lock(mutex);
     if (written.committed()) {
@@ -670,6 +675,12 @@ void Recorder::setBatchHook(BatchHook hook)
 {
     std::lock_guard lock(m_impl->mutex);
     m_impl->hook = std::move(hook);
+}
+
+void Recorder::setAfterBatch(std::function<void(bool committed)> afterBatch)
+{
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->afterBatch = std::move(afterBatch);
 }
 
 std::optional<MeterStateView> Recorder::state(qint64 meterId) const

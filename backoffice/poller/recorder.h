@@ -96,6 +96,10 @@ public:
     // inserted, with the batch's stored readings (not called for a batch of failed reads only).
     // Throwing or tx.rollback() keeps nothing of the batch: its results are retried later.
     void setBatchHook(BatchHook hook);
+    // Runs after each batch that called the batch hook, on the flushing thread, outside the
+    // transaction: committed or not. What the hook prepared for after the commit (commands to
+    // hand to the buses) is carried out here, or dropped when the batch was not kept.
+    void setAfterBatch(std::function<void(bool committed)> afterBatch);
 
     // What meter_state holds for the meter (committed batches only; after a restart the snapshot
     // has only what readings and meter_state keep: no voltages, currents, power factor). A meter

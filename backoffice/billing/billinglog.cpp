@@ -1,0 +1,5 @@
+#include "billinglog.h"
+
+namespace prepay::billing {
+Q_LOGGING_CATEGORY(lcBilling, "prepay.billing")
+}

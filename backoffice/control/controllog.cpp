@@ -1,0 +1,5 @@
+#include "controllog.h"
+
+namespace prepay::control {
+Q_LOGGING_CATEGORY(lcControl, "prepay.control")
+}

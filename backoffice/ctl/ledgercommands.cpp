@@ -1,0 +1,98 @@
+#include "ledgercommands.h"
+
+#include "ledger/verify.h"
+#include "store/migrations.h"
+#include "store/sqlite.h"
+
+#include <QtCore/QFileInfo>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+
+namespace prepay::ctl {
+
+namespace {
+
+const QCommandLineOption dbOption(QStringLiteral("db"),
+    QStringLiteral("The database file (read only; prepayd may be running)."), QStringLiteral("FILE"));
+const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print one JSON object instead of text."));
+
+std::unique_ptr<store::Connection> openReadOnly(const Invocation &in, int *rc)
+{
+    const QString path = in.parser.value(dbOption);
+    if (path.isEmpty()) {
+        *rc = in.fail(exitUsage, QStringLiteral("--db FILE is required"));
+        return nullptr;
+    }
+    if (!QFileInfo::exists(path)) {
+        *rc = in.fail(66, path + QStringLiteral(" does not exist"));
+        return nullptr;
+    }
+    store::SqlError error;
+    auto db = store::Connection::open(path, store::Connection::Mode::ReadOnly, 5000, &error);
+    if (!db) {
+        *rc = in.fail(66, error.message);
+        return nullptr;
+    }
+    const qint64 version = db->queryInt(QStringLiteral("PRAGMA user_version"), &error);
+    if (version != int(store::builtInMigrations().size())) {
+        *rc = in.fail(65,
+            QStringLiteral("%1 is at schema v%2; this prepayctl reads v%3 (prepayctl db migrate, or start prepayd)")
+                .arg(path)
+                .arg(version)
+                .arg(int(store::builtInMigrations().size())));
+        return nullptr;
+    }
+    return db;
+}
+
+int ledgerVerify(const Invocation &in)
+{
+    int rc = 0;
+    const std::unique_ptr<store::Connection> db = openReadOnly(in, &rc);
+    if (!db)
+        return rc;
+    const ledger::VerifyReport report = ledger::verifyLedger(*db);
+    if (in.parser.isSet(jsonOption)) {
+        QJsonArray violations;
+        for (const ledger::Violation &v : report.violations)
+            violations.append(QJsonObject{{QStringLiteral("code"), v.code}, {QStringLiteral("message"), v.message}});
+        QJsonObject o{{QStringLiteral("ok"), report.ok()}, {QStringLiteral("entries"), report.entries},
+            {QStringLiteral("postings"), report.postings}, {QStringLiteral("accounts"), report.accounts},
+            {QStringLiteral("charge_intervals"), report.chargeIntervals}, {QStringLiteral("violations"), violations}};
+        if (!report.error.isEmpty())
+            o.insert(QStringLiteral("error"), report.error);
+        in.out << QJsonDocument(o).toJson(QJsonDocument::Compact) << '\n';
+    } else {
+        in.out << "checked " << report.entries << " entries, " << report.postings << " postings, " << report.accounts
+               << " accounts, " << report.chargeIntervals << " charge intervals\n";
+        for (const ledger::Violation &v : report.violations)
+            in.out << "VIOLATION " << v.code << ": " << v.message << '\n';
+        if (report.ok())
+            in.out << "ledger ok: every invariant holds\n";
+        else if (report.error.isEmpty())
+            in.out << report.violations.size() << " violation(s)\n";
+    }
+    if (!report.error.isEmpty())
+        return in.fail(74, QStringLiteral("could not finish: %1").arg(report.error));
+    return report.ok() ? 0 : 1;
+}
+
+} // namespace
+
+QList<Command> ledgerCommands()
+{
+    return {
+        {{QStringLiteral("ledger"), QStringLiteral("verify")},
+            QStringLiteral("--db FILE [--json]   check every ledger invariant"),
+            QStringLiteral("Check the ledger contract on a database: balanced entries, cached balances equal to their "
+                           "postings, stored request hashes, one credit per paid payment attempt, every charge traced "
+                           "to a contiguous reading interval, carried remainders, reversals, append-only triggers. "
+                           "Prints each violation. Read only; prepayd may be running.\n"
+                           "Exit codes: 0 every invariant holds, 1 violations found, 65 schema not this "
+                           "prepayctl's, 66 cannot open, 74 could not finish reading."),
+            {dbOption, jsonOption}, {}, {}, ledgerVerify},
+    };
+}
+
+} // namespace prepay::ctl

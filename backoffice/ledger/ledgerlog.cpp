@@ -1,0 +1,5 @@
+#include "ledgerlog.h"
+
+namespace prepay::ledger {
+Q_LOGGING_CATEGORY(lcLedger, "prepay.ledger")
+}
