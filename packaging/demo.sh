@@ -2,10 +2,13 @@
 # The whole prepay system on this machine with the simulated building (run by ./dev demo,
 # after the build). Today that is: a fresh database holding the demo building (三明商会大厦,
 # 300 meters on 3 gateways), the simulated gateways and meters (prepay-sim, RS-485 timing at
-# 9600 baud, RTU ptys too), a technician's read of a few meters with prepayctl, prepayd polling
-# every meter into the database (its first full cycle shown with prepayctl poll status), and the
-# kiosk's attract screen (in a window when there is a display, else
-# rendered to a PNG). Each issue adds its part here.
+# 9600 baud, RTU ptys too), the meters' balances taken over into the ledger, a technician's read
+# of a few meters with prepayctl, prepayd polling every meter into the database (its first full
+# cycle shown with prepayctl poll status, and what the control policy decided: who is cut and
+# why), prepayd restarted and its second cycle billing what was used since the first (a few
+# seconds of real consumption: charges checked with ledger verify and billing recompute), and
+# the kiosk's attract screen (in a window when
+# there is a display, else rendered to a PNG). Each issue adds its part here.
 #
 #   packaging/demo.sh           run until Ctrl-C
 #   packaging/demo.sh --check   start everything, check it came up, stop (used by the tests)
@@ -48,6 +51,8 @@ if [ "$port_base" != 1502 ]; then
     sqlite3 "$db" "UPDATE gateways SET port = $port_base + id - 1"
 fi
 "$bin/prepayctl" db status --db "$db"
+say "commissioning: the prepaid meters' balances move into the tenants' wallets (prepayctl ledger takeover)"
+"$bin/prepayctl" ledger takeover --db "$db"
 
 say "starting the simulated building: prepay-sim (log: $demo/prepay-sim.log)"
 mkdir -p "$demo/rtu"
@@ -66,25 +71,60 @@ say "a technician reads two meters (prepayctl meter read; each read takes real R
 "$bin/prepayctl" meter read --tcp "127.0.0.1:$port_base" --unit 1
 "$bin/prepayctl" meter read --rtu "$demo/rtu/A-COM1" --baud 9600 --unit 2 --json
 
+prepayd_pid=
+start_prepayd() {   # LOG
+    "$bin/prepayd" --data "$demo" > "$1" 2>&1 &
+    prepayd_pid=$!
+    pids+=($prepayd_pid)
+    for _ in $(seq 100); do
+        grep -q ' ready: ' "$1" && break
+        kill -0 "$prepayd_pid" 2>/dev/null || { cat "$1" >&2; die "prepayd exited"; }
+        sleep 0.1
+    done
+    grep -q ' ready: ' "$1" || { cat "$1" >&2; die "prepayd did not come up"; }
+    grep -v -e 'prepay.control' -e 'prepay.commands' "$1" | sed -n 's/^/  prepayd: /p'
+}
+wait_for_cycle() {   # SINCE_MS: every bus finished a cycle that started after SINCE_MS
+    for _ in $(seq 600); do
+        done_buses=$(sqlite3 "$db" "SELECT count(*) FROM bus_health WHERE last_cycle_duration_ms > 0
+                                    AND last_cycle_started_at_ms >= $1" 2>/dev/null || echo 0)
+        [ "$done_buses" -ge 8 ] && return 0
+        sleep 0.1
+    done
+    die "a poll cycle did not finish within a minute (see $demo/prepayd*.log)"
+}
+
 say "starting prepayd (log: $demo/prepayd.log)"
-"$bin/prepayd" --data "$demo" > "$demo/prepayd.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-    grep -q ' ready: ' "$demo/prepayd.log" && break
-    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$demo/prepayd.log" >&2; die "prepayd exited"; }
-    sleep 0.1
-done
-grep -q ' ready: ' "$demo/prepayd.log" || { cat "$demo/prepayd.log" >&2; die "prepayd did not come up"; }
-sed -n 's/^/  prepayd: /p' "$demo/prepayd.log"
+start_prepayd "$demo/prepayd.log"
 
 say "prepayd polls the building: one worker per bus, all 8 buses at once, RS-485 timing"
-for _ in $(seq 600); do
-    done_buses=$(sqlite3 "$db" "SELECT count(*) FROM bus_health WHERE last_cycle_duration_ms > 0" 2>/dev/null || echo 0)
-    [ "$done_buses" -ge 8 ] && break
-    sleep 0.1
-done
-[ "${done_buses:-0}" -ge 8 ] || die "the first poll cycle did not finish within a minute (see $demo/prepayd.log)"
+wait_for_cycle 0
 "$bin/prepayctl" poll status --db "$db"
+
+say "the control policy after the first cycle: who is off, and why (prepayctl control preview)"
+"$bin/prepayctl" control preview --db "$db" | sed -n -e '1,4p' -e '$p'
+echo "  commands the policy sent:"
+sqlite3 "$db" "SELECT '    ' || kind || ' ' || state || ': ' || count(*) FROM meter_commands GROUP BY kind, state"
+echo "  open alarms:"
+sqlite3 "$db" "SELECT '    ' || kind || ': ' || count(*) FROM alarms WHERE cleared_at_ms IS NULL GROUP BY kind"
+
+say "prepayd is restarted: it resumes, and its next cycle bills what the shops used since the first"
+kill -TERM "$prepayd_pid"
+wait "$prepayd_pid" || die "prepayd did not stop cleanly"
+restart_ms=$(($(date +%s) * 1000))
+start_prepayd "$demo/prepayd-2.log"
+wait_for_cycle "$restart_ms"
+sqlite3 "$db" "SELECT printf('  %d charge intervals, %d charged: %s CNY of energy (%d held for review, %d without an open account)',
+                      count(*), sum(amount_fen > 0), printf('%.2f', sum(amount_fen) / 100.0), sum(held),
+                      sum(account_id IS NULL AND held = 0)) FROM charge_intervals"
+echo "  a tenant's charge (闽味小馆, A-1F-101):"
+sqlite3 "$db" "SELECT '    ' || printf('%.2f kWh', ci.energy_wh / 1000.0) || ' → ' || printf('%.2f', ci.amount_fen / 100.0)
+                      || ' CNY, wallet now ' || printf('%.2f', w.balance_fen / 100.0) || ' CNY; ' || ci.breakdown
+                 FROM charge_intervals ci JOIN metering_points mp ON mp.id = ci.metering_point_id
+                 JOIN ledger_accounts w ON w.account_id = ci.account_id
+                WHERE mp.code = 'A-1F-101' ORDER BY ci.id DESC LIMIT 1"
+"$bin/prepayctl" ledger verify --db "$db"
+"$bin/prepayctl" billing recompute --db "$db"
 
 if [ $check -eq 0 ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && [ "${QT_QPA_PLATFORM:-}" != offscreen ]; then
     say "starting the kiosk in a window (close it or press Ctrl-C to stop the demo)"
@@ -105,6 +145,9 @@ cat <<EOF
 
 The demo is running. Try, in another terminal:
   $bin/prepayctl poll status --db $db
+  $bin/prepayctl control preview --db $db --all
+  $bin/prepayctl ledger verify --db $db
+  $bin/prepayctl billing recompute --db $db --point A-1F-101
   $bin/prepayctl meter read --tcp 127.0.0.1:$port_base --unit 5
   $bin/prepayctl meter recharge --tcp 127.0.0.1:$port_base --unit 5 --amount 100 --txn 1
   $bin/prepay-sim ctl --control-port $control_port truth 0 5

@@ -3,8 +3,11 @@
 #include "api/clock.h"
 #include "api/logging.h"
 #include "api/process.h"
+#include "billing/biller.h"
+#include "billing/tariff.h"
 #include "commands/commandexecutor.h"
 #include "commands/commandstore.h"
+#include "control/pipeline.h"
 #include "poller/poller.h"
 #include "poller/pollplan.h"
 #include "store/store.h"
@@ -35,7 +38,8 @@ int main(int argc, char *argv[])
                        "newest schema (taking a copy first). It runs until SIGTERM or SIGINT.\n\n"
                        "Exit codes: 0 stopped cleanly, 64 bad command line, 65 database newer than this "
                        "prepayd, 66 cannot open the database, 70 migration failed (database restored), 73 cannot "
-                       "copy the database before migrating, 74 cannot configure the database file."));
+                       "copy the database before migrating, 74 cannot configure the database file, 78 the building's "
+                       "configuration (buses, meters, tariffs) cannot be used."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption dataOption(QStringLiteral("data"),
@@ -72,9 +76,24 @@ int main(int argc, char *argv[])
             return 78; // EX_CONFIG
         }
     }
+    auto book = std::make_shared<prepay::billing::TariffBook>();
+    {
+        QString error;
+        const std::unique_ptr<prepay::store::Connection> reader = store.openReader();
+        if (!reader || !prepay::billing::TariffBook::load(*reader, book.get(), &error)) {
+            qCCritical(lcDaemon, "cannot bill this building: %s", qUtf8Printable(error));
+            return 78; // EX_CONFIG
+        }
+    }
+    prepay::billing::Biller biller(book);
     prepay::commands::CommandStore commands(store, clock);
     prepay::commands::CommandExecutor executor(commands, clock);
     prepay::poller::Poller poller(store, clock, std::move(plan), &commands, &executor);
+
+    // Every readings batch is billed and the control policy applied in its own transaction.
+    prepay::control::BatchPipeline pipeline(
+        biller, clock, [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
+    pipeline.install(poller.recorder());
 
     prepay::quitOnTerminationSignals(app);
     poller.start();

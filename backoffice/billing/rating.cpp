@@ -103,8 +103,8 @@ void addLine(Rated &r, const QString &what, qint64 energyWh, Price price, Remain
 
 } // namespace
 
-std::array<qint64, 4> splitByTime(const TariffVersion &v, const Calendar &cal, const QTimeZone &tz, qint64 fromMs,
-    qint64 toMs, qint64 totalWh)
+std::array<qint64, 4> splitByTime(
+    const TariffVersion &v, const Calendar &cal, const QTimeZone &tz, qint64 fromMs, qint64 toMs, qint64 totalWh)
 {
     PREPAY_CHECK(totalWh >= 0);
     std::array<qint64, 4> result{};

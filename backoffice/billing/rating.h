@@ -66,10 +66,10 @@ struct TierAccumulator
 
 struct ChargeLine
 {
-    QString what;      // "sharp", "peak", "flat", "valley" (slot price), or "tier1", "tier2", … (adder)
+    QString what; // "sharp", "peak", "flat", "valley" (slot price), or "tier1", "tier2", … (adder)
     qint64 energyWh = 0;
-    Price price;       // the slot price, or the tier's adder
-    qint64 units = 0;  // energyWh × price exactly, in 0.00001 fen (Remainder units), before rounding
+    Price price;      // the slot price, or the tier's adder
+    qint64 units = 0; // energyWh × price exactly, in 0.00001 fen (Remainder units), before rounding
     bool operator==(const ChargeLine &) const = default;
 };
 
@@ -81,9 +81,9 @@ struct Rated
     Money amount;                   // whole fen to charge
     Remainder remainderAfter;       // to carry to the point's next interval
     QList<ChargeLine> lines;
-    bool tiered = false;            // the version is a tiered kind (the accumulators below matter)
-    TierAccumulator tierBefore;     // what the interval started from, in toMs's period (0 after a reset)
-    TierAccumulator tierAfter;      // to keep for the next interval; unchanged for non-tiered kinds
+    bool tiered = false;        // the version is a tiered kind (the accumulators below matter)
+    TierAccumulator tierBefore; // what the interval started from, in toMs's period (0 after a reset)
+    TierAccumulator tierAfter;  // to keep for the next interval; unchanged for non-tiered kinds
 
     // For charge_intervals.breakdown:
     //   {"version": id, "lines": [{"what": "flat", "wh": 1000, "price": "0.6500", "units": 6500000}, …],
@@ -102,7 +102,7 @@ Rated rate(const TariffVersion &v, const Calendar &cal, const QTimeZone &tz, con
 // the lower slot index). toMs <= fromMs: everything to the slot in force at toMs. Non-TOU kinds:
 // everything to Flat. At a daylight-saving transition (not in Asia/Shanghai) the wall-clock
 // schedule is followed as Qt resolves the local times.
-std::array<qint64, 4> splitByTime(const TariffVersion &v, const Calendar &cal, const QTimeZone &tz, qint64 fromMs,
-    qint64 toMs, qint64 totalWh);
+std::array<qint64, 4> splitByTime(
+    const TariffVersion &v, const Calendar &cal, const QTimeZone &tz, qint64 fromMs, qint64 toMs, qint64 totalWh);
 
 } // namespace prepay::billing

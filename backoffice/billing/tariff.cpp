@@ -429,7 +429,8 @@ bool TariffBook::load(store::Connection &db, TariffBook *book, QString *error)
             if (!s.isNull(12)) {
                 v.standingPeriod = standingPeriodFromCode(s.text(12));
                 if (!v.standingPeriod) {
-                    *error = QStringLiteral("tariff %1: unknown standing charge period '%2'").arg(v.label(), s.text(12));
+                    *error
+                        = QStringLiteral("tariff %1: unknown standing charge period '%2'").arg(v.label(), s.text(12));
                     return false;
                 }
             }
@@ -531,9 +532,9 @@ bool TariffBook::load(store::Connection &db, TariffBook *book, QString *error)
     }
 
     {
-        store::Statement s = db.prepare(
-            QStringLiteral("SELECT id, tariff_id, account_id, metering_point_id, effective_date "
-                           "  FROM tariff_assignments ORDER BY id"));
+        store::Statement s
+            = db.prepare(QStringLiteral("SELECT id, tariff_id, account_id, metering_point_id, effective_date "
+                                        "  FROM tariff_assignments ORDER BY id"));
         store::Statement::Step step;
         while ((step = s.step()) == store::Statement::Step::Row) {
             const qint64 tariffId = s.int64(1);

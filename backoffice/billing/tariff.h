@@ -200,10 +200,10 @@ public:
 
 private:
     // std::map keeps element addresses stable, so the pointers handed out stay valid.
-    std::map<qint64, TariffVersion> m_versions;                      // by version id
-    std::map<qint64, std::map<QDate, qint64>> m_versionsByTariff;    // tariff → date → version id
-    std::map<qint64, std::map<QDate, qint64>> m_accountAssignments;  // account → date → tariff
-    std::map<qint64, std::map<QDate, qint64>> m_pointAssignments;    // point → date → tariff
+    std::map<qint64, TariffVersion> m_versions;                     // by version id
+    std::map<qint64, std::map<QDate, qint64>> m_versionsByTariff;   // tariff → date → version id
+    std::map<qint64, std::map<QDate, qint64>> m_accountAssignments; // account → date → tariff
+    std::map<qint64, std::map<QDate, qint64>> m_pointAssignments;   // point → date → tariff
     Calendar m_calendar;
     QTimeZone m_timeZone;
 };

@@ -450,6 +450,26 @@ EnqueueResult CommandStore::enqueueWithin(Transaction &tx, const CommandRequest 
     return r;
 }
 
+int CommandStore::supersedeWithin(
+    Transaction &tx, qint64 meterId, const QList<Kind> &kinds, const QString &reason, qint64 nowMs)
+{
+    Statement s = tx.prepare(QStringLiteral(
+        "UPDATE meter_commands SET state = 'cancelled', last_error = ?3, finished_at_ms = ?4, updated_at_ms = ?4 "
+        "WHERE meter_id = ?1 AND kind = ?2 AND state = 'queued'"));
+    int cancelled = 0;
+    for (Kind kind : kinds) {
+        s.bind(1, meterId).bind(2, kindCode(kind)).bind(3, reason).bind(4, nowMs);
+        if (const SqlError e = s.run(); !e.ok()) {
+            tx.fail(e);
+            return -1;
+        }
+        cancelled += tx.db().changes();
+    }
+    if (cancelled > 0)
+        qCInfo(lcCommands, "meter %lld: %d queued command(s) cancelled: %s", meterId, cancelled, qUtf8Printable(reason));
+    return cancelled;
+}
+
 QList<CommandRow> CommandStore::loadLive(Connection &reader) const
 {
     Statement s = reader.prepare(QStringLiteral("SELECT %1 FROM meter_commands "

@@ -76,6 +76,12 @@ public:
     // commits. A StoreFailed outcome has failed the transaction. The caller hands the queued id
     // to the poller after the commit (Poller::dispatchCommands()).
     static EnqueueResult enqueueWithin(store::Transaction &tx, const CommandRequest &request, qint64 nowMs);
+    // Inside the caller's transaction: cancels the meter's commands of these kinds that are still
+    // queued (never sent), because a newer decision replaces them; returns how many. Commands
+    // already sent are left alone (their frame may be out). A failed statement fails the
+    // transaction and returns -1.
+    static int supersedeWithin(store::Transaction &tx, qint64 meterId, const QList<Kind> &kinds, const QString &reason,
+        qint64 nowMs);
 
     // The rows still to be driven (queued, sent, acknowledged), by priority then id: at start,
     // prepayd hands them to the bus workers again.

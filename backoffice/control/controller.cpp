@@ -258,6 +258,16 @@ public:
         }
     }
 
+    int supersede(qint64 meterId, qint64 seq)
+    {
+        const int n = commands::CommandStore::supersedeWithin(m_tx, meterId,
+            {commands::Kind::RelayTrip, commands::Kind::RelayClose, commands::Kind::SetMode},
+            QStringLiteral("superseded by control decision %1").arg(seq), m_nowMs);
+        if (n < 0)
+            m_failed = true;
+        return n;
+    }
+
     void balanceAlarms(const Row &r)
     {
         const AlarmSubject subject{QStringLiteral("metering_point"), r.e.pointId};
@@ -311,11 +321,24 @@ QList<qint64> Controller::evaluate(store::Transaction &tx, const billing::Tariff
         qint64 seq = r.previousSeq;
         if (r.e.changed) {
             seq = r.previousSeq + 1;
-            if (r.e.meterId && !shows)
+            int inFlight = 0;
+            if (r.e.meterId) {
+                // What an earlier decision queued and never sent is replaced by this one; what
+                // is already out will change the relay, so this decision then needs its own.
+                const int cancelled = pass.supersede(*r.e.meterId, seq);
+                inFlight = r.liveRelayCommands - std::max(cancelled, 0);
+            }
+            if (r.e.meterId && !r.e.observedRelayMode.isEmpty() && (!shows || inFlight > 0))
                 r.e.commandId = pass.command(r, QStringLiteral("policy:%1:%2").arg(r.e.pointId).arg(seq));
-            qCInfo(lcControl, "metering point %s: %s (%s) — %s", qUtf8Printable(r.e.pointCode),
-                qUtf8Printable(desiredCode(r.e.decision.desired)), qUtf8Printable(reasonCode(r.e.decision.reason)),
-                qUtf8Printable(r.e.decision.explanation));
+            // The first decision of a point is not a crossing worth a line each (300 at a first start).
+            if (r.e.previousDesired)
+                qCInfo(lcControl, "metering point %s: %s (%s) — %s", qUtf8Printable(r.e.pointCode),
+                    qUtf8Printable(desiredCode(r.e.decision.desired)), qUtf8Printable(reasonCode(r.e.decision.reason)),
+                    qUtf8Printable(r.e.decision.explanation));
+            else
+                qCDebug(lcControl, "metering point %s: first decision %s (%s) — %s", qUtf8Printable(r.e.pointCode),
+                    qUtf8Printable(desiredCode(r.e.decision.desired)), qUtf8Printable(reasonCode(r.e.decision.reason)),
+                    qUtf8Printable(r.e.decision.explanation));
         } else if (r.e.meterId && r.lastReadingId && !r.e.observedRelayMode.isEmpty() && !shows
             && r.liveRelayCommands == 0
             && (!r.lastPolicyCommandAtMs || nowMs - *r.lastPolicyCommandAtMs >= settings.relayMinIntervalMs)) {

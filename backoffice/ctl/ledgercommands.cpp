@@ -1,6 +1,9 @@
 #include "ledgercommands.h"
 
+#include "accounts/takeover.h"
+#include "api/clock.h"
 #include "ledger/verify.h"
+#include "store/store.h"
 #include "store/migrations.h"
 #include "store/sqlite.h"
 
@@ -78,6 +81,38 @@ int ledgerVerify(const Invocation &in)
     return report.ok() ? 0 : 1;
 }
 
+int ledgerTakeover(const Invocation &in)
+{
+    const QString path = in.parser.value(dbOption);
+    if (path.isEmpty())
+        return in.fail(exitUsage, QStringLiteral("--db FILE is required"));
+    if (!QFileInfo::exists(path))
+        return in.fail(66, path + QStringLiteral(" does not exist"));
+    SystemClock clock;
+    store::OpenResult opened = store::Store::open(path, clock);
+    if (!opened.store)
+        return in.fail(store::exitCodeFor(opened.outcome), opened.message);
+    const auto written = opened.store
+                             ->write([&clock](store::Transaction &tx) {
+                                 return accounts::takeOverMeterBalances(tx, clock.wallMs());
+                             })
+                             .get();
+    const accounts::TakeoverReport &r = written.value;
+    for (const QString &p : r.problems)
+        in.err << "prepayctl: " << p << '\n';
+    if (!written.committed()) {
+        return in.fail(70, QStringLiteral("nothing credited (%1): %2")
+                               .arg(store::writeStatusCode(written.status),
+                                   written.status == store::WriteStatus::Failed ? written.error.toString() : written.reason));
+    }
+    in.out << "credited " << r.credited << " meter balance(s) to " << r.accounts << " wallet(s): "
+           << r.total.toDecimalString() << " CNY";
+    if (r.alreadyCredited > 0)
+        in.out << " (" << r.alreadyCredited << " credited by an earlier run)";
+    in.out << '\n';
+    return 0;
+}
+
 } // namespace
 
 QList<Command> ledgerCommands()
@@ -92,6 +127,14 @@ QList<Command> ledgerCommands()
                            "Exit codes: 0 every invariant holds, 1 violations found, 65 schema not this "
                            "prepayctl's, 66 cannot open, 74 could not finish reading."),
             {dbOption, jsonOption}, {}, {}, ledgerVerify},
+        {{QStringLiteral("ledger"), QStringLiteral("takeover")},
+            QStringLiteral("--db FILE   credit the balances prepaid meters were installed with"),
+            QStringLiteral("Commissioning: credit each open tenant's wallet with the meter-side balance its prepaid meters "
+                           "held when they were installed (meter_installations.initial_balance_fen), once per "
+                           "installation, as a cash top-up through the ledger. Running it again credits nothing twice. "
+                           "Run it before prepayd first polls the building, or the control policy sees empty wallets.\n"
+                           "Exit codes: 0 ok, 65/66/70/73/74 as prepayctl db migrate, 70 nothing credited."),
+            {dbOption}, {}, {}, ledgerTakeover},
     };
 }
 

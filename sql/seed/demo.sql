@@ -13,7 +13,8 @@
 -- upwards), so the simulator can route one TCP port per gateway by unit id.
 --
 -- Deliberately absent: operators (there is no default password, ever: create the first admin
--- with prepayctl), ledger entries (every wallet starts at 0.00 CNY) and kiosks (enrol them).
+-- with prepayctl), ledger entries (every wallet starts at 0.00 CNY until `prepayctl ledger
+-- takeover` credits the balances the prepaid meters were installed with) and kiosks (enrol them).
 -- =============================================================================================
 
 
@@ -140,10 +141,24 @@ SELECT t.id,
  ORDER BY t.id;
 
 -- Opening readings were not recorded: the first valid reading opens each segment uncharged.
-INSERT INTO meter_installations (id, metering_point_id, meter_id, installed_at_ms, note)
-SELECT id, id, id, unixepoch('2025-05-31 16:00:00') * 1000, '初始安装'
-  FROM metering_points
- ORDER BY id;
+-- The prepaid meters were taken over holding what their tenants had bought under the previous
+-- system: 80.00..800.00 CNY in one purchase, derived from the meter id by Knuth's multiplicative
+-- hash, once more mixed (x ^ x >> 15; SQLite has no XOR). drivers/sim/buildings/make-demo.sh
+-- puts these counters on the simulated meters; `prepayctl ledger takeover` credits them to the
+-- tenants' wallets.
+WITH
+    keyed AS (SELECT m.id, m.capability, (m.id * 2654435761) % 4294967296 AS k FROM meters m),
+    hashed AS (SELECT id, capability, ((((k | (k >> 15)) - (k & (k >> 15))) * 2246822519) % 4294967296) AS h
+                 FROM keyed)
+INSERT INTO meter_installations (id, metering_point_id, meter_id, installed_at_ms, note,
+                                 initial_balance_fen, initial_purchase_count, initial_purchased_fen)
+SELECT mp.id, mp.id, mp.id, unixepoch('2025-05-31 16:00:00') * 1000, '初始安装',
+       CASE WHEN h.capability = 'prepaid' THEN 8000 + h.h % 72001 END,
+       CASE WHEN h.capability = 'prepaid' THEN 1 END,
+       CASE WHEN h.capability = 'prepaid' THEN 8000 + h.h % 72001 END
+  FROM metering_points mp
+  JOIN hashed h ON h.id = mp.id
+ ORDER BY mp.id;
 
 INSERT INTO billing_state (metering_point_id, installation_id, updated_at_ms)
 SELECT id, id, unixepoch('2025-05-31 16:00:00') * 1000

@@ -92,13 +92,8 @@ TariffVersion baseVersion(qint64 id, qint64 tariffId, const QString &code, Tarif
 // 20-22 flat, 22-24 valley; weekend and holiday 00-08 valley, 08-22 flat, 22-24 valley.
 void setDemoSchedule(TariffVersion &v)
 {
-    v.schedule[size_t(DayType::Workday)] = segments({{0, Slot::Valley},
-        {480, Slot::Flat},
-        {600, Slot::Sharp},
-        {720, Slot::Flat},
-        {900, Slot::Peak},
-        {1200, Slot::Flat},
-        {1320, Slot::Valley}});
+    v.schedule[size_t(DayType::Workday)] = segments({{0, Slot::Valley}, {480, Slot::Flat}, {600, Slot::Sharp},
+        {720, Slot::Flat}, {900, Slot::Peak}, {1200, Slot::Flat}, {1320, Slot::Valley}});
     const QList<DaySegment> restDay = segments({{0, Slot::Valley}, {480, Slot::Flat}, {1320, Slot::Valley}});
     v.schedule[size_t(DayType::Weekend)] = restDay;
     v.schedule[size_t(DayType::Holiday)] = restDay;
@@ -403,15 +398,9 @@ void TestRating::versionProblems()
     v.schedule[size_t(DayType::Workday)] = segments({{0, Slot::Valley}, {480, Slot::Flat}, {480, Slot::Peak}});
     QVERIFY2(versionProblem(v).contains(QStringLiteral("must ascend")), qPrintable(versionProblem(v)));
     v = touVersion();
-    v.schedule[size_t(DayType::Workday)] = segments({{0, Slot::Valley},
-        {100, Slot::Flat},
-        {200, Slot::Peak},
-        {300, Slot::Flat},
-        {400, Slot::Peak},
-        {500, Slot::Flat},
-        {600, Slot::Peak},
-        {700, Slot::Flat},
-        {800, Slot::Sharp}});
+    v.schedule[size_t(DayType::Workday)]
+        = segments({{0, Slot::Valley}, {100, Slot::Flat}, {200, Slot::Peak}, {300, Slot::Flat}, {400, Slot::Peak},
+            {500, Slot::Flat}, {600, Slot::Peak}, {700, Slot::Flat}, {800, Slot::Sharp}});
     QVERIFY2(versionProblem(v).contains(QStringLiteral("at most 8")), qPrintable(versionProblem(v)));
 
     v = flatVersion();
@@ -450,8 +439,8 @@ void TestRating::flatInterval()
     const TariffVersion v = flatVersion();
     const Calendar cal;
     // 1234 Wh × 8500 = 10,489,000 units; with 50,000 carried: 10,539,000 → 105 fen, 39,000 left.
-    const Rated r = rate(v, cal, shanghai(), interval(at(2026, 1, 5, 10), at(2026, 1, 5, 10, 30), 1234), {},
-        remainder(50'000));
+    const Rated r
+        = rate(v, cal, shanghai(), interval(at(2026, 1, 5, 10), at(2026, 1, 5, 10, 30), 1234), {}, remainder(50'000));
     QCOMPARE(r.amount, Money::fromFen(105));
     QCOMPARE(r.remainderAfter, remainder(39'000));
     QCOMPARE(r.slotWh, (Slots{0, 0, 1234, 0}));
@@ -498,16 +487,15 @@ void TestRating::touMeasuredSlots()
     QVERIFY(!r.estimated);
     QCOMPARE(r.amount, Money::fromFen(700));
     QCOMPARE(r.remainderAfter, remainder(10'000));
-    const QList<ChargeLine> expected = {line(QStringLiteral("sharp"), 1230, 12100),
-        line(QStringLiteral("peak"), 2010, 9800),
-        line(QStringLiteral("flat"), 3330, 6500),
-        line(QStringLiteral("valley"), 4440, 3100)};
+    const QList<ChargeLine> expected
+        = {line(QStringLiteral("sharp"), 1230, 12100), line(QStringLiteral("peak"), 2010, 9800),
+            line(QStringLiteral("flat"), 3330, 6500), line(QStringLiteral("valley"), 4440, 3100)};
     QCOMPARE(r.lines, expected);
 
     // Slots with no energy leave no line: only peak and valley.
     //   600 × 9800 = 5,880,000; 400 × 3100 = 1,240,000; 7,120,000 → 71 fen, 20,000 left.
-    const Rated two = rate(v, Calendar(), shanghai(),
-        measured(at(2026, 1, 5, 15), at(2026, 1, 5, 23), 1000, {0, 600, 0, 400}), {}, {});
+    const Rated two = rate(
+        v, Calendar(), shanghai(), measured(at(2026, 1, 5, 15), at(2026, 1, 5, 23), 1000, {0, 600, 0, 400}), {}, {});
     QCOMPARE(two.lines.size(), 2);
     QCOMPARE(two.lines[0].what, QStringLiteral("peak"));
     QCOMPARE(two.lines[1].what, QStringLiteral("valley"));
@@ -549,13 +537,14 @@ void TestRating::touEstimatedAcrossMidnight()
     //   valley 1000 × 600 / 720 = 833 rem 240
     // Money, flat first: 167 × 6500 = 1,085,500 → 10 fen, 85,500 left;
     //   + 833 × 3100 = 2,582,300 → 2,667,800 → 26 fen, 67,800 left. 36 fen.
-    const Rated r = rate(touVersion(), newYearCalendar(), shanghai(),
-        interval(at(2026, 1, 5, 21), at(2026, 1, 6, 9), 1000), {}, {});
+    const Rated r = rate(
+        touVersion(), newYearCalendar(), shanghai(), interval(at(2026, 1, 5, 21), at(2026, 1, 6, 9), 1000), {}, {});
     QCOMPARE(r.slotWh, (Slots{0, 0, 167, 833}));
     QVERIFY(r.estimated);
     QCOMPARE(r.amount, Money::fromFen(36));
     QCOMPARE(r.remainderAfter, remainder(67'800));
-    QCOMPARE(r.lines, (QList<ChargeLine>{line(QStringLiteral("flat"), 167, 6500), line(QStringLiteral("valley"), 833, 3100)}));
+    QCOMPARE(r.lines,
+        (QList<ChargeLine>{line(QStringLiteral("flat"), 167, 6500), line(QStringLiteral("valley"), 833, 3100)}));
 }
 
 void TestRating::dayTypesDecideTheSchedule()
@@ -572,11 +561,11 @@ void TestRating::dayTypesDecideTheSchedule()
         qint64 fen;
     };
     const QList<Case> cases = {
-        {QDate(2026, 1, 5), {500, 0, 500, 0}, 93},  // Monday: workday
-        {QDate(2026, 1, 1), {0, 0, 1000, 0}, 65},   // Thursday 元旦: holiday by the calendar
-        {QDate(2026, 1, 4), {500, 0, 500, 0}, 93},  // Sunday 调休上班: worked, so workday prices
-        {QDate(2026, 1, 10), {0, 0, 1000, 0}, 65},  // Saturday: weekend
-        {QDate(2026, 1, 3), {0, 0, 1000, 0}, 65},   // Saturday and holiday
+        {QDate(2026, 1, 5), {500, 0, 500, 0}, 93}, // Monday: workday
+        {QDate(2026, 1, 1), {0, 0, 1000, 0}, 65},  // Thursday 元旦: holiday by the calendar
+        {QDate(2026, 1, 4), {500, 0, 500, 0}, 93}, // Sunday 调休上班: worked, so workday prices
+        {QDate(2026, 1, 10), {0, 0, 1000, 0}, 65}, // Saturday: weekend
+        {QDate(2026, 1, 3), {0, 0, 1000, 0}, 65},  // Saturday and holiday
     };
     for (const Case &c : cases) {
         const qint64 from = QDateTime(c.day, QTime(9, 0), shanghai()).toMSecsSinceEpoch();
@@ -610,8 +599,7 @@ void TestRating::tiersResetAtTheMonthBoundary()
     QCOMPARE(jan.tierBefore, january);
     QCOMPARE(jan.tierAfter, (TierAccumulator{QStringLiteral("2026-01"), 2'002'333}));
     const QList<ChargeLine> janLines = {line(QStringLiteral("flat"), 3333, 7000),
-        line(QStringLiteral("tier2"), 1000, 500),
-        line(QStringLiteral("tier3"), 2333, 3000)};
+        line(QStringLiteral("tier2"), 1000, 500), line(QStringLiteral("tier3"), 2333, 3000)};
     QCOMPARE(jan.lines, janLines);
 
     // 23:50 on 31 January → 00:20 on 1 February: the interval ends in February, so it counts in
@@ -645,9 +633,11 @@ void TestRating::intervalStraddlingATierBound()
     //   flat  1000 × 7000 = 7,000,000
     //   tier2  500 ×  500 =   250,000
     //   7,250,000 → 72 fen, 50,000 left.
-    const Rated r = rate(tieredVersion(), Calendar(), shanghai(), interval(at(2026, 2, 10, 8), at(2026, 2, 10, 9), 1000),
-        TierAccumulator{QStringLiteral("2026-02"), 499'500}, {});
-    QCOMPARE(r.lines, (QList<ChargeLine>{line(QStringLiteral("flat"), 1000, 7000), line(QStringLiteral("tier2"), 500, 500)}));
+    const Rated r
+        = rate(tieredVersion(), Calendar(), shanghai(), interval(at(2026, 2, 10, 8), at(2026, 2, 10, 9), 1000),
+            TierAccumulator{QStringLiteral("2026-02"), 499'500}, {});
+    QCOMPARE(r.lines,
+        (QList<ChargeLine>{line(QStringLiteral("flat"), 1000, 7000), line(QStringLiteral("tier2"), 500, 500)}));
     QCOMPARE(r.amount, Money::fromFen(72));
     QCOMPARE(r.remainderAfter, remainder(50'000));
     QCOMPARE(r.tierAfter.energyWh, 500'500);
@@ -664,11 +654,11 @@ void TestRating::intervalStraddlingATierBound()
     // One interval across all three tiers: [400,000, 2,100,000):
     //   tier1 100,000 (+0), tier2 1,500,000 × 500 = 750,000,000, tier3 100,000 × 3000 = 300,000,000
     //   flat 1,700,000 × 7000 = 11,900,000,000; total 12,950,000,000 → 129,500 fen, 0 left.
-    const Rated across = rate(tieredVersion(), Calendar(), shanghai(),
-        interval(at(2026, 2, 1, 0), at(2026, 2, 20, 0), 1'700'000), TierAccumulator{QStringLiteral("2026-02"), 400'000}, {});
+    const Rated across
+        = rate(tieredVersion(), Calendar(), shanghai(), interval(at(2026, 2, 1, 0), at(2026, 2, 20, 0), 1'700'000),
+            TierAccumulator{QStringLiteral("2026-02"), 400'000}, {});
     QCOMPARE(across.lines,
-        (QList<ChargeLine>{line(QStringLiteral("flat"), 1'700'000, 7000),
-            line(QStringLiteral("tier2"), 1'500'000, 500),
+        (QList<ChargeLine>{line(QStringLiteral("flat"), 1'700'000, 7000), line(QStringLiteral("tier2"), 1'500'000, 500),
             line(QStringLiteral("tier3"), 100'000, 3000)}));
     QCOMPARE(across.amount, Money::fromFen(129'500));
 }
@@ -685,8 +675,8 @@ void TestRating::yearTiersRunAcrossMonths()
     QCOMPARE(feb.amount, Money::fromFen(8));
     QCOMPARE(feb.remainderAfter, remainder(75'000));
     // …and restarts with the local new year: 2027-01-01 00:30 Shanghai is still 2026 in UTC.
-    const Rated newYear = rate(v, Calendar(), shanghai(), interval(at(2026, 12, 31, 23), at(2027, 1, 1, 0, 30), 100),
-        feb.tierAfter, {});
+    const Rated newYear = rate(
+        v, Calendar(), shanghai(), interval(at(2026, 12, 31, 23), at(2027, 1, 1, 0, 30), 100), feb.tierAfter, {});
     QCOMPARE(newYear.tierAfter, (TierAccumulator{QStringLiteral("2027"), 100}));
 }
 
@@ -756,17 +746,17 @@ void TestRating::versionForPointAccountAndDates()
         const TariffVersion *v = book.versionFor(point, account, day);
         return v ? v->id : 0;
     };
-    QCOMPARE(idFor(8, 100, QDate(2025, 12, 31)), 0);  // before any assignment
-    QCOMPARE(idFor(8, 100, QDate(2026, 1, 1)), 11);   // the account's tariff, version 1
+    QCOMPARE(idFor(8, 100, QDate(2025, 12, 31)), 0); // before any assignment
+    QCOMPARE(idFor(8, 100, QDate(2026, 1, 1)), 11);  // the account's tariff, version 1
     QCOMPARE(idFor(8, 100, QDate(2026, 1, 14)), 11);
-    QCOMPARE(idFor(8, 100, QDate(2026, 1, 15)), 12);  // version 2 from its effective date
+    QCOMPARE(idFor(8, 100, QDate(2026, 1, 15)), 12); // version 2 from its effective date
     QCOMPARE(idFor(8, 100, QDate(2026, 12, 31)), 12);
-    QCOMPARE(idFor(7, 100, QDate(2026, 1, 19)), 12);  // point assignment not yet in force
-    QCOMPARE(idFor(7, 100, QDate(2026, 1, 20)), 21);  // the point's own tariff wins
-    QCOMPARE(idFor(7, 0, QDate(2026, 1, 20)), 21);    // also without an account
-    QCOMPARE(idFor(8, 0, QDate(2026, 1, 20)), 0);     // no account, no assignment
-    QCOMPARE(idFor(9, 100, QDate(2026, 1, 20)), 0);   // its tariff has no version: no fallback
-    QCOMPARE(idFor(8, 101, QDate(2026, 1, 20)), 0);   // an account without assignment
+    QCOMPARE(idFor(7, 100, QDate(2026, 1, 19)), 12); // point assignment not yet in force
+    QCOMPARE(idFor(7, 100, QDate(2026, 1, 20)), 21); // the point's own tariff wins
+    QCOMPARE(idFor(7, 0, QDate(2026, 1, 20)), 21);   // also without an account
+    QCOMPARE(idFor(8, 0, QDate(2026, 1, 20)), 0);    // no account, no assignment
+    QCOMPARE(idFor(9, 100, QDate(2026, 1, 20)), 0);  // its tariff has no version: no fallback
+    QCOMPARE(idFor(8, 101, QDate(2026, 1, 20)), 0);  // an account without assignment
     QCOMPARE(book.version(21)->tariffCode, QStringLiteral("TOU-COM"));
     QVERIFY(!book.version(99));
 
@@ -818,7 +808,8 @@ void TestRating::versionChangeMidMonthKeepsTheTierAccumulator()
     QCOMPARE(vSecond->id, 32);
     const Rated r2 = rate(*vSecond, book.calendar(), book.timeZone(), second, acc, rem);
     QCOMPARE(r2.tierBefore.energyWh, 499'600);
-    QCOMPARE(r2.lines, (QList<ChargeLine>{line(QStringLiteral("flat"), 1000, 7500), line(QStringLiteral("tier2"), 600, 500)}));
+    QCOMPARE(r2.lines,
+        (QList<ChargeLine>{line(QStringLiteral("flat"), 1000, 7500), line(QStringLiteral("tier2"), 600, 500)}));
     QCOMPARE(r2.amount, Money::fromFen(78));
     QCOMPARE(r2.tierAfter, (TierAccumulator{QStringLiteral("2026-01"), 500'600}));
     QCOMPARE(r2.breakdown().value(QStringLiteral("version")).toInteger(), 32);
@@ -964,10 +955,12 @@ void TestRating::splitByTimeOverAWeekend()
     //   weekend: flat 840, valley 600 minutes (each)
     //   sum: sharp 120, peak 300, flat 2100, valley 1800 = 4320 minutes.
     // With 4320 Wh every minute is worth 1 Wh exactly.
-    const Slots s = splitByTime(touVersion(), newYearCalendar(), shanghai(), at(2026, 1, 9, 0), at(2026, 1, 12, 0), 4320);
+    const Slots s
+        = splitByTime(touVersion(), newYearCalendar(), shanghai(), at(2026, 1, 9, 0), at(2026, 1, 12, 0), 4320);
     QCOMPARE(s, (Slots{120, 300, 2100, 1800}));
     // The same three days starting on 2 January: holiday, holiday (Saturday), worked Sunday.
-    const Slots h = splitByTime(touVersion(), newYearCalendar(), shanghai(), at(2026, 1, 2, 0), at(2026, 1, 5, 0), 4320);
+    const Slots h
+        = splitByTime(touVersion(), newYearCalendar(), shanghai(), at(2026, 1, 2, 0), at(2026, 1, 5, 0), 4320);
     QCOMPARE(h, (Slots{120, 300, 2100, 1800}));
     // Non-TOU kinds put everything in flat.
     QCOMPARE(splitByTime(flatVersion(), Calendar(), shanghai(), at(2026, 1, 9, 0), at(2026, 1, 12, 0), 4321),
@@ -1022,7 +1015,8 @@ void TestRating::splitByTimeEmptyInterval()
     const qint64 t = at(2026, 1, 5, 10, 30); // workday, sharp
     QCOMPARE(splitByTime(touVersion(), Calendar(), shanghai(), t, t, 40), (Slots{40, 0, 0, 0}));
     QCOMPARE(splitByTime(touVersion(), Calendar(), shanghai(), t + kMinuteMs, t, 40), (Slots{40, 0, 0, 0}));
-    QCOMPARE(splitByTime(touVersion(), newYearCalendar(), shanghai(), at(2026, 1, 1, 10, 30), at(2026, 1, 1, 10, 30), 40),
+    QCOMPARE(
+        splitByTime(touVersion(), newYearCalendar(), shanghai(), at(2026, 1, 1, 10, 30), at(2026, 1, 1, 10, 30), 40),
         (Slots{0, 0, 40, 0}));
     QCOMPARE(splitByTime(touVersion(), Calendar(), shanghai(), t, t + kMinuteMs, 0), (Slots{}));
 }
@@ -1115,9 +1109,8 @@ void TestRating::loadTheDemoTariffs()
     // Assignments: a basement point is on FLAT-COM by its own assignment, an office on floor 5
     // of building B on TIER-SMALL and a shop of building A on TOU-COM through their accounts.
     auto pointAndAccount = [&db](const QString &where) {
-        store::Statement s = db->prepare(
-            QStringLiteral("SELECT mp.id, coalesce(a.id, 0) FROM metering_points mp "
-                           "  LEFT JOIN accounts a ON a.shop_no = mp.code WHERE ")
+        store::Statement s = db->prepare(QStringLiteral("SELECT mp.id, coalesce(a.id, 0) FROM metering_points mp "
+                                                        "  LEFT JOIN accounts a ON a.shop_no = mp.code WHERE ")
             + where + QStringLiteral(" ORDER BY mp.id LIMIT 1"));
         if (s.step() != store::Statement::Step::Row) {
             qWarning("%s", qPrintable(s.error().toString()));
@@ -1178,17 +1171,20 @@ void TestRating::loadRefusesABoundedLastTier()
         qPrintable(error));
 
     // A gap in the tier numbers is refused too.
-    QVERIFY(test::runScript(*m_store, QStringLiteral("DELETE FROM tariff_tiers WHERE tariff_version_id = 11; "
-                                                     "INSERT INTO tariff_tiers VALUES (11, 1, 500000, 0), (11, 3, NULL, 500);")));
+    QVERIFY(test::runScript(*m_store,
+        QStringLiteral("DELETE FROM tariff_tiers WHERE tariff_version_id = 11; "
+                       "INSERT INTO tariff_tiers VALUES (11, 1, 500000, 0), (11, 3, NULL, 500);")));
     QVERIFY(!TariffBook::load(*db, &book, &error));
-    QVERIFY2(error.contains(QStringLiteral("TIER-BROKEN v1")) && error.contains(QStringLiteral("tier 3 follows tier 1")),
+    QVERIFY2(
+        error.contains(QStringLiteral("TIER-BROKEN v1")) && error.contains(QStringLiteral("tier 3 follows tier 1")),
         qPrintable(error));
 }
 
 void TestRating::loadRefusesAnUnknownTimeZone()
 {
     openDemoStore();
-    QVERIFY(test::runScript(*m_store, QStringLiteral("UPDATE settings SET value = 'Mars/Olympus' WHERE key = 'site.time_zone'")));
+    QVERIFY(test::runScript(
+        *m_store, QStringLiteral("UPDATE settings SET value = 'Mars/Olympus' WHERE key = 'site.time_zone'")));
     auto db = reader();
     TariffBook book;
     QString error;

@@ -7,7 +7,8 @@
 # What the seed does not say is derived here, deterministically from the meter id:
 #   profile      from the current tenant: not opened → idle, note 冷库 → cold_store,
 #                note 餐饮 → restaurant, note 办公 or an "办公室" tenant → office, else retail
-#   balance      prepaid meters: 80.00..800.00 CNY, one purchase of that amount
+#   balance      prepaid meters: the seed's meter_installations.initial_balance_fen (80.00..800.00
+#                CNY, one purchase of that amount)
 #   energy       1000..9000 kWh on the register
 #   relay_mode   the point's control_settings.control_mode (保电 cold store, unopened shops off)
 #   tariff       the TOU-COM tariff, version 1, with its workday day schedule (a v1 meter has one)
@@ -96,7 +97,7 @@ fi
                          WHERE amp.unlinked_at_ms IS NULL
                     ),
                     placed AS (
-                        SELECT m.*, mp.code AS point_code, b.id AS building_id,
+                        SELECT m.*, i.initial_balance_fen, mp.code AS point_code, b.id AS building_id,
                                b.alarm1_threshold_fen AS b_alarm1, b.alarm2_threshold_fen AS b_alarm2,
                                b.overdraft_limit_fen AS b_overdraft,
                                cs.control_mode, cs.alarm1_threshold_fen AS p_alarm1,
@@ -124,7 +125,7 @@ fi
                     ),
                     described AS (
                         SELECT p.*,
-                               8000 + p.h % 72001                    AS balance_fen,
+                               p.initial_balance_fen                  AS balance_fen,
                                (100000 + (p.h >> 8) % 800001) * 10  AS energy_wh,
                                trim(
                                      CASE WHEN coalesce(p_alarm1, b_alarm1) IS NOT NULL
