@@ -32,8 +32,9 @@
 // the same data), billing, points of charged accounts, controller evaluation, meter alarms, and
 // commit — plus two references: the recorder's linear search of the meters a batch touched,
 // replicated alone, and control::preview() (the controller's point query and decision for every
-// point in one pass). Finally `ledger verify` must pass on the first database and charge_intervals must be
-// meters × (charged rounds + profile rounds); otherwise the exit code is 1.
+// point in one pass). Finally `ledger verify` must pass on the first database and
+// charge_intervals must be meters × (charged rounds + profile rounds); otherwise the exit code
+// is 1 ("failures" in the JSON counts what went wrong).
 // Options: --meters N --intervals K --profile-rounds P. The last line is one JSON object.
 #include "api/clock.h"
 #include "api/money.h"
@@ -54,7 +55,6 @@
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QCoreApplication>
 #include <QtCore/QElapsedTimer>
-#include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QTemporaryDir>
@@ -74,7 +74,7 @@ namespace {
 constexpr qint64 kHalfHourMs = 30 * 60'000;
 constexpr qint64 kDayMs = 24 * 3'600'000LL;
 constexpr int kBusesPerGateway = 8;
-constexpr int kMetersPerBusTarget = 200; // ≤ PollLimits::metersPerBusMax (247)
+constexpr int kMetersPerBusTarget = 200;       // ≤ PollLimits::metersPerBusMax (247)
 constexpr qint64 kOpeningBalanceFen = 100'000; // 1,000.00 CNY: a day of heavy use stays far above the alarms
 static_assert(kMetersPerBusTarget <= poller::PollLimits::metersPerBusMax);
 static_assert(poller::PollLimits::metersMax / kMetersPerBusTarget <= poller::PollLimits::busesMax);
@@ -278,7 +278,7 @@ struct MeterSim
 {
     const poller::MeterTarget *target = nullptr;
     qint64 busId = 0;
-    quint32 energyRegister = 0;            // 0.01 kWh units
+    quint32 energyRegister = 0;             // 0.01 kWh units
     std::array<quint32, 4> slotRegisters{}; // by TariffSlot, adding up to energyRegister
     qint64 powerW = 0;
 };
@@ -388,9 +388,7 @@ bool describe(store::Connection &db, TableCopy *t, const QString &where)
     while (s.step() == store::Statement::Step::Row) {
         t->columns.append(s.text(0));
         const QString type = s.text(1).toUpper();
-        t->kinds.append(type == u"INTEGER" ? Cell::Kind::Int
-                : type == u"BLOB"          ? Cell::Kind::Blob
-                                           : Cell::Kind::Text);
+        t->kinds.append(type == u"INTEGER" ? Cell::Kind::Int : type == u"BLOB" ? Cell::Kind::Blob : Cell::Kind::Text);
     }
     if (!s.error().ok() || t->columns.isEmpty()) {
         std::fprintf(stderr, "cannot describe %s: %s\n", qPrintable(t->name), qPrintable(s.error().toString()));
@@ -606,8 +604,8 @@ int main(int argc, char *argv[])
         if (round > 0) {
             // The slot of the half hour that just ended (the schedule changes on half hours only).
             const qint64 midMs = takenAtMs - kHalfHourMs / 2;
-            const billing::Slot slot = tou->slotAt(
-                book->calendar().dayType(book->localDate(midMs)), book->localMinute(midMs));
+            const billing::Slot slot
+                = tou->slotAt(book->calendar().dayType(book->localDate(midMs)), book->localMinute(midMs));
             for (MeterSim &m : sims) {
                 const quint32 units = unitsUsed(m.target->meterId, round);
                 m.energyRegister += units;
@@ -623,9 +621,9 @@ int main(int argc, char *argv[])
             const qint64 v0 = nowNs();
             int chargeable = 0;
             for (size_t i = 0; i < sims.size(); ++i)
-                chargeable += poller::validateReading(previous[i], *results[qsizetype(i)].snapshot, takenAtMs,
-                    *sims[i].target)
-                                  .chargeable();
+                chargeable
+                    += poller::validateReading(previous[i], *results[qsizetype(i)].snapshot, takenAtMs, *sims[i].target)
+                           .chargeable();
             validationNs += nowNs() - v0;
             if (chargeable != site.meters)
                 ++failures;
@@ -663,8 +661,8 @@ int main(int argc, char *argv[])
         const qint64 total = queryInt(*reader, QStringLiteral("SELECT count(*) FROM charge_intervals"));
         intervalsOfRound.push_back(total - intervalsSoFar);
         intervalsSoFar = total;
-        std::fprintf(stderr, "round %2d: %8.1f ms, %lld charge intervals\n", round, roundMs.back(),
-            intervalsOfRound.back());
+        std::fprintf(
+            stderr, "round %2d: %8.1f ms, %lld charge intervals\n", round, roundMs.back(), intervalsOfRound.back());
     }
     const int chargedRounds = intervals - 1;
     const qint64 chargedReadings = qint64(site.meters) * chargedRounds;
@@ -747,7 +745,8 @@ int main(int argc, char *argv[])
     tables[2].name = QStringLiteral("ledger_entries");
     tables[3].name = QStringLiteral("ledger_postings");
     const QString ofRound = QStringLiteral("SELECT id FROM charge_intervals WHERE to_reading_id BETWEEN ?1 AND ?2");
-    const QString entriesOfRound = QStringLiteral("SELECT id FROM ledger_entries WHERE charge_interval_id IN (%1)").arg(ofRound);
+    const QString entriesOfRound
+        = QStringLiteral("SELECT id FROM ledger_entries WHERE charge_interval_id IN (%1)").arg(ofRound);
     const bool described = describe(*reader, &tables[0], QStringLiteral("id BETWEEN ?1 AND ?2"))
         && describe(*reader, &tables[1], QStringLiteral("to_reading_id BETWEEN ?1 AND ?2"))
         && describe(*reader, &tables[2], QStringLiteral("charge_interval_id IN (%1)").arg(ofRound))
@@ -755,6 +754,7 @@ int main(int argc, char *argv[])
     test::ManualClock rawClock(site.startMs);
     store::OpenResult rawOpened = store::Store::open(dir.filePath(QStringLiteral("raw.db")), rawClock);
     qint64 rawNs = 0;
+    std::vector<double> rawRoundMs;
     qint64 rawReadings = 0;
     qint64 rawRows = 0;
     bool rawOk = described && rawOpened.store && writeSite(*rawOpened.store, site, false);
@@ -771,14 +771,15 @@ int main(int argc, char *argv[])
             const qint64 t0 = nowNs();
             rawOk = insertRows(*rawOpened.store, tables);
             rawNs += nowNs() - t0;
+            rawRoundMs.push_back(msOf(nowNs() - t0));
             rawReadings += tables[0].rows.size();
             for (const TableCopy &t : std::as_const(tables))
                 rawRows += t.rows.size();
         }
     }
     if (!rawOk || rawReadings != chargedReadings) {
-        std::fprintf(stderr, "the raw-insert baseline failed (%lld of %lld readings copied)\n", rawReadings,
-            chargedReadings);
+        std::fprintf(
+            stderr, "the raw-insert baseline failed (%lld of %lld readings copied)\n", rawReadings, chargedReadings);
         ++failures;
     }
     const double rawPerS = rawNs > 0 ? double(rawReadings) / (double(rawNs) / 1e9) : 0;
@@ -832,6 +833,7 @@ int main(int argc, char *argv[])
         {QStringLiteral("batch_open_ms"), round3(roundMs[0])},
         {QStringLiteral("batch_first_charged_ms"), round3(roundMs[1])},
         {QStringLiteral("raw_rows"), rawRows},
+        {QStringLiteral("raw_batch_ms"), round3(median(rawRoundMs))},
         {QStringLiteral("ledger_ok"), verified.ok()},
         {QStringLiteral("ledger_entries"), verified.entries},
         {QStringLiteral("ledger_verify_s"), round3(verifyS)},
@@ -849,7 +851,8 @@ int main(int argc, char *argv[])
                 "inserted with plain prepared INSERTs into a second database of the same schema and site, one "
                 "transaction per round through Store::write, counted as readings per second. ratio = "
                 "readings_per_s / raw_insert_per_s. batch_10k_ms: median flush of rounds 2.. (batch_max_ms their "
-                "maximum), for the meters given. charge_intervals includes the profile rounds.")},
+                "maximum), for the meters given; raw_batch_ms: median time of one round's plain inserts. "
+                "charge_intervals includes the profile rounds.")},
     };
     std::printf("%s\n", QJsonDocument(figures).toJson(QJsonDocument::Compact).constData());
     return failures == 0 ? 0 : 1;
