@@ -74,10 +74,11 @@ void syncMeterAlarms(store::Transaction &tx, qint64 nowMs)
         "UPDATE alarms SET cleared_at_ms = max(?1, raised_at_ms) WHERE kind = 'meter_offline' AND subject_kind = "
         "'meter' AND cleared_at_ms IS NULL AND subject_id IN (SELECT meter_id FROM meter_state WHERE comm_state = "
         "'online')",
-        // Held readings waiting for review.
+        // Held readings waiting for review (through the partial index of exactly those, so the
+        // cost follows the review queue, not every reading ever stored).
         "INSERT INTO alarms (kind, severity, subject_kind, subject_id, detail, raised_at_ms) "
         "SELECT 'reading_held', 'warning', 'meter', r.meter_id, json_object('reading_id', max(r.id), 'validation', "
-        "r.validation, 'note', r.validation_note), ?1 FROM readings r "
+        "r.validation, 'note', r.validation_note), ?1 FROM readings r INDEXED BY readings_review_queue "
         "WHERE r.validation IN ('reset_held', 'swap_held', 'jump_held') AND r.review_decision IS NULL "
         "AND NOT EXISTS (SELECT 1 FROM alarms a WHERE a.kind = 'reading_held' AND a.subject_kind = 'meter' "
         "AND a.subject_id = r.meter_id AND a.cleared_at_ms IS NULL) GROUP BY r.meter_id",

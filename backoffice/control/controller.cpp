@@ -17,7 +17,8 @@ using store::Statement;
 
 namespace {
 
-// One row per active point (?1 = 0: all of them). Thresholds: point → building → site.
+// One row per active point, with the filter appended (kOnePoint in the batch path: a look-up by
+// primary key; kAllPoints for the preview). Thresholds: point → building → site.
 const char *const kPointsSql
     = "SELECT mp.id, mp.code, coalesce(cs.control_mode, 'auto'), cs.mode_expires_at_ms, "
       " coalesce(cs.feeds_infrastructure, 0), coalesce(cs.friendly_hours, 0), "
@@ -42,7 +43,9 @@ const char *const kPointsSql
       "LEFT JOIN meters m ON m.id = i.meter_id "
       "LEFT JOIN meter_state ms ON ms.meter_id = i.meter_id "
       "LEFT JOIN control_state st ON st.metering_point_id = mp.id "
-      "WHERE mp.state = 'active' AND (?1 = 0 OR mp.id = ?1) ORDER BY mp.id";
+      "WHERE mp.state = 'active' ";
+const char *const kOnePoint = "AND mp.id = ?1";
+const char *const kAllPoints = "ORDER BY mp.id";
 
 struct Row
 {
@@ -296,7 +299,7 @@ QList<qint64> Controller::evaluate(store::Transaction &tx, const billing::Tariff
     if (points.isEmpty())
         return queued;
     const Settings settings = readSettings(tx.db());
-    Statement s = tx.prepare(QString::fromUtf8(kPointsSql));
+    Statement s = tx.prepare(QString::fromUtf8(kPointsSql) + QString::fromUtf8(kOnePoint));
     Pass pass(tx, nowMs);
     QList<qint64> sorted = points.values();
     std::sort(sorted.begin(), sorted.end());
@@ -379,8 +382,7 @@ QList<PointEvaluation> preview(Connection &db, const billing::TariffBook &book, 
 {
     QList<PointEvaluation> out;
     const Settings settings = readSettings(db);
-    Statement s = db.prepare(QString::fromUtf8(kPointsSql));
-    s.bind(1, qint64(0));
+    Statement s = db.prepare(QString::fromUtf8(kPointsSql) + QString::fromUtf8(kAllPoints));
     Statement::Step step;
     while ((step = s.step()) == Statement::Step::Row) {
         Row r = rowFrom(s);

@@ -1,13 +1,13 @@
 #include "controlcommands.h"
 
+#include "readonlydb.h"
+
 #include "api/clock.h"
 #include "billing/biller.h"
 #include "billing/tariff.h"
 #include "control/controller.h"
-#include "store/migrations.h"
 #include "store/sqlite.h"
 
-#include <QtCore/QFileInfo>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
@@ -31,19 +31,10 @@ struct Opened
 
 int open(const Invocation &in, Opened *out)
 {
-    const QString path = in.parser.value(dbOption);
-    if (path.isEmpty())
-        return in.fail(exitUsage, QStringLiteral("--db FILE is required"));
-    if (!QFileInfo::exists(path))
-        return in.fail(66, path + QStringLiteral(" does not exist"));
-    store::SqlError error;
-    out->db = store::Connection::open(path, store::Connection::Mode::ReadOnly, 5000, &error);
+    int rc = 0;
+    out->db = openReadOnlyDatabase(in, dbOption, &rc);
     if (!out->db)
-        return in.fail(66, error.message);
-    const qint64 version = out->db->queryInt(QStringLiteral("PRAGMA user_version"), &error);
-    const int known = int(store::builtInMigrations().size());
-    if (version != known)
-        return in.fail(65, QStringLiteral("%1 is at schema v%2; this prepayctl reads v%3").arg(path).arg(version).arg(known));
+        return rc;
     QString why;
     if (!billing::TariffBook::load(*out->db, &out->book, &why))
         return in.fail(78, why);

@@ -1,10 +1,11 @@
 #include "ledgercommands.h"
 
+#include "readonlydb.h"
+
 #include "accounts/takeover.h"
 #include "api/clock.h"
 #include "ledger/verify.h"
 #include "store/store.h"
-#include "store/migrations.h"
 #include "store/sqlite.h"
 
 #include <QtCore/QFileInfo>
@@ -20,39 +21,10 @@ const QCommandLineOption dbOption(QStringLiteral("db"),
     QStringLiteral("The database file (read only; prepayd may be running)."), QStringLiteral("FILE"));
 const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print one JSON object instead of text."));
 
-std::unique_ptr<store::Connection> openReadOnly(const Invocation &in, int *rc)
-{
-    const QString path = in.parser.value(dbOption);
-    if (path.isEmpty()) {
-        *rc = in.fail(exitUsage, QStringLiteral("--db FILE is required"));
-        return nullptr;
-    }
-    if (!QFileInfo::exists(path)) {
-        *rc = in.fail(66, path + QStringLiteral(" does not exist"));
-        return nullptr;
-    }
-    store::SqlError error;
-    auto db = store::Connection::open(path, store::Connection::Mode::ReadOnly, 5000, &error);
-    if (!db) {
-        *rc = in.fail(66, error.message);
-        return nullptr;
-    }
-    const qint64 version = db->queryInt(QStringLiteral("PRAGMA user_version"), &error);
-    if (version != int(store::builtInMigrations().size())) {
-        *rc = in.fail(65,
-            QStringLiteral("%1 is at schema v%2; this prepayctl reads v%3 (prepayctl db migrate, or start prepayd)")
-                .arg(path)
-                .arg(version)
-                .arg(int(store::builtInMigrations().size())));
-        return nullptr;
-    }
-    return db;
-}
-
 int ledgerVerify(const Invocation &in)
 {
     int rc = 0;
-    const std::unique_ptr<store::Connection> db = openReadOnly(in, &rc);
+    const std::unique_ptr<store::Connection> db = openReadOnlyDatabase(in, dbOption, &rc);
     if (!db)
         return rc;
     const ledger::VerifyReport report = ledger::verifyLedger(*db);

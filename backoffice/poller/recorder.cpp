@@ -5,6 +5,8 @@
 #include "pollerlog.h"
 #include "store/store.h"
 
+#include <QtCore/QSet>
+
 #include <deque>
 
 namespace prepay::poller {
@@ -410,6 +412,7 @@ Recorder::Impl::BatchOutcome Recorder::Impl::runBatch(Transaction &tx, const QLi
 {
     Statement insert = tx.prepare(kInsertReading);
     QList<qint64> touched; // meters whose meter_state row changes, in first-seen order
+    QSet<qint64> touchedSet;
     for (const ReadingResult &r : batch) {
         const MeterTarget *m = targets.value(r.meterId);
         if (!m)
@@ -421,8 +424,10 @@ Recorder::Impl::BatchOutcome Recorder::Impl::runBatch(Transaction &tx, const QLi
             fresh.commStateSinceMs = r.takenAtMs;
             viewIt = known.states.insert(r.meterId, fresh);
             touched.append(r.meterId);
-        } else if (!touched.contains(r.meterId)) {
+            touchedSet.insert(r.meterId);
+        } else if (!touchedSet.contains(r.meterId)) {
             touched.append(r.meterId);
+            touchedSet.insert(r.meterId);
         }
         MeterStateView &view = *viewIt;
 
