@@ -20,7 +20,10 @@ TakeoverReport takeOverMeterBalances(store::Transaction &tx, qint64 nowMs)
         "FROM meter_installations i "
         "JOIN account_metering_points amp ON amp.metering_point_id = i.metering_point_id AND amp.unlinked_at_ms IS NULL "
         "JOIN accounts a ON a.id = amp.account_id AND a.status = 'open' "
-        "WHERE i.removed_at_ms IS NULL AND i.initial_balance_fen > 0 ORDER BY i.id"));
+        "WHERE i.removed_at_ms IS NULL AND i.initial_balance_fen > 0 "
+        " AND NOT EXISTS (SELECT 1 FROM meter_installations e WHERE e.metering_point_id = i.metering_point_id "
+        "                 AND e.id < i.id) "
+        "ORDER BY i.id"));
     struct Candidate
     {
         qint64 installation, account, amount;

@@ -4,11 +4,12 @@
 //
 // takeOverMeterBalances() credits, for each current installation of an open account whose
 // meter-side balance was recorded when it was installed (meter_installations.initial_balance_fen
-// > 0), that amount to the tenant's wallet, once: as a cash top-up order and payment attempt
-// (keyed "takeover:installation:<id>", out_trade_no "TKO<id>") credited through the ledger in
-// the same transaction — the money the property office holds from the old system's sales. Run
-// again, it finds the keys and credits nothing twice. The meters are not recharged: they
-// already hold the money.
+// > 0) and is the point's first installation (a replacement meter's money is carried by the
+// replacement, lifecycle.h), that amount to the tenant's wallet, once: as a cash top-up order
+// and payment attempt (keyed "takeover:installation:<id>", out_trade_no "TKO<id>") credited
+// through the ledger in the same transaction — the money the property office holds from the old
+// system's sales. Run again, it finds the keys and credits nothing twice. The meters are not
+// recharged: they already hold the money.
 //
 // Inside the caller's write transaction; `prepayctl ledger takeover --db FILE` runs it.
 #pragma once

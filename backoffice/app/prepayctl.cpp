@@ -3,6 +3,7 @@
 #include "api/clock.h"
 #include "api/logging.h"
 #include "api/process.h"
+#include "ctl/accountcommands.h"
 #include "ctl/controlcommands.h"
 #include "ctl/dbcommands.h"
 #include "ctl/ledgercommands.h"
@@ -23,6 +24,6 @@ int main(int argc, char *argv[])
     QTextStream out(stdout);
     QTextStream err(stderr);
     const QList<prepay::ctl::Command> commands = prepay::ctl::dbCommands() + prepay::ctl::meterCommands(clock) + prepay::ctl::pollCommands()
-        + prepay::ctl::ledgerCommands() + prepay::ctl::controlCommands(clock);
+        + prepay::ctl::ledgerCommands() + prepay::ctl::controlCommands(clock) + prepay::ctl::accountCommands(clock);
     return prepay::ctl::runCommandLine(app.arguments(), commands, out, err);
 }

@@ -6,11 +6,14 @@
 
 namespace prepay::poller {
 
-namespace {
+qint64 ratedMaxPowerW(qint64 maxCurrentMa, bool threePhase)
+{
+    // The nominal voltage (GB/T 15284 meters on a 220/380 V supply): Imax × 220 V per phase.
+    constexpr qint64 kNominalVoltageV = 220;
+    return maxCurrentMa * kNominalVoltageV * (threePhase ? 3 : 1) / 1000;
+}
 
-// The nominal voltage the "rated maximum" of a meter is computed with (GB/T 15284 meters on a
-// 220/380 V supply): Imax × 220 V per phase.
-constexpr qint64 kNominalVoltageV = 220;
+namespace {
 
 // A setting that must be a whole number in [min, max]. A missing row keeps the default (the
 // migration inserts every row, so it only goes missing by hand); anything else is an error.
@@ -189,8 +192,7 @@ bool loadPollPlan(store::Connection &db, PollPlan *plan, QString *error)
             m.serial = quint32(s.int64(3));
             m.prepaid = s.text(4) == u"prepaid";
             m.hasTouRegisters = s.int64(5) != 0;
-            const qint64 phases = s.text(6) == u"three_phase" ? 3 : 1;
-            m.maxPowerW = s.int64(7) * kNominalVoltageV * phases / 1000;
+            m.maxPowerW = ratedMaxPowerW(s.int64(7), s.text(6) == u"three_phase");
             m.profile = m.prepaid ? prepaid : remoteOnly;
             if (s.isNull(8)) {
                 *error = QStringLiteral("meter %1 (serial %2) is installed on %3 but has no current installation")

@@ -39,6 +39,9 @@ struct MeterTarget
     const modbus::MeterProfile *profile = nullptr; // prepay-v1 or acrel-remote
 };
 
+// Validation's "rated maximum" of a meter: Imax × 220 V, × 3 for a three-phase meter.
+qint64 ratedMaxPowerW(qint64 maxCurrentMa, bool threePhase);
+
 struct BusPlan
 {
     qint64 busId = 0;
