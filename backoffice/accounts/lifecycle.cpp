@@ -198,14 +198,13 @@ struct LastRegisters
     qint64 totalWh = 0;
     std::optional<std::array<qint64, 4>> slotsWh;
     qint64 powerW = 0;
-    std::optional<qint64> balanceFen;
 };
 
 std::optional<LastRegisters> lastRegisters(store::Transaction &tx, qint64 installationId, SqlError *error)
 {
     Statement s = tx.prepare(QStringLiteral(
         "SELECT id, taken_at_ms, energy_total_wh, energy_sharp_wh, energy_peak_wh, energy_flat_wh, energy_valley_wh, "
-        "coalesce(power_w, 0), balance_fen FROM readings WHERE installation_id = ?1 AND validation <> 'swap_held' "
+        "coalesce(power_w, 0) FROM readings WHERE installation_id = ?1 AND validation <> 'swap_held' "
         "ORDER BY taken_at_ms DESC, id DESC LIMIT 1"));
     s.bind(1, installationId);
     Statement::Step step = s.step();
@@ -229,13 +228,11 @@ std::optional<LastRegisters> lastRegisters(store::Transaction &tx, qint64 instal
         r.totalWh = s.int64(2);
         r.slotsWh = slots(3);
         r.powerW = s.int64(7);
-        if (!s.isNull(8))
-            r.balanceFen = s.int64(8);
         return r;
     }
     Statement i = tx.prepare(QStringLiteral(
         "SELECT installed_at_ms, initial_energy_wh, initial_sharp_wh, initial_peak_wh, initial_flat_wh, "
-        "initial_valley_wh, 0, 0, initial_balance_fen FROM meter_installations WHERE id = ?1"));
+        "initial_valley_wh FROM meter_installations WHERE id = ?1"));
     i.bind(1, installationId);
     step = i.step();
     if (step == Statement::Step::Error)
@@ -253,8 +250,6 @@ std::optional<LastRegisters> lastRegisters(store::Transaction &tx, qint64 instal
     }
     if (all)
         r.slotsWh = out;
-    if (!i.isNull(8))
-        r.balanceFen = i.int64(8);
     return r;
 }
 
@@ -836,14 +831,15 @@ LifecycleResult replaceMeter(store::Transaction &tx, billing::Biller &biller, co
     std::optional<qint64> finalBalance;
     if (request.oldFinal && request.oldFinal->balance)
         finalBalance = request.oldFinal->balance->fen();
-    else if (ended && ended->readingId)
-        finalBalance = ended->balanceFen;
     else {
-        // Never read since it was installed: it still holds what it was installed with.
-        Statement initial = tx.prepare(QStringLiteral("SELECT initial_balance_fen FROM meter_installations WHERE id = ?1"));
-        initial.bind(1, old->installationId);
-        if (initial.step() == Statement::Step::Row && !initial.isNull(0))
-            finalBalance = initial.int64(0);
+        // The last balance the meter reported; never read since installed: what it came with.
+        Statement held = tx.prepare(QStringLiteral(
+            "SELECT coalesce((SELECT balance_fen FROM readings WHERE installation_id = ?1 AND validation <> 'swap_held' "
+            "AND balance_fen IS NOT NULL ORDER BY taken_at_ms DESC, id DESC LIMIT 1), "
+            "(SELECT initial_balance_fen FROM meter_installations WHERE id = ?1))"));
+        held.bind(1, old->installationId);
+        if (held.step() == Statement::Step::Row && !held.isNull(0))
+            finalBalance = held.int64(0);
     }
 
     Statement remove = tx.prepare(QStringLiteral(

@@ -227,12 +227,15 @@ private:
         return p;
     }
 
-    // The point's account: (id, open). 0 = none linked.
+    // The point's account: (id, billed). The current link's account, billed when it is open; a
+    // point left vacant keeps the last account it had (its tariff prices the unbilled interval).
+    // 0 = never linked.
     std::pair<qint64, bool> accountOf(qint64 pointId)
     {
         Statement &s = prepared(m_account,
-            "SELECT a.id, a.status = 'open' FROM account_metering_points amp JOIN accounts a ON a.id = amp.account_id "
-            "WHERE amp.metering_point_id = ?1 AND amp.unlinked_at_ms IS NULL");
+            "SELECT a.id, a.status = 'open' AND amp.unlinked_at_ms IS NULL FROM account_metering_points amp "
+            "JOIN accounts a ON a.id = amp.account_id WHERE amp.metering_point_id = ?1 "
+            "ORDER BY amp.linked_at_ms DESC, amp.id DESC LIMIT 1");
         s.bind(1, pointId);
         std::pair<qint64, bool> out{0, false};
         const Statement::Step step = s.step();
@@ -427,8 +430,7 @@ RecomputeReport recompute(store::Connection &db, const TariffBook &book, qint64 
         "CASE WHEN f.id IS NULL THEN i.initial_flat_wh ELSE f.energy_flat_wh END, "
         "CASE WHEN f.id IS NULL THEN i.initial_valley_wh ELSE f.energy_valley_wh END, "
         "(SELECT amp.account_id FROM account_metering_points amp WHERE amp.metering_point_id = ci.metering_point_id "
-        " AND amp.linked_at_ms <= t.taken_at_ms AND (amp.unlinked_at_ms IS NULL OR amp.unlinked_at_ms > t.taken_at_ms) "
-        " ORDER BY amp.linked_at_ms DESC LIMIT 1) "
+        " AND amp.linked_at_ms <= t.taken_at_ms ORDER BY amp.linked_at_ms DESC, amp.id DESC LIMIT 1) "
         "FROM charge_intervals ci JOIN readings t ON t.id = ci.to_reading_id "
         "LEFT JOIN readings f ON f.id = ci.from_reading_id JOIN meter_installations i ON i.id = ci.installation_id "
         "WHERE ?1 = 0 OR ci.metering_point_id = ?1 ORDER BY ci.metering_point_id, ci.id"));
@@ -456,6 +458,7 @@ RecomputeReport recompute(store::Connection &db, const TariffBook &book, qint64 
 
         const qint64 toMs = s.int64(13);
         const QDate day = book.localDate(toMs);
+        // The account linked at the time, or the last one before a vacancy (as the biller).
         const qint64 accountAtTheTime = s.isNull(25) ? 0 : s.int64(25);
         const TariffVersion *version = book.versionFor(point, accountAtTheTime, day);
         if (!version) {

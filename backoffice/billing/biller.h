@@ -17,7 +17,8 @@
 //  - the version in force on the reading's local date for the point (TariffBook::versionFor),
 //    rated with the point's remainder and tier accumulator (rating.h); the account charged is the
 //    point's current account if it is open (else the interval is recorded with no account and
-//    amount 0, and the remainder is not touched);
+//    amount 0, and the remainder is not touched — priced, for the record, by the tariff of the
+//    last account the point had, so a vacant shop's use is never charged to the next tenant);
 //  - one charge_intervals row, one ledger charge (wallet → revenue) when the amount is > 0, and
 //    the cursor moved — all in the batch's transaction. A point with no tariff in force is not
 //    charged and keeps its baseline (counted as unpriced and logged), so it is charged once a
