@@ -6,9 +6,11 @@
 # of a few meters with prepayctl, prepayd polling every meter into the database (its first full
 # cycle shown with prepayctl poll status, and what the control policy decided: who is cut and
 # why), prepayd restarted and its second cycle billing what was used since the first (a few
-# seconds of real consumption: charges checked with ledger verify and billing recompute), and
-# the kiosk's attract screen (in a window when
-# there is a display, else rendered to a PNG). Each issue adds its part here.
+# seconds of real consumption: charges checked with ledger verify and billing recompute), the
+# account lifecycle (a staff account; a shop opened, one closed and paid out in cash, a meter
+# swapped in the simulator and replaced with prepayctl; prepayd restarted recharges the old
+# meter's balance onto the new one), and the kiosk's attract screen (in a window when there is a
+# display, else rendered to a PNG). Each issue adds its part here.
 #
 #   packaging/demo.sh           run until Ctrl-C
 #   packaging/demo.sh --check   start everything, check it came up, stop (used by the tests)
@@ -125,6 +127,36 @@ sqlite3 "$db" "SELECT '    ' || printf('%.2f kWh', ci.energy_wh / 1000.0) || ' �
                 WHERE mp.code = 'A-1F-101' ORDER BY ci.id DESC LIMIT 1"
 "$bin/prepayctl" ledger verify --db "$db"
 "$bin/prepayctl" billing recompute --db "$db"
+
+say "the account lifecycle (prepayd stopped; prepayctl works on the file): a staff account, a shop opened, one closed and paid out, a meter replaced"
+kill -TERM "$prepayd_pid"
+wait "$prepayd_pid" || die "prepayd did not stop cleanly"
+password=$(head -c 15 /dev/urandom | base64)
+( umask 077; printf '%s\n' "$password" > "$demo/operator-password" )
+printf '%s\n' "$password" | "$bin/prepayctl" operator add --db "$db" --login demo-ops --name "演示操作员" --role operator
+echo "  (its password is in $demo/operator-password)"
+"$bin/prepayctl" account open --db "$db" --shop A-4F-405 --tariff TOU-COM --phone 13800000000 --alarm1 50 --alarm2 20 \
+    --operator demo-ops
+"$bin/prepayctl" account close --db "$db" --shop A-1F-106 --operator demo-ops --reason "lease ended" --refund-cash
+unit=$(sqlite3 "$db" "SELECT m.unit_id FROM meters m JOIN meter_installations i ON i.meter_id = m.id AND i.removed_at_ms IS NULL
+                      JOIN metering_points p ON p.id = i.metering_point_id WHERE p.code = 'A-1F-103'")
+echo "  a technician swaps the meter of A-1F-103 (gateway 0, unit $unit) for a new one, serial 99000103:"
+"$bin/prepay-sim" ctl --control-port "$control_port" fault add swap --gateway 0 --unit "$unit" --new-serial 99000103 \
+    | sed 's/^/    prepay-sim: /'
+"$bin/prepayctl" meter replace --db "$db" --point A-1F-103 --new-serial 99000103 --operator demo-ops \
+    --new-initial 0:0,0,0,0 --new-balance 0 --new-purchase-count 0
+restart_ms=$(($(date +%s) * 1000))
+start_prepayd "$demo/prepayd-3.log"
+wait_for_cycle "$restart_ms"
+for _ in $(seq 100); do   # the balance recharge is the first command prepayd drives
+    [ "$(sqlite3 "$db" "SELECT count(*) FROM meter_commands WHERE idempotency_key LIKE 'replace:%' AND state = 'verified'")" = 1 ] && break
+    sleep 0.1
+done
+sqlite3 "$db" "SELECT '  after the restart: ' || kind || ' of ' || printf('%.2f', amount_fen / 100.0) || ' CNY to meter '
+                      || m.serial_number || ': ' || c.state FROM meter_commands c JOIN meters m ON m.id = c.meter_id
+                WHERE idempotency_key LIKE 'replace:%'"
+"$bin/prepayctl" meter read --tcp "127.0.0.1:$port_base" --unit "$unit" | grep -E 'serial|balance|purchase|relay' | sed 's/^/    /'
+"$bin/prepayctl" ledger verify --db "$db"
 
 if [ $check -eq 0 ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && [ "${QT_QPA_PLATFORM:-}" != offscreen ]; then
     say "starting the kiosk in a window (close it or press Ctrl-C to stop the demo)"
