@@ -388,7 +388,8 @@ bool rebaseline(store::Transaction &tx, qint64 installationId, qint64 nowMs)
     const qint64 balance = s.int64(2);
     const qint64 count = s.int64(3);
     const qint64 purchased = s.int64(4);
-    const std::optional<qint64> consumed = s.isNull(5) ? std::nullopt : std::optional<qint64>(s.int64(5));
+    const bool hasConsumed = !s.isNull(5); // a plain pair: GCC 12 -O2 misreads an optional here
+    const qint64 consumed = s.int64(5);
     s.reset();
     // The cursors stay: intervals up to the reading are in its counters now (and later ones are
     // told apart by baseline_reading_id), finished recharges up to the cursor too, and the ones
@@ -400,7 +401,7 @@ bool rebaseline(store::Transaction &tx, qint64 installationId, qint64 nowMs)
         "purchase_drift_fen = 0, purchase_count_drift = 0, in_flight_count = 0, in_flight_fen = 0, "
         "updated_at_ms = ?7 WHERE installation_id = ?1"));
     u.bind(1, installationId).bind(2, readingId).bind(3, balance).bind(4, count).bind(5, purchased);
-    consumed ? u.bind(6, *consumed) : u.bindNull(6);
+    hasConsumed ? u.bind(6, consumed) : u.bindNull(6);
     u.bind(7, nowMs);
     if (const SqlError e = u.run(); !e.ok()) {
         tx.fail(e);

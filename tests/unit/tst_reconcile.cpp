@@ -10,12 +10,17 @@
 #include "commands/commandstore.h"
 #include "control/pipeline.h"
 #include "control/reconcile.h"
+#include "ctl/command.h"
+#include "ctl/controlcommands.h"
 #include "manualclock.h"
 #include "poller/pollplan.h"
 #include "poller/recorder.h"
 #include "store/seed.h"
 #include "store/store.h"
 
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QTest>
 
@@ -74,6 +79,7 @@ private Q_SLOTS:
     void rechargeInFlightIsNotDrift();
     void tieredTariffDoesNotLookLikeDrift();
     void remoteOnlyMetersAreNotReconciled();
+    void prepayctlListsTheDrifts();
 
 private:
     // The current meter of the n-th open, prepaid, TOU-register point matching `where`.
@@ -111,6 +117,26 @@ private:
     std::unique_ptr<control::BatchPipeline> m_pipeline;
     std::unique_ptr<commands::CommandStore> m_commands;
 };
+
+namespace {
+
+// Runs `prepayctl control reconcile …` in-process; returns (exit code, stdout).
+std::pair<int, QString> prepayctl(const Clock &clock, const QStringList &arguments)
+{
+    QString out;
+    QString err;
+    QTextStream o(&out);
+    QTextStream e(&err);
+    const int rc = ctl::runCommandLine(QStringList{QStringLiteral("prepayctl")} + arguments,
+        ctl::controlCommands(clock), o, e);
+    o.flush();
+    e.flush();
+    if (rc != 0)
+        qWarning("prepayctl: %s", qPrintable(err));
+    return {rc, out};
+}
+
+} // namespace
 
 void TestReconcile::init()
 {
@@ -452,6 +478,54 @@ void TestReconcile::remoteOnlyMetersAreNotReconciled()
     cycle(kT0 + kHalfHourMs, {&remote});
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM readings WHERE meter_id = %1").arg(remote.id)), 2);
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM meter_reconciliation")), 0);
+}
+
+void TestReconcile::prepayctlListsTheDrifts()
+{
+    SimMeter a = prepaidMeter(QStringLiteral("mp.building_id = 1"), 0);
+    SimMeter b = prepaidMeter(QStringLiteral("mp.building_id = 1"), 1);
+    cycle(kT0, {&a, &b});
+    a.recharge(20'000); // sold outside the system
+    a.use(1'000, kSharpPrice);
+    b.use(1'000, kSharpPrice);
+    cycle(kT0 + kHalfHourMs, {&a, &b});
+
+    const QString db = m_dir->filePath(QStringLiteral("prepay.db"));
+    const auto [rc, out] = prepayctl(m_clock,
+        {QStringLiteral("control"), QStringLiteral("reconcile"), QStringLiteral("--db"), db, QStringLiteral("--json")});
+    QCOMPARE(rc, 0);
+    const QJsonObject o = QJsonDocument::fromJson(out.toUtf8()).object();
+    const qint64 prepaid = scalar(QStringLiteral("SELECT count(*) FROM meter_installations i JOIN meters m ON m.id = "
+                                                 "i.meter_id WHERE i.removed_at_ms IS NULL AND m.capability = 'prepaid'"));
+    QCOMPARE(o.value(QStringLiteral("installations")).toInteger(), prepaid);
+    QCOMPARE(o.value(QStringLiteral("reconciled")).toInteger(), 2);
+    QCOMPARE(o.value(QStringLiteral("purchase_count_drift_alarms")).toInteger(), 1);
+    QCOMPARE(o.value(QStringLiteral("balance_drift_alarms")).toInteger(), 1);
+    const QJsonArray rows = o.value(QStringLiteral("rows")).toArray();
+    QCOMPARE(rows.size(), prepaid);
+    int found = 0;
+    for (const QJsonValue &v : rows) {
+        const QJsonObject row = v.toObject();
+        if (row.value(QStringLiteral("installation_id")).toInteger() != rec(QStringLiteral("installation_id"), a.id))
+            continue;
+        ++found;
+        QCOMPARE(row.value(QStringLiteral("balance_drift_fen")).toInteger(), 20'000);
+        QCOMPARE(row.value(QStringLiteral("purchase_count_drift")).toInteger(), 1);
+        QCOMPARE(row.value(QStringLiteral("balance_fen")).toInteger(), a.balanceFen);
+        QCOMPARE(row.value(QStringLiteral("expected_balance_fen")).toInteger(), a.balanceFen - 20'000);
+        QCOMPARE(row.value(QStringLiteral("meter_deductible_fen")).toInteger(), 121);
+        QVERIFY(row.value(QStringLiteral("purchase_count_drift_alarm")).toBool());
+    }
+    QCOMPARE(found, 1);
+
+    // Text, only the drifting ones: the one meter, with its alarms named.
+    const auto [rc2, text] = prepayctl(m_clock,
+        {QStringLiteral("control"), QStringLiteral("reconcile"), QStringLiteral("--db"), db, QStringLiteral("--drifting")});
+    QCOMPARE(rc2, 0);
+    const QStringList lines = text.split(u'\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 3); // heading, the meter, the summary
+    QVERIFY2(lines[1].contains(QStringLiteral("200.00")) && lines[1].contains(QStringLiteral("ALARM purchase_count_drift")),
+        qPrintable(lines[1]));
 }
 
 QTEST_GUILESS_MAIN(TestReconcile)
