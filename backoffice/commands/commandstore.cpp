@@ -8,6 +8,7 @@
 #include "modbus/mapv1.h"
 #include "store/store.h"
 
+#include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QStringList>
 
@@ -321,6 +322,7 @@ EnqueueResult enqueueIn(Transaction &tx, const CommandRequest &r, qint64 nowMs)
 // The columns a transition decides on.
 struct Current
 {
+    qint64 meterId = 0;
     Kind kind = Kind::ReadNow;
     State state = State::Queued;
     int attempts = 0;
@@ -343,7 +345,7 @@ Transition refused(QString why)
 std::optional<Current> current(Transaction &tx, qint64 id, QString *refusal)
 {
     Statement s = tx.prepare(
-        QStringLiteral("SELECT kind, state, attempts, max_attempts, purchase_seq FROM meter_commands WHERE id = ?1"));
+        QStringLiteral("SELECT kind, state, attempts, max_attempts, purchase_seq, meter_id FROM meter_commands WHERE id = ?1"));
     s.bind(1, id);
     const Statement::Step step = s.step();
     if (step == Statement::Step::Error) {
@@ -364,7 +366,82 @@ std::optional<Current> current(Transaction &tx, qint64 id, QString *refusal)
     c.attempts = int(s.int64(2));
     c.maxAttempts = int(s.int64(3));
     c.purchaseSeq = optionalInt(s, 4);
+    c.meterId = s.int64(5);
     return c;
+}
+
+// ---- The 'command_failed' alarm -------------------------------------------------------------
+// One episode per failed command (subject 'meter_command', its id), raised in the transaction
+// that fails it. The alarm rows are control's (control/alarms.h), but control sits above this
+// library, so the two statements are written here in the same form: an INSERT that does nothing
+// while the episode is open (the schema's alarms_one_open index), an UPDATE that clears.
+
+// Commands whose failure leaves money or supply wrong: a recharge not on the meter, a relay not
+// where the policy or an operator wants it. The others (pushes, clock, reads) are warnings.
+bool failureIsCritical(Kind kind)
+{
+    return kind == Kind::Recharge || kind == Kind::RelayClose || kind == Kind::RelayTrip || kind == Kind::SetMode;
+}
+
+// The kinds a later verified command of `kind` makes moot: the relay commands decide the same
+// relay, so a later verified one of any of them supersedes a failed one; tariff, threshold and
+// clock pushes and reads by their own kind. A recharge supersedes nothing: each one delivers
+// its own ledger credit (meter_commands.ledger_entry_id is unique), so a failed recharge's money
+// is still not on the meter after the next one succeeds; a person settles it.
+QStringList supersededKinds(Kind kind)
+{
+    switch (kind) {
+    case Kind::Recharge: return {};
+    case Kind::RelayClose:
+    case Kind::RelayTrip:
+    case Kind::SetMode: return {kindCode(Kind::RelayClose), kindCode(Kind::RelayTrip), kindCode(Kind::SetMode)};
+    case Kind::TariffPush:
+    case Kind::ThresholdPush:
+    case Kind::ClockSync:
+    case Kind::ReadNow: return {kindCode(kind)};
+    }
+    PREPAY_CHECK(false);
+    return {};
+}
+
+bool raiseCommandFailed(Transaction &tx, qint64 id, const Current &c, const QString &error, qint64 nowMs)
+{
+    Statement s = tx.prepare(QStringLiteral(
+        "INSERT INTO alarms (kind, severity, subject_kind, subject_id, detail, raised_at_ms) "
+        "VALUES ('command_failed', ?2, 'meter_command', ?1, json_object('meter_id', ?3, 'kind', ?4, 'attempts', ?5, "
+        "'error', ?6), ?7) "
+        "ON CONFLICT (kind, subject_kind, subject_id) WHERE cleared_at_ms IS NULL DO NOTHING"));
+    s.bind(1, id).bind(2, failureIsCritical(c.kind) ? QStringLiteral("critical") : QStringLiteral("warning"));
+    s.bind(3, c.meterId).bind(4, kindCode(c.kind)).bind(5, c.attempts).bind(6, error).bind(7, nowMs);
+    if (const SqlError e = s.run(); !e.ok()) {
+        tx.fail(e);
+        return false;
+    }
+    return true;
+}
+
+// Clears the command_failed alarms of the meter's earlier failed commands that the verified
+// command `id` supersedes.
+bool clearSupersededFailures(Transaction &tx, qint64 id, const Current &c, qint64 nowMs)
+{
+    const QStringList kinds = supersededKinds(c.kind);
+    if (kinds.isEmpty())
+        return true;
+    Statement s = tx.prepare(QStringLiteral(
+        "UPDATE alarms SET cleared_at_ms = max(?3, raised_at_ms) WHERE kind = 'command_failed' "
+        "AND subject_kind = 'meter_command' AND cleared_at_ms IS NULL AND subject_id IN (SELECT mc.id FROM "
+        "meter_commands mc WHERE mc.meter_id = ?1 AND mc.id < ?2 AND mc.state = 'failed' "
+        "AND mc.kind IN (SELECT value FROM json_each(?4)))"));
+    s.bind(1, c.meterId).bind(2, id).bind(3, nowMs);
+    s.bind(4, QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(kinds)).toJson(QJsonDocument::Compact)));
+    if (const SqlError e = s.run(); !e.ok()) {
+        tx.fail(e);
+        return false;
+    }
+    if (const int cleared = tx.db().changes(); cleared > 0)
+        qCInfo(lcCommands, "command %lld verified: %d command_failed alarm(s) of meter %lld cleared", id, cleared,
+            c.meterId);
+    return true;
 }
 
 bool isLive(State s)
@@ -584,7 +661,10 @@ bool CommandStore::markVerified(qint64 id)
             QStringLiteral("UPDATE meter_commands SET state = 'verified', verified_at_ms = ?2, finished_at_ms = ?2, "
                            "next_attempt_at_ms = NULL, updated_at_ms = ?2 WHERE id = ?1"));
         s.bind(1, id).bind(2, now);
-        return update(tx, std::move(s));
+        const Transition t = update(tx, std::move(s));
+        if (t.done && !clearSupersededFailures(tx, id, *c, now))
+            return refused(tx.error().toString());
+        return t;
     });
 }
 
@@ -624,7 +704,10 @@ bool CommandStore::markFailed(qint64 id, const QString &error)
             QStringLiteral("UPDATE meter_commands SET state = 'failed', last_error = ?2, finished_at_ms = ?3, "
                            "next_attempt_at_ms = NULL, updated_at_ms = ?3 WHERE id = ?1"));
         s.bind(1, id).bind(2, error).bind(3, now);
-        return update(tx, std::move(s));
+        const Transition t = update(tx, std::move(s));
+        if (t.done && !raiseCommandFailed(tx, id, *c, error, now))
+            return refused(tx.error().toString());
+        return t;
     });
 }
 

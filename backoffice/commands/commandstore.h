@@ -100,13 +100,19 @@ public:
     bool markSent(qint64 id, int attemptNo, std::optional<quint16> purchaseSeq = std::nullopt);
     // The meter answered the write: sent → acknowledged (again on a later attempt).
     bool markAcknowledged(qint64 id);
-    // A read-back shows the meter did it: acknowledged → verified (final).
+    // A read-back shows the meter did it: acknowledged → verified (final). In the same
+    // transaction it clears the 'command_failed' alarms of the meter's earlier failed commands
+    // this one supersedes: any relay command (relay_close, relay_trip, set_mode) those of the
+    // relay commands, a push or read those of its own kind, a recharge none (each recharge
+    // delivers its own credit: a failed one's money is still missing; a person settles it).
     bool markVerified(qint64 id);
     // Attempt `attemptNo` (the current attempts, or one more if it failed before markSent)
     // did not get through: the row keeps its state — a recharge in 'sent' stays 'sent', so a
     // restart knows its frame may be out — and records the error and when to try again.
     bool scheduleRetry(qint64 id, int attemptNo, const QString &error, qint64 nextAttemptAtMs);
-    // Any live state → failed (final), with the error for people.
+    // Any live state → failed (final), with the error for people. In the same transaction it
+    // raises 'command_failed' on the command (subject 'meter_command', its id; detail: meter,
+    // kind, attempts, error): critical for recharges and relay commands, warning otherwise.
     bool markFailed(qint64 id, const QString &error);
     // queued → cancelled (final). A command already sent is not cancelled: its frame may be out.
     bool cancel(qint64 id, const QString &reason);

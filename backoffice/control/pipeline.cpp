@@ -2,6 +2,7 @@
 
 #include "alarms.h"
 #include "controller.h"
+#include "reconcile.h"
 
 #include "api/clock.h"
 #include "billing/biller.h"
@@ -33,6 +34,7 @@ void BatchPipeline::install(poller::Recorder &recorder)
             points.insert(r.meteringPointId);
         const QList<qint64> queued = Controller::evaluate(tx, *m_biller.book(), points, now);
         syncMeterAlarms(tx, now);
+        reconcileBatch(tx, readings, now); // meter-side prepaid: balance and purchases against the ledger
         std::lock_guard lock(m_mutex);
         m_queued = queued;
     });

@@ -1,7 +1,8 @@
 // What happens to a batch of readings after the recorder inserted them, in the SAME transaction
 // (DESIGN.md §2.1): the biller charges the intervals, the controller re-evaluates the points
-// whose balance moved or whose meter was just read (policy, relay repair, balance alarms), and
-// the meter alarms follow the poller's twin. The commands the controller queued are handed to
+// whose balance moved or whose meter was just read (policy, relay repair, balance alarms),
+// the meter alarms follow the poller's twin, and meters that hold their own balance are
+// reconciled against the ledger (reconcile.h). The commands the controller queued are handed to
 // the buses only after the batch committed; if it did not, they never existed.
 //
 // The one place prepayd's readings path is wired; prepayd installs it on the poller's recorder.

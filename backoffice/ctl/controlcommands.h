@@ -1,6 +1,7 @@
 // prepayctl control … and billing …: what the control policy would do now (who would be cut, and
-// why) and whether stored charges still recompute — read from the database file, changing
-// nothing (prepayd may be running).
+// why), how far each prepaid meter's balance and purchases are from the ledger (reconcile), and
+// whether stored charges still recompute — read from the database file, changing nothing
+// (prepayd may be running).
 #pragma once
 
 #include "command.h"

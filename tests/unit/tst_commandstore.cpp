@@ -4,7 +4,8 @@
 // another request is Conflict, and so is a second command for a recharge txn or a ledger entry;
 // transitions move only from the state they expect, and a recharge's purchase sequence is
 // written once and never changes; the live rows come back in the order they must run; and
-// eight threads racing with the same keys leave exactly one row per key.
+// eight threads racing with the same keys leave exactly one row per key; a failed command raises
+// command_failed in the same transaction, cleared when a later command of the meter supersedes it.
 #include "commands/commandpayload.h"
 #include "commands/commandstore.h"
 #include "manualclock.h"
@@ -315,6 +316,7 @@ private Q_SLOTS:
     void ledgerEntryIsDeliveredOnce();
     void transitionsOfTheHappyPath();
     void staleTransitionsAreRefused();
+    void failedCommandsRaiseAnAlarmUntilSuperseded();
     void purchaseSequenceIsWrittenOnce();
     void retryKeepsTheState();
     void loadLiveRunsByPriorityThenId();
@@ -727,6 +729,67 @@ void TestCommandStore::staleTransitionsAreRefused()
     QVERIFY(!m_commands->markSent(m, 3));
     QVERIFY(!m_commands->scheduleRetry(m, 3, QStringLiteral("x"), 0));
     QCOMPARE(dbRow(m).attempts, 2);
+}
+
+void TestCommandStore::failedCommandsRaiseAnAlarmUntilSuperseded()
+{
+    const auto openAlarm = [this](qint64 commandId) {
+        return count(QStringLiteral("SELECT count(*) FROM alarms WHERE kind = 'command_failed' AND subject_kind = "
+                                    "'meter_command' AND subject_id = %1 AND cleared_at_ms IS NULL")
+                         .arg(commandId));
+    };
+    const auto verify = [this](qint64 commandId) {
+        QVERIFY(m_commands->markSent(commandId, 1));
+        QVERIFY(m_commands->markAcknowledged(commandId));
+        QVERIFY(m_commands->markVerified(commandId));
+    };
+
+    // A trip that gives up: critical, in the same transaction as 'failed', with what happened.
+    const qint64 trip = enqueued(request(Kind::RelayTrip, QStringLiteral("alarm:trip")));
+    QVERIFY(m_commands->markSent(trip, 1));
+    QVERIFY(m_commands->markFailed(trip, QStringLiteral("no reply within 1000 ms, 5 attempts")));
+    QCOMPARE(openAlarm(trip), 1);
+    QCOMPARE(count(QStringLiteral("SELECT severity = 'critical' AND json_extract(detail, '$.meter_id') = %1 AND "
+                                  "json_extract(detail, '$.kind') = 'relay_trip' AND json_extract(detail, "
+                                  "'$.attempts') = 1 FROM alarms WHERE subject_id = %2 AND kind = 'command_failed'")
+                 .arg(kMeter)
+                 .arg(trip)),
+        1);
+    // A failed clock sync: a warning.
+    const qint64 clock = enqueued(request(Kind::ClockSync, QStringLiteral("alarm:clock")));
+    QVERIFY(m_commands->markFailed(clock, QStringLiteral("exception 0x04")));
+    QCOMPARE(count(QStringLiteral("SELECT count(*) FROM alarms WHERE subject_id = %1 AND kind = 'command_failed' "
+                                  "AND severity = 'warning' AND cleared_at_ms IS NULL")
+                 .arg(clock)),
+        1);
+    // A failed recharge.
+    const qint64 recharge = enqueued(request(Kind::Recharge, QStringLiteral("alarm:recharge")));
+    QVERIFY(m_commands->markSent(recharge, 1, quint16(2)));
+    QVERIFY(m_commands->markFailed(recharge, QStringLiteral("deadline passed")));
+    QCOMPARE(openAlarm(recharge), 1);
+
+    // Another meter's relay command, or a clock sync, supersedes nothing of this meter's trip.
+    verify(enqueued(request(Kind::RelayClose, QStringLiteral("alarm:other-meter"), 2)));
+    verify(enqueued(request(Kind::ClockSync, QStringLiteral("alarm:clock-again"))));
+    QCOMPARE(openAlarm(trip), 1);
+    QCOMPARE(openAlarm(clock), 0); // the clock sync of the same kind did
+
+    // A later relay command of the same meter verified (here a close after a credit): cleared.
+    verify(enqueued(request(Kind::RelayClose, QStringLiteral("alarm:close"))));
+    QCOMPARE(openAlarm(trip), 0);
+    QCOMPARE(count(QStringLiteral("SELECT count(*) FROM alarms WHERE kind = 'command_failed' AND subject_id = %1")
+                 .arg(trip)),
+        1); // one episode, now cleared
+
+    // A later recharge verified does not deliver the failed one's money: still open.
+    CommandRequest next = request(Kind::Recharge, QStringLiteral("alarm:recharge-2"));
+    next.rechargeTxn = 0xBEEF;
+    const qint64 second = enqueued(next);
+    QVERIFY(m_commands->markSent(second, 1, quint16(2)));
+    QVERIFY(m_commands->markAcknowledged(second));
+    QVERIFY(m_commands->markVerified(second));
+    QCOMPARE(openAlarm(recharge), 1);
+    QCOMPARE(openAlarm(second), 0);
 }
 
 void TestCommandStore::purchaseSequenceIsWrittenOnce()
