@@ -89,6 +89,7 @@ public:
     bool failed() const { return m_failed; }
     BillingOutcome outcome;
 
+    // A reading already stored, read back by id (billReading()).
     void bill(qint64 readingId)
     {
         if (m_failed)
@@ -99,14 +100,56 @@ public:
         r.bind(1, readingId);
         if (r.step() != Statement::Step::Row)
             return fail(r.error(), QStringLiteral("reading %1 not found").arg(readingId));
-        const qint64 installationId = r.int64(0);
-        const qint64 pointId = r.int64(1);
-        const Point to{r.int64(2), r.int64(3), slotsFrom(r, 4)};
+        Reading reading;
+        reading.id = readingId;
+        reading.installationId = r.int64(0);
+        reading.pointId = r.int64(1);
+        reading.point = Point{r.int64(2), r.int64(3), slotsFrom(r, 4)};
         const QString validation = r.text(8);
         r.reset();
-        if (validation == QLatin1StringView("swap_held"))
+        reading.swapHeld = validation == QLatin1StringView("swap_held");
+        reading.held = validation == QLatin1StringView("reset_held") || validation == QLatin1StringView("jump_held");
+        bill(reading);
+    }
+
+    // A reading of the batch just stored, as the recorder handed it over: the same values the row
+    // holds (StoredReading carries the energy columns as inserted), without reading it back.
+    void bill(const poller::StoredReading &stored)
+    {
+        if (m_failed)
             return;
-        const bool held = validation == QLatin1StringView("reset_held") || validation == QLatin1StringView("jump_held");
+        Reading reading;
+        reading.id = stored.readingId;
+        reading.installationId = stored.installationId;
+        reading.pointId = stored.meteringPointId;
+        reading.point = Point{stored.takenAtMs, stored.energyTotalWh, stored.slotEnergyWh};
+        const poller::ValidationStatus status = stored.validation.status;
+        reading.swapHeld = status == poller::ValidationStatus::SwapHeld;
+        reading.held = status == poller::ValidationStatus::ResetHeld || status == poller::ValidationStatus::JumpHeld;
+        bill(reading);
+    }
+
+private:
+    // What billing needs of the reading it charges to.
+    struct Reading
+    {
+        qint64 id = 0;
+        qint64 installationId = 0;
+        qint64 pointId = 0;
+        Point point;
+        bool swapHeld = false; // another meter answered: never a baseline, never charged
+        bool held = false;     // reset_held, jump_held: ends a held interval
+    };
+
+    void bill(const Reading &reading)
+    {
+        if (reading.swapHeld)
+            return;
+        const qint64 readingId = reading.id;
+        const qint64 installationId = reading.installationId;
+        const qint64 pointId = reading.pointId;
+        const Point &to = reading.point;
+        const bool held = reading.held;
 
         std::optional<Cursor> cursor = loadCursor(pointId, installationId);
         if (m_failed)
@@ -143,7 +186,6 @@ public:
         charge(pointId, installationId, *cursor, plan);
     }
 
-private:
     Statement &prepared(std::optional<Statement> &slot, const char *sql)
     {
         if (!slot)
@@ -401,7 +443,7 @@ BillingOutcome Biller::billBatch(store::Transaction &tx, const QList<poller::Sto
     const std::shared_ptr<const TariffBook> book = this->book();
     Pass pass(tx, *book, nowMs);
     for (const poller::StoredReading &r : readings) {
-        pass.bill(r.readingId);
+        pass.bill(r);
         if (pass.failed())
             break;
     }

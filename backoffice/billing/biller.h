@@ -75,7 +75,8 @@ public:
     std::shared_ptr<const TariffBook> book() const;
 
     // Inside the batch's transaction. A ledger or SQL failure fails the transaction (tx.fail):
-    // the recorder then keeps nothing of the batch and retries it later.
+    // the recorder then keeps nothing of the batch and retries it later. The readings are taken
+    // as the recorder stored them (StoredReading carries the row's energy columns), not read back.
     BillingOutcome billBatch(store::Transaction &tx, const QList<poller::StoredReading> &readings, qint64 nowMs);
 
     // Bills one reading already stored (a read-back, a manual reading), in the caller's

@@ -5,6 +5,8 @@
 
 #include <QtCore/QJsonDocument>
 
+#include <optional>
+
 namespace prepay::control {
 
 using store::SqlError;
@@ -34,25 +36,54 @@ bool runChanged(store::Transaction &tx, Statement &s)
 
 } // namespace
 
+struct AlarmWriter::Statements
+{
+    std::optional<Statement> raise, clear;
+};
+
+AlarmWriter::AlarmWriter(store::Transaction &tx)
+    : m_tx(tx)
+    , m_statements(std::make_unique<Statements>())
+{ }
+
+AlarmWriter::~AlarmWriter() = default;
+
+bool AlarmWriter::raise(
+    const QString &kind, Severity severity, const AlarmSubject &subject, const QJsonObject &detail, qint64 nowMs)
+{
+    if (!m_statements->raise) {
+        m_statements->raise.emplace(m_tx.prepare(QStringLiteral(
+            "INSERT INTO alarms (kind, severity, subject_kind, subject_id, detail, raised_at_ms) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+            "ON CONFLICT (kind, subject_kind, subject_id) WHERE cleared_at_ms IS NULL DO NOTHING")));
+    }
+    Statement &s = *m_statements->raise;
+    s.bind(1, kind).bind(2, severityCode(severity)).bind(3, subject.kind).bind(4, subject.id);
+    s.bind(5, QString::fromUtf8(QJsonDocument(detail).toJson(QJsonDocument::Compact))).bind(6, nowMs);
+    return runChanged(m_tx, s);
+}
+
+bool AlarmWriter::clear(const QString &kind, const AlarmSubject &subject, qint64 nowMs)
+{
+    if (!m_statements->clear) {
+        m_statements->clear.emplace(m_tx.prepare(QStringLiteral(
+            "UPDATE alarms SET cleared_at_ms = max(?4, raised_at_ms) WHERE kind = ?1 AND subject_kind = ?2 "
+            "AND subject_id = ?3 AND cleared_at_ms IS NULL")));
+    }
+    Statement &s = *m_statements->clear;
+    s.bind(1, kind).bind(2, subject.kind).bind(3, subject.id).bind(4, nowMs);
+    return runChanged(m_tx, s);
+}
+
 bool raiseAlarm(store::Transaction &tx, const QString &kind, Severity severity, const AlarmSubject &subject,
     const QJsonObject &detail, qint64 nowMs)
 {
-    Statement s = tx.prepare(QStringLiteral(
-        "INSERT INTO alarms (kind, severity, subject_kind, subject_id, detail, raised_at_ms) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-        "ON CONFLICT (kind, subject_kind, subject_id) WHERE cleared_at_ms IS NULL DO NOTHING"));
-    s.bind(1, kind).bind(2, severityCode(severity)).bind(3, subject.kind).bind(4, subject.id);
-    s.bind(5, QString::fromUtf8(QJsonDocument(detail).toJson(QJsonDocument::Compact))).bind(6, nowMs);
-    return runChanged(tx, s);
+    return AlarmWriter(tx).raise(kind, severity, subject, detail, nowMs);
 }
 
 bool clearAlarm(store::Transaction &tx, const QString &kind, const AlarmSubject &subject, qint64 nowMs)
 {
-    Statement s = tx.prepare(QStringLiteral(
-        "UPDATE alarms SET cleared_at_ms = max(?4, raised_at_ms) WHERE kind = ?1 AND subject_kind = ?2 "
-        "AND subject_id = ?3 AND cleared_at_ms IS NULL"));
-    s.bind(1, kind).bind(2, subject.kind).bind(3, subject.id).bind(4, nowMs);
-    return runChanged(tx, s);
+    return AlarmWriter(tx).clear(kind, subject, nowMs);
 }
 
 bool setAlarm(store::Transaction &tx, bool active, const QString &kind, Severity severity, const AlarmSubject &subject,

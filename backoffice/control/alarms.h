@@ -10,6 +10,8 @@
 #include <QtCore/QJsonObject>
 #include <QtCore/QString>
 
+#include <memory>
+
 namespace prepay::store {
 class Transaction;
 }
@@ -38,6 +40,27 @@ bool clearAlarm(store::Transaction &tx, const QString &kind, const AlarmSubject 
 // raiseAlarm() when `active`, clearAlarm() otherwise.
 bool setAlarm(store::Transaction &tx, bool active, const QString &kind, Severity severity, const AlarmSubject &subject,
     const QJsonObject &detail, qint64 nowMs);
+
+// raiseAlarm() and clearAlarm() with their statements prepared once, for a pass that states many
+// conditions in one transaction (the controller's balance alarms of a whole batch). Same SQL, same
+// results; it lives as long as the pass, inside the transaction it was made for.
+class AlarmWriter
+{
+public:
+    explicit AlarmWriter(store::Transaction &tx);
+    ~AlarmWriter();
+    AlarmWriter(const AlarmWriter &) = delete;
+    AlarmWriter &operator=(const AlarmWriter &) = delete;
+
+    bool raise(const QString &kind, Severity severity, const AlarmSubject &subject, const QJsonObject &detail,
+        qint64 nowMs);
+    bool clear(const QString &kind, const AlarmSubject &subject, qint64 nowMs);
+
+private:
+    struct Statements;
+    store::Transaction &m_tx;
+    std::unique_ptr<Statements> m_statements;
+};
 
 // The meter alarms that follow the poller's twin: meter_offline while meter_state says offline
 // (失联), reading_held while a meter has held readings nobody reviewed. Two set-based statements

@@ -7,7 +7,11 @@
 #include "commands/commandstore.h"
 #include "store/store.h"
 
+#include <QtCore/QHash>
 #include <QtCore/QJsonObject>
+
+#include <optional>
+#include <vector>
 
 namespace prepay::control {
 
@@ -17,8 +21,9 @@ using store::Statement;
 
 namespace {
 
-// One row per active point, with the filter appended (kOnePoint in the batch path: a look-up by
-// primary key; kAllPoints for the preview). Thresholds: point → building → site.
+// One row per active point, with the filter appended (kSomePoints in the batch path: the points
+// given as a JSON array, each looked up by primary key; kAllPoints for the preview). Thresholds:
+// point → building → site.
 const char *const kPointsSql
     = "SELECT mp.id, mp.code, coalesce(cs.control_mode, 'auto'), cs.mode_expires_at_ms, "
       " coalesce(cs.feeds_infrastructure, 0), coalesce(cs.friendly_hours, 0), "
@@ -44,7 +49,7 @@ const char *const kPointsSql
       "LEFT JOIN meter_state ms ON ms.meter_id = i.meter_id "
       "LEFT JOIN control_state st ON st.metering_point_id = mp.id "
       "WHERE mp.state = 'active' ";
-const char *const kOnePoint = "AND mp.id = ?1";
+const char *const kSomePoints = "AND mp.id IN (SELECT value FROM json_each(?1)) ORDER BY mp.id";
 const char *const kAllPoints = "ORDER BY mp.id";
 
 struct Row
@@ -98,6 +103,29 @@ Row rowFrom(const Statement &s)
     r.liveRelayCommands = int(s.int64(24));
     return r;
 }
+
+// A set of ids as the JSON array the set-based statements take through json_each(): one bound
+// parameter, so the statement stays prepared, whatever the number of ids.
+QString jsonIds(const QList<qint64> &ids)
+{
+    QByteArray out;
+    out.reserve(ids.size() * 8 + 2);
+    out += '[';
+    for (qsizetype i = 0; i < ids.size(); ++i) {
+        if (i > 0)
+            out += ',';
+        out += QByteArray::number(ids.at(i));
+    }
+    out += ']';
+    return QString::fromLatin1(out);
+}
+
+// The balance alarms a point has open, as bits.
+enum BalanceAlarm : quint8 {
+    Alarm1Open = 1,
+    Alarm2Open = 2,
+    ArrearsOpen = 4,
+};
 
 struct Settings
 {
@@ -179,12 +207,14 @@ void decideRow(Row &r, const billing::TariffBook &book, const Settings &settings
         || wantedModeOf(r.e.previousDesired, r.e.previousReason) != r.e.wantedRelayMode;
 }
 
+// The writes of one evaluation, each statement prepared once per pass.
 class Pass
 {
 public:
     Pass(store::Transaction &tx, qint64 nowMs)
         : m_tx(tx)
         , m_nowMs(nowMs)
+        , m_alarms(tx)
     { }
     bool failed() const { return m_failed; }
 
@@ -197,9 +227,9 @@ public:
 
     void expireForceOn(qint64 pointId)
     {
-        Statement s = m_tx.prepare(QStringLiteral(
+        Statement &s = prepared(m_expire,
             "UPDATE control_settings SET control_mode = 'auto', mode_reason = NULL, mode_expires_at_ms = NULL, "
-            "mode_set_by = NULL, mode_set_at_ms = ?2, updated_at_ms = ?2 WHERE metering_point_id = ?1"));
+            "mode_set_by = NULL, mode_set_at_ms = ?2, updated_at_ms = ?2 WHERE metering_point_id = ?1");
         s.bind(1, pointId).bind(2, m_nowMs);
         if (const SqlError e = s.run(); !e.ok())
             fail(e);
@@ -209,14 +239,14 @@ public:
 
     void writeState(const Row &r, qint64 seq, std::optional<qint64> commandId)
     {
-        Statement s = m_tx.prepare(QStringLiteral(
+        Statement &s = prepared(m_state,
             "INSERT INTO control_state (metering_point_id, desired, reason, decision_seq, balance_fen, decided_at_ms, "
             "command_id, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6) "
             "ON CONFLICT (metering_point_id) DO UPDATE SET desired = excluded.desired, reason = excluded.reason, "
             "decision_seq = excluded.decision_seq, balance_fen = excluded.balance_fen, "
             "decided_at_ms = CASE WHEN control_state.decision_seq = excluded.decision_seq "
             "THEN control_state.decided_at_ms ELSE excluded.decided_at_ms END, "
-            "command_id = coalesce(excluded.command_id, control_state.command_id), updated_at_ms = excluded.updated_at_ms"));
+            "command_id = coalesce(excluded.command_id, control_state.command_id), updated_at_ms = excluded.updated_at_ms");
         s.bind(1, r.e.pointId).bind(2, desiredCode(r.e.decision.desired)).bind(3, reasonCode(r.e.decision.reason));
         s.bind(4, seq);
         if (r.e.accountId != 0)
@@ -271,23 +301,59 @@ public:
         return n;
     }
 
-    void balanceAlarms(const Row &r)
+    // `open`: the point's balance alarms open before this evaluation (BalanceAlarm bits, read
+    // once for the whole pass). Raising an open alarm and clearing a closed one change nothing
+    // (alarms.h), so only a change of state is written: the same episodes, without three
+    // statements per point and batch.
+    void balanceAlarms(const Row &r, quint8 open)
     {
         const AlarmSubject subject{QStringLiteral("metering_point"), r.e.pointId};
         const bool watched = r.accountOpen;
         const Money b = r.e.balance;
-        const QJsonObject detail{{QStringLiteral("balance_fen"), b.fen()}, {QStringLiteral("account_id"), r.e.accountId},
-            {QStringLiteral("alarm1_fen"), r.alarm1.fen()}, {QStringLiteral("alarm2_fen"), r.alarm2.fen()}};
-        setAlarm(m_tx, watched && b <= r.alarm1, QStringLiteral("alarm1"), Severity::Info, subject, detail, m_nowMs);
-        setAlarm(m_tx, watched && b <= r.alarm2, QStringLiteral("alarm2"), Severity::Warning, subject, detail, m_nowMs);
-        setAlarm(m_tx, watched && b <= Money::zero(), QStringLiteral("arrears"), Severity::Critical, subject, detail,
-            m_nowMs);
+        struct Condition
+        {
+            bool active;
+            BalanceAlarm bit;
+            const char *kind;
+            Severity severity;
+        };
+        const Condition conditions[] = {
+            {watched && b <= r.alarm1, Alarm1Open, "alarm1", Severity::Info},
+            {watched && b <= r.alarm2, Alarm2Open, "alarm2", Severity::Warning},
+            {watched && b <= Money::zero(), ArrearsOpen, "arrears", Severity::Critical},
+        };
+        std::optional<QJsonObject> detail;
+        for (const Condition &c : conditions) {
+            const bool isOpen = (open & c.bit) != 0;
+            if (c.active == isOpen)
+                continue;
+            const QString kind = QString::fromLatin1(c.kind);
+            if (c.active) {
+                if (!detail) {
+                    detail = QJsonObject{{QStringLiteral("balance_fen"), b.fen()},
+                        {QStringLiteral("account_id"), r.e.accountId}, {QStringLiteral("alarm1_fen"), r.alarm1.fen()},
+                        {QStringLiteral("alarm2_fen"), r.alarm2.fen()}};
+                }
+                m_alarms.raise(kind, c.severity, subject, *detail, m_nowMs);
+            } else {
+                m_alarms.clear(kind, subject, m_nowMs);
+            }
+        }
     }
 
 private:
+    Statement &prepared(std::optional<Statement> &slot, const char *sql)
+    {
+        if (!slot)
+            slot.emplace(m_tx.prepare(QString::fromUtf8(sql)));
+        return *slot;
+    }
+
     store::Transaction &m_tx;
     const qint64 m_nowMs;
     bool m_failed = false;
+    AlarmWriter m_alarms;
+    std::optional<Statement> m_expire, m_state;
 };
 
 } // namespace
@@ -299,23 +365,50 @@ QList<qint64> Controller::evaluate(store::Transaction &tx, const billing::Tariff
     if (points.isEmpty())
         return queued;
     const Settings settings = readSettings(tx.db());
-    Statement s = tx.prepare(QString::fromUtf8(kPointsSql) + QString::fromUtf8(kOnePoint));
-    Pass pass(tx, nowMs);
     QList<qint64> sorted = points.values();
     std::sort(sorted.begin(), sorted.end());
-    for (qint64 pointId : std::as_const(sorted)) {
-        s.bind(1, pointId);
-        const Statement::Step step = s.step();
+    const QString ids = jsonIds(sorted);
+    Pass pass(tx, nowMs);
+
+    // Every point's row first, in one statement, then the decisions and their writes, in point
+    // order as before. Reading ahead is the same as reading each row just before its point is
+    // decided: what the controller writes for a point (its control_state, control_settings, its
+    // meter's commands, its alarms) is in no other point's row — a meter is installed at one point
+    // at a time, and wallets, accounts and settings are not written here.
+    std::vector<Row> rows;
+    rows.reserve(size_t(sorted.size()));
+    {
+        Statement s = tx.prepare(QString::fromUtf8(kPointsSql) + QString::fromUtf8(kSomePoints));
+        s.bind(1, ids);
+        Statement::Step step;
+        while ((step = s.step()) == Statement::Step::Row)
+            rows.push_back(rowFrom(s));
         if (step == Statement::Step::Error) {
             pass.fail(s.error());
-            break;
+            return {};
         }
-        if (step != Statement::Step::Row) {
-            s.reset();
-            continue;
+    }
+    // The balance alarms open now for these points (through the partial index of open alarms).
+    QHash<qint64, quint8> openAlarms;
+    {
+        Statement s = tx.prepare(QStringLiteral(
+            "SELECT kind, subject_id FROM alarms WHERE kind IN ('alarm1', 'alarm2', 'arrears') "
+            "AND subject_kind = 'metering_point' AND cleared_at_ms IS NULL "
+            "AND subject_id IN (SELECT value FROM json_each(?1))"));
+        s.bind(1, ids);
+        Statement::Step step;
+        while ((step = s.step()) == Statement::Step::Row) {
+            const QString kind = s.text(0);
+            const quint8 bit = kind == u"alarm1" ? Alarm1Open : kind == u"alarm2" ? Alarm2Open : ArrearsOpen;
+            openAlarms[s.int64(1)] |= bit;
         }
-        Row r = rowFrom(s);
-        s.reset();
+        if (step == Statement::Step::Error) {
+            pass.fail(s.error());
+            return {};
+        }
+    }
+
+    for (Row &r : rows) {
         decideRow(r, book, settings, nowMs);
         if (r.e.decision.modeExpired)
             pass.expireForceOn(r.e.pointId);
@@ -353,7 +446,7 @@ QList<qint64> Controller::evaluate(store::Transaction &tx, const billing::Tariff
         if (seq == 0)
             seq = 1;
         pass.writeState(r, seq, r.e.commandId);
-        pass.balanceAlarms(r);
+        pass.balanceAlarms(r, openAlarms.value(r.e.pointId));
         if (pass.failed())
             break;
         if (r.e.commandId)
@@ -367,14 +460,15 @@ QList<qint64> Controller::evaluate(store::Transaction &tx, const billing::Tariff
 QSet<qint64> Controller::pointsOfAccounts(store::Transaction &tx, const QSet<qint64> &accounts)
 {
     QSet<qint64> out;
-    Statement s = tx.prepare(QStringLiteral(
-        "SELECT metering_point_id FROM account_metering_points WHERE account_id = ?1 AND unlinked_at_ms IS NULL"));
-    for (qint64 account : accounts) {
-        s.bind(1, account);
-        while (s.step() == Statement::Step::Row)
-            out.insert(s.int64(0));
-        s.reset();
-    }
+    if (accounts.isEmpty())
+        return out;
+    // One statement for all of them (the account index, once per account in the array).
+    Statement s = tx.prepare(
+        QStringLiteral("SELECT metering_point_id FROM account_metering_points WHERE account_id IN "
+                       "(SELECT value FROM json_each(?1)) AND unlinked_at_ms IS NULL"));
+    s.bind(1, jsonIds(accounts.values()));
+    while (s.step() == Statement::Step::Row)
+        out.insert(s.int64(0));
     return out;
 }
 

@@ -15,6 +15,9 @@
 //  - raises and clears the balance alarms of the point: alarm1 (balance ≤ its alarm 1
 //    threshold), alarm2, arrears (balance ≤ 0), with point → building → site thresholds.
 // The ids of the commands it queued are returned: hand them to the poller after the commit.
+// A batch's points are read in one statement (and their open balance alarms in another) before
+// any of them is decided; an alarm is written only when its state changes (alarms.h: raising an
+// open alarm or clearing a closed one changes nothing anyway).
 //
 // preview() answers "who would be cut now, and why" without writing anything
 // (`prepayctl control preview`).

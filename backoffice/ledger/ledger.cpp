@@ -6,6 +6,7 @@
 #include "store/store.h"
 
 #include <QtCore/QCryptographicHash>
+#include <QtCore/QHash>
 
 #include <algorithm>
 #include <optional>
@@ -158,6 +159,13 @@ struct LedgerWriter::Impl
     const qint64 nowMs;
     std::optional<Statement> findKey, insertEntry, insertPosting, updateBalance, accountInfo, walletOfAccount,
         entryPostings, entryInfo, reversedBy, linkTaken, insertWallet;
+    // What this writer has already seen exist, kept for its life (one transaction): the kind of
+    // ledger accounts and the wallet of tenant accounts. Both stay true until the transaction
+    // ends: a ledger account is never deleted and never changes its kind or tenant (the schema's
+    // triggers), and nothing here rolls back to a savepoint. Balances are never kept: a check
+    // that needs one reads it.
+    QHash<qint64, QString> kinds;     // ledger account id → kind
+    QHash<qint64, qint64> wallets;    // tenant account id → its wallet's ledger account id
 
     Statement &prepared(std::optional<Statement> &slot, const char *sql)
     {
@@ -184,8 +192,10 @@ struct LedgerWriter::Impl
         s.bind(1, ledgerAccountId);
         std::optional<AccountInfo> found;
         const Statement::Step step = s.step();
-        if (step == Statement::Step::Row)
+        if (step == Statement::Step::Row) {
             found = AccountInfo{s.text(0), Money::fromFen(s.int64(1))};
+            kinds.insert(ledgerAccountId, found->kind);
+        }
         else if (step == Statement::Step::Error)
             *error = s.error();
         s.reset();
@@ -245,7 +255,7 @@ struct LedgerWriter::Impl
 };
 
 LedgerWriter::LedgerWriter(store::Transaction &tx, qint64 nowMs)
-    : m_impl(std::make_unique<Impl>(Impl{tx, nowMs, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}}))
+    : m_impl(std::make_unique<Impl>(Impl{tx, nowMs, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}}))
 { }
 
 LedgerWriter::~LedgerWriter() = default;
@@ -342,13 +352,21 @@ PostResult LedgerWriter::post(const EntryRequest &r)
 
     // Accounts exist; debited wallets keep their funds (charges excepted, see the header).
     for (const Posting &p : r.postings) {
+        const bool mayOverdraw = r.kind == EntryKind::Charge || r.overdraftApproved;
+        // An account this writer already saw exist still does, with the same kind (Impl::kinds);
+        // only a debit of a wallet that may not be overdrawn needs the balance as it is now.
+        if (const auto known = d.kinds.constFind(p.ledgerAccountId); known != d.kinds.cend()) {
+            const bool needsBalance
+                = *known == QLatin1StringView("wallet") && p.amount < Money::zero() && !mayOverdraw;
+            if (!needsBalance)
+                continue;
+        }
         SqlError error;
         const std::optional<Impl::AccountInfo> account = d.info(p.ledgerAccountId, &error);
         if (!error.ok())
             return d.storeFailed(error);
         if (!account)
             return result(PostOutcome::UnknownAccount, QStringLiteral("no ledger account %1").arg(p.ledgerAccountId));
-        const bool mayOverdraw = r.kind == EntryKind::Charge || r.overdraftApproved;
         if (account->kind == QLatin1StringView("wallet") && p.amount < Money::zero() && !mayOverdraw
             && account->balance + p.amount < Money::zero()) {
             return result(PostOutcome::InsufficientFunds,
@@ -532,12 +550,19 @@ PostResult LedgerWriter::refundPaid(qint64 refundId, Channel channel, Money amou
 std::optional<qint64> LedgerWriter::walletOf(qint64 accountId)
 {
     Impl &d = *m_impl;
+    if (const auto known = d.wallets.constFind(accountId); known != d.wallets.cend())
+        return *known;
     Statement &s = d.prepared(d.walletOfAccount, "SELECT id FROM ledger_accounts WHERE account_id = ?1");
     s.bind(1, accountId);
     std::optional<qint64> id;
     if (s.step() == Statement::Step::Row)
         id = s.int64(0);
     s.reset();
+    // Only a wallet found is kept: one created later in this transaction is then found too.
+    if (id) {
+        d.wallets.insert(accountId, *id);
+        d.kinds.insert(*id, QStringLiteral("wallet")); // account_id is set on wallets only (schema CHECK)
+    }
     return id;
 }
 

@@ -125,7 +125,10 @@ struct PostResult
 class LedgerWriter
 {
 public:
-    // Prepares statements lazily and keeps them for the life of the writer (one transaction).
+    // Prepares statements lazily and keeps them for the life of the writer (one transaction), as
+    // it keeps what cannot change within it: a tenant's wallet once found, and the kind of a
+    // ledger account once seen (never deleted nor re-typed: schema triggers). Balances are always
+    // read afresh where a check needs one.
     LedgerWriter(store::Transaction &tx, qint64 nowMs);
     ~LedgerWriter();
     LedgerWriter(const LedgerWriter &) = delete;

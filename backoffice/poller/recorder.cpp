@@ -143,7 +143,26 @@ const QString kUpsertHealth = QStringLiteral(
     "    requests_total = excluded.requests_total, errors_total = excluded.errors_total, "
     "    updated_at_ms = excluded.updated_at_ms");
 
-SqlError insertReading(Statement &s, const MeterTarget &m, const ReadingResult &r, const Validation &v)
+// The energy registers as a readings row stores them: the raw total register in Wh (not
+// unwrapped: a reading is what the meter showed), and the slot registers only if the meter has
+// them. One place, for the INSERT and for the StoredReading handed to the batch hook.
+struct StoredEnergy
+{
+    qint64 totalWh = 0;
+    std::optional<std::array<qint64, 4>> slotsWh;
+};
+
+StoredEnergy storedEnergy(const MeterTarget &m, const modbus::MeterSnapshot &snap)
+{
+    StoredEnergy e;
+    e.totalWh = qint64(snap.energyTotalRegister) * v1::kWhPerEnergyUnit;
+    if (m.hasTouRegisters)
+        e.slotsWh = snap.slotEnergyWh;
+    return e;
+}
+
+SqlError insertReading(
+    Statement &s, const MeterTarget &m, const ReadingResult &r, const Validation &v, const StoredEnergy &energy)
 {
     const modbus::MeterSnapshot &snap = *r.snapshot;
     s.bind(1, m.installationId).bind(2, m.meterId).bind(3, m.meteringPointId).bind(4, r.takenAtMs);
@@ -152,11 +171,10 @@ SqlError insertReading(Statement &s, const MeterTarget &m, const ReadingResult &
     else
         s.bindNull(5);
     s.bind(6, sourceOf(r.reason));
-    // The raw register, not unwrapped: a reading is what the meter showed.
-    s.bind(7, qint64(snap.energyTotalRegister) * v1::kWhPerEnergyUnit);
+    s.bind(7, energy.totalWh);
     for (int i = 0; i < 4; ++i) {
-        if (m.hasTouRegisters)
-            s.bind(8 + i, snap.slotEnergyWh[i]);
+        if (energy.slotsWh)
+            s.bind(8 + i, (*energy.slotsWh)[size_t(i)]);
         else
             s.bindNull(8 + i);
     }
@@ -436,7 +454,8 @@ Recorder::Impl::BatchOutcome Recorder::Impl::runBatch(Transaction &tx, const QLi
             const std::optional<PreviousReading> prev
                 = prevIt == known.previous.cend() ? std::nullopt : std::optional<PreviousReading>(*prevIt);
             const Validation v = validateReading(prev, *r.snapshot, r.takenAtMs, *m);
-            if (const SqlError e = insertReading(insert, *m, r, v); !e.ok()) {
+            const StoredEnergy energy = storedEnergy(*m, *r.snapshot);
+            if (const SqlError e = insertReading(insert, *m, r, v, energy); !e.ok()) {
                 tx.fail(e);
                 return {};
             }
@@ -448,8 +467,8 @@ Recorder::Impl::BatchOutcome Recorder::Impl::runBatch(Transaction &tx, const QLi
             view.lastReadingId = id;
             view.lastReadAtMs = r.takenAtMs;
             view.lastSnapshot = *r.snapshot;
-            known.stored.append(
-                StoredReading{id, m->meterId, m->installationId, m->meteringPointId, r.takenAtMs, v, *r.snapshot});
+            known.stored.append(StoredReading{id, m->meterId, m->installationId, m->meteringPointId, r.takenAtMs, v,
+                *r.snapshot, energy.totalWh, energy.slotsWh});
         } else {
             view.lastError = r.error.message.isEmpty() ? r.error.code() : r.error.message;
             view.lastErrorCode = r.error.code();

@@ -22,6 +22,8 @@
 
 #include <QtCore/QList>
 
+#include <array>
+
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -57,6 +59,11 @@ struct StoredReading
     qint64 takenAtMs = 0;
     Validation validation;
     modbus::MeterSnapshot snapshot;
+    // The energy registers exactly as the readings row holds them (the same values the recorder
+    // inserted), so the batch hook need not read the row back: the total in Wh, and the four slot
+    // registers in Wh when the meter has them (NULL in the row otherwise).
+    qint64 energyTotalWh = 0;
+    std::optional<std::array<qint64, 4>> slotEnergyWh;
 };
 
 // What the API, the kiosk and "fresh state on demand" read about a meter.

@@ -711,6 +711,10 @@ int main(int argc, char *argv[])
     if (profileRounds > 0) {
         const qint64 t0 = nowNs();
         QList<qint64> touched;
+        // Allocated before the first contains(): Qt 6.4's QList::indexOf() does pointer arithmetic
+        // on the null data of a never-allocated list, which this optimised build turned into a
+        // crash (RelWithDebInfo only).
+        touched.reserve(qsizetype(sims.size()));
         for (const MeterSim &m : sims) {
             if (!touched.contains(m.target->meterId))
                 touched.append(m.target->meterId);
