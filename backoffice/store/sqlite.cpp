@@ -8,16 +8,6 @@ namespace prepay::store {
 
 namespace {
 
-// Process-wide settings, made once before SQLite initialises itself (sqlite3_config() is refused
-// afterwards, harmlessly: SQLITE_MISUSE, and the defaults stay). Memory statistics off: with them
-// on, every allocation SQLite makes takes a global mutex just to count bytes — a tenth of a
-// readings batch's time — and nothing here asks SQLite how much memory it uses.
-void configureOnce()
-{
-    static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    Q_UNUSED(configured);
-}
-
 SqlError makeError(sqlite3 *db, int rc, const QString &context)
 {
     SqlError e;
@@ -187,7 +177,6 @@ Connection::~Connection()
 
 std::unique_ptr<Connection> Connection::open(const QString &path, Mode mode, int busyTimeoutMs, SqlError *error)
 {
-    configureOnce();
     const int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         | (mode == Mode::ReadWrite ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
     sqlite3 *db = nullptr;
