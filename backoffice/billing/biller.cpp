@@ -8,9 +8,9 @@
 #include "poller/recorder.h"
 #include "store/store.h"
 
-#include <QtCore/QJsonDocument>
 
 #include <optional>
+#include <tuple>
 
 namespace prepay::billing {
 
@@ -53,6 +53,9 @@ struct Cursor
     Remainder remainder;
     TierAccumulator month;
     TierAccumulator year;
+    std::optional<Point> lastCharged; // the reading lastChargedReadingId names, read with the cursor
+    qint64 accountId = 0;             // the point's account (accountOf()), read with the cursor
+    bool accountOpen = false;
 };
 
 struct IntervalPlan
@@ -63,11 +66,6 @@ struct IntervalPlan
     Point to;
     bool held = false;
 };
-
-QString compactJson(const QJsonObject &o)
-{
-    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
-}
 
 TierAccumulator advanced(const TierAccumulator &acc, const QString &key, qint64 energyWh)
 {
@@ -169,8 +167,9 @@ private:
             if (*cursor->lastChargedReadingId >= readingId)
                 return; // already billed (a batch retried after its commit was reported late)
             plan.fromReadingId = cursor->lastChargedReadingId;
-            if (!loadReadingPoint(*cursor->lastChargedReadingId, &plan.from))
-                return;
+            if (!cursor->lastCharged)
+                return fail(SqlError{}, QStringLiteral("baseline reading %1 not found").arg(*plan.fromReadingId));
+            plan.from = *cursor->lastCharged;
         } else {
             const std::optional<Point> initial = loadInitial(installationId);
             if (m_failed)
@@ -203,11 +202,19 @@ private:
         m_tx.fail(e);
     }
 
+    // The point's billing cursor, with what charging from it needs: the last charged reading and
+    // the point's account (as accountOf() finds it), in one read.
     std::optional<Cursor> loadCursor(qint64 pointId, qint64 installationId)
     {
         Statement &s = prepared(m_cursor,
-            "SELECT installation_id, last_charged_reading_id, sub_fen_remainder, tier_month, tier_month_energy_wh, "
-            "tier_year, tier_year_energy_wh FROM billing_state WHERE metering_point_id = ?1");
+            "SELECT bs.installation_id, bs.last_charged_reading_id, bs.sub_fen_remainder, bs.tier_month, "
+            "bs.tier_month_energy_wh, bs.tier_year, bs.tier_year_energy_wh, r.taken_at_ms, r.energy_total_wh, "
+            "r.energy_sharp_wh, r.energy_peak_wh, r.energy_flat_wh, r.energy_valley_wh, a.id, "
+            "a.status = 'open' AND amp.unlinked_at_ms IS NULL "
+            "FROM billing_state bs LEFT JOIN readings r ON r.id = bs.last_charged_reading_id "
+            "LEFT JOIN account_metering_points amp ON amp.id = (SELECT x.id FROM account_metering_points x "
+            "  WHERE x.metering_point_id = bs.metering_point_id ORDER BY x.linked_at_ms DESC, x.id DESC LIMIT 1) "
+            "LEFT JOIN accounts a ON a.id = amp.account_id WHERE bs.metering_point_id = ?1");
         s.bind(1, pointId);
         const Statement::Step step = s.step();
         if (step == Statement::Step::Error) {
@@ -224,7 +231,11 @@ private:
                 fail(e, QStringLiteral("creating billing_state of point %1").arg(pointId));
                 return std::nullopt;
             }
-            return Cursor{installationId, std::nullopt, Remainder{}, {}, {}};
+            Cursor fresh{installationId, std::nullopt, Remainder{}, {}, {}, std::nullopt, 0, false};
+            std::tie(fresh.accountId, fresh.accountOpen) = accountOf(pointId);
+            if (m_failed)
+                return std::nullopt;
+            return fresh;
         }
         Cursor c;
         c.installationId = s.int64(0);
@@ -233,23 +244,14 @@ private:
         c.remainder.units = s.int64(2);
         c.month = TierAccumulator{s.text(3), s.int64(4)};
         c.year = TierAccumulator{s.text(5), s.int64(6)};
+        if (!s.isNull(7))
+            c.lastCharged = Point{s.int64(7), s.int64(8), slotsFrom(s, 9)};
+        if (!s.isNull(13)) {
+            c.accountId = s.int64(13);
+            c.accountOpen = s.int64(14) != 0;
+        }
         s.reset();
         return c;
-    }
-
-    bool loadReadingPoint(qint64 readingId, Point *out)
-    {
-        Statement &s = prepared(m_baseline,
-            "SELECT taken_at_ms, energy_total_wh, energy_sharp_wh, energy_peak_wh, energy_flat_wh, energy_valley_wh "
-            "FROM readings WHERE id = ?1");
-        s.bind(1, readingId);
-        if (s.step() != Statement::Step::Row) {
-            fail(s.error(), QStringLiteral("baseline reading %1 not found").arg(readingId));
-            return false;
-        }
-        *out = Point{s.int64(0), s.int64(1), slotsFrom(s, 2)};
-        s.reset();
-        return true;
     }
 
     std::optional<Point> loadInitial(qint64 installationId)
@@ -312,9 +314,8 @@ private:
 
     void charge(qint64 pointId, qint64 installationId, Cursor cursor, const IntervalPlan &plan)
     {
-        const auto [accountId, accountOpen] = accountOf(pointId);
-        if (m_failed)
-            return;
+        const qint64 accountId = cursor.accountId;
+        const bool accountOpen = cursor.accountOpen;
         const QDate day = m_book.localDate(plan.to.takenAtMs);
         const TariffVersion *version = m_book.versionFor(pointId, accountId, day);
         if (!version) {
@@ -347,12 +348,10 @@ private:
 
         const Money amount = billed ? rated.amount : Money::zero();
         const Remainder remainderAfter = billed ? rated.remainderAfter : cursor.remainder;
-        QJsonObject breakdown = rated.breakdown();
-        if (plan.held)
-            breakdown.insert(QStringLiteral("held"), true);
-        else if (!accountOpen)
-            breakdown.insert(QStringLiteral("unbilled"),
-                accountId == 0 ? QStringLiteral("no account") : QStringLiteral("account not open"));
+        const QByteArray breakdown = rated.breakdownJson(plan.held ? QByteArrayView("\"held\":true")
+                : accountOpen                                      ? QByteArrayView()
+                : accountId == 0 ? QByteArrayView("\"unbilled\":\"no account\"")
+                                 : QByteArrayView("\"unbilled\":\"account not open\""));
 
         Statement &s = prepared(m_insertInterval,
             "INSERT INTO charge_intervals (metering_point_id, installation_id, from_reading_id, to_reading_id, "
@@ -368,7 +367,7 @@ private:
         for (int i = 0; i < 4; ++i)
             s.bind(7 + i, plan.held ? 0 : rated.slotWh[size_t(i)]);
         s.bind(11, qint64(!plan.held && rated.estimated)).bind(12, amount.fen()).bind(13, remainderAfter.units);
-        s.bind(14, compactJson(breakdown)).bind(15, m_nowMs);
+        s.bind(14, QString::fromUtf8(breakdown)).bind(15, m_nowMs);
         if (billed)
             s.bind(16, accountId);
         else
@@ -413,7 +412,7 @@ private:
     const qint64 m_nowMs;
     ledger::LedgerWriter m_ledger;
     bool m_failed = false;
-    std::optional<Statement> m_reading, m_cursor, m_insertCursor, m_baseline, m_initial, m_account, m_updateCursor,
+    std::optional<Statement> m_reading, m_cursor, m_insertCursor, m_initial, m_account, m_updateCursor,
         m_insertInterval;
 };
 

@@ -224,4 +224,66 @@ QJsonObject Rated::breakdown() const
     return result;
 }
 
+namespace {
+
+// A JSON string literal of `text` (RFC 8259: quote, backslash and control characters escaped).
+void appendJsonString(QByteArray &out, const QString &text)
+{
+    out += '"';
+    for (const char c : text.toUtf8()) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (u < 0x20) {
+            out += "\\u00";
+            out += "0123456789abcdef"[u >> 4];
+            out += "0123456789abcdef"[u & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+
+} // namespace
+
+QByteArray Rated::breakdownJson(QByteArrayView extraMembers) const
+{
+    QByteArray out;
+    out.reserve(200);
+    out += "{\"version\":";
+    out += QByteArray::number(versionId);
+    out += ",\"lines\":[";
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        const ChargeLine &line = lines.at(i);
+        out += i == 0 ? "{\"what\":" : ",{\"what\":";
+        appendJsonString(out, line.what);
+        out += ",\"wh\":";
+        out += QByteArray::number(line.energyWh);
+        out += ",\"price\":\"";
+        out += line.price.toDecimalString().toLatin1();
+        out += "\",\"units\":";
+        out += QByteArray::number(line.units);
+        out += '}';
+    }
+    out += "],\"estimated\":";
+    out += estimated ? "true" : "false";
+    if (tiered) {
+        out += ",\"tier\":{\"period\":";
+        appendJsonString(out, tierAfter.periodKey);
+        out += ",\"before_wh\":";
+        out += QByteArray::number(tierBefore.energyWh);
+        out += ",\"after_wh\":";
+        out += QByteArray::number(tierAfter.energyWh);
+        out += '}';
+    }
+    if (!extraMembers.isEmpty()) {
+        out += ',';
+        out += extraMembers;
+    }
+    out += '}';
+    return out;
+}
+
 } // namespace prepay::billing

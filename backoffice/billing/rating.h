@@ -90,6 +90,9 @@ struct Rated
     //    "estimated": false, "tier": {"period": "2026-01", "before_wh": 0, "after_wh": 1000}}
     // ("tier" only for tiered kinds).
     QJsonObject breakdown() const;
+    // The same object as compact JSON text, written directly (it is stored with every interval:
+    // 10,000 a poll batch), with `extraMembers` (already encoded, e.g. "\"held\":true") appended.
+    QByteArray breakdownJson(QByteArrayView extraMembers = {}) const;
 };
 
 Rated rate(const TariffVersion &v, const Calendar &cal, const QTimeZone &tz, const IntervalEnergy &e,

@@ -12,6 +12,7 @@
 #include <QtCore/QSet>
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 
 namespace prepay::control {
@@ -210,7 +211,10 @@ public:
         loadOpenAlarms();
         if (m_failed)
             return;
-        const QJsonObject detail{{QStringLiteral("installation_id"), r.installationId},
+        // The alarm's detail, built only when an alarm is raised (a QJsonObject per meter and
+        // batch would cost more than the reconciliation's reads).
+        const auto detail = [&] {
+            return QJsonObject{{QStringLiteral("installation_id"), r.installationId},
             {QStringLiteral("reading_id"), r.readingId}, {QStringLiteral("balance_fen"), *s.balanceFen},
             {QStringLiteral("expected_balance_fen"), expectedBalanceFen},
             {QStringLiteral("balance_drift_fen"), balanceDrift}, {QStringLiteral("tolerance_fen"), row.toleranceFen},
@@ -220,6 +224,7 @@ public:
             {QStringLiteral("purchase_count_drift"), countDrift},
             {QStringLiteral("purchase_drift_fen"), purchaseDriftFen},
             {QStringLiteral("in_flight_count"), inFlightCount}, {QStringLiteral("in_flight_fen"), inFlightFen}};
+        };
         setDriftAlarm(kCountDrift, Severity::Critical, countAlarm, r.meterId, detail, &m_openCount, &outcome.countAlarms);
         setDriftAlarm(kBalanceDrift, Severity::Warning, balanceAlarm, r.meterId, detail, &m_openBalance, &outcome.balanceAlarms);
     }
@@ -322,11 +327,12 @@ private:
     }
 
     // Writes the alarm only when its state changes.
-    void setDriftAlarm(const QString &kind, Severity severity, bool active, qint64 meterId, const QJsonObject &detail,
-        QSet<qint64> *open, int *raisedCount)
+    void setDriftAlarm(const QString &kind, Severity severity, bool active, qint64 meterId,
+        const std::function<QJsonObject()> &makeDetail, QSet<qint64> *open, int *raisedCount)
     {
         const AlarmSubject subject{kMeter, meterId};
         if (active && !open->contains(meterId)) {
+            const QJsonObject detail = makeDetail();
             if (raiseAlarm(m_tx, kind, severity, subject, detail, m_nowMs)) {
                 ++*raisedCount;
                 qCWarning(lcControl, "meter %lld: %s raised: balance drift %lld fen (tolerance %lld), purchase count "

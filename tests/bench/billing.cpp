@@ -281,6 +281,10 @@ struct MeterSim
     quint32 energyRegister = 0;             // 0.01 kWh units
     std::array<quint32, 4> slotRegisters{}; // by TariffSlot, adding up to energyRegister
     qint64 powerW = 0;
+    // What the meter itself has deducted, as a real prepaid meter does at its slot prices
+    // (Wh × 0.0001 CNY/kWh = 0.00001 fen): its balance follows the ledger, so the reconciliation
+    // runs its usual no-drift path instead of raising an alarm for every meter.
+    qint64 deductedUnits = 0;
 };
 
 // Register units (10 Wh) a meter uses in the half hour ending with round r: 10 Wh … 1.2 kWh
@@ -308,10 +312,11 @@ poller::ReadingResult readingOf(const MeterSim &m, qint64 takenAtMs, bool first)
     if (t.prepaid) {
         s.mapVersion = 1;
         s.serialNumber = t.serial;
+        const qint64 deductedFen = m.deductedUnits / Remainder::kUnitsPerFen;
         s.purchaseCount = 1;
-        s.balanceFen = kOpeningBalanceFen;
+        s.balanceFen = kOpeningBalanceFen - deductedFen;
         s.totalPurchasedFen = kOpeningBalanceFen;
-        s.consumedMoneyTotalFen = 0;
+        s.consumedMoneyTotalFen = deductedFen;
         s.lastRechargeTxn = 1;
         s.statusWord = 0;
         s.tariffVersionActive = 1;
@@ -610,6 +615,7 @@ int main(int argc, char *argv[])
                 const quint32 units = unitsUsed(m.target->meterId, round);
                 m.energyRegister += units;
                 m.slotRegisters[size_t(slot)] += units;
+                m.deductedUnits += qint64(units) * meter::v1::kWhPerEnergyUnit * tou->price(slot).tenThousandthYuan();
                 m.powerW = qint64(units) * meter::v1::kWhPerEnergyUnit * 2; // Wh in half an hour → W
             }
         }

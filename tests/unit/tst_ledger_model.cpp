@@ -177,7 +177,7 @@ const char *const kEligibleSql
       " b.alarm2_threshold_fen, b.overdraft_limit_fen, bs.installation_id, bs.last_charged_reading_id, "
       " bs.sub_fen_remainder, (SELECT r.energy_total_wh FROM readings r WHERE r.id = bs.last_charged_reading_id), "
       " (SELECT r.energy_total_wh FROM readings r WHERE r.installation_id = i.id ORDER BY r.id DESC LIMIT 1), "
-      " st.desired, st.reason, st.decision_seq, st.command_id "
+      " st.desired, st.reason, st.decision_seq, st.command_id, st.balance_fen "
       "FROM accounts a "
       "JOIN account_metering_points amp ON amp.account_id = a.id AND amp.unlinked_at_ms IS NULL "
       "JOIN metering_points mp ON mp.id = amp.metering_point_id "
@@ -408,6 +408,7 @@ struct PointModel
     std::optional<Reason> reason;
     qint64 decisionSeq = 0;
     std::optional<qint64> commandId;    // control_state.command_id: the last command queued for it
+    std::optional<qint64> decidedBalance; // control_state.balance_fen: the wallet when the decision was taken
     std::vector<qint64> queuedCommands; // its meter's relay commands still queued (none is ever sent here)
 };
 
@@ -712,6 +713,8 @@ bool ModelRun::open(QString *error)
             p.decisionSeq = s.isNull(17) ? 0 : s.int64(17);
             if (!s.isNull(18))
                 p.commandId = s.int64(18);
+            if (!s.isNull(19))
+                p.decidedBalance = s.int64(19);
             m_walletOf[p.accountId] = p.walletId;
             m_points.push_back(p);
         }
@@ -1545,6 +1548,10 @@ void ModelRun::opPolicy(Sequence &s)
             c.command = wantedRelayMode(d.desired, d.reason) != QLatin1StringView("auto");
             crossings.push_back(c);
         }
+        // control_state is written when the decision or its reason changes (or at the first one),
+        // with the wallet of that moment; a standing decision keeps the balance it was taken at.
+        if (changed || !p.reason || *p.reason != d.reason)
+            p.decidedBalance = m_model.balance.at(p.walletId);
         p.desired = d.desired;
         p.reason = d.reason;
         ++m_decisions[control::reasonCode(d.reason)];
@@ -1918,7 +1925,6 @@ void ModelRun::checkPolicy(const Sequence &s, const QList<qint64> &queued, const
 
     for (size_t i : s.points) {
         const PointModel &p = m_points[i];
-        const qint64 balance = m_model.balance.at(p.walletId);
         Statement &q = reader(m_qControl,
             "SELECT desired, reason, decision_seq, balance_fen, command_id FROM control_state WHERE metering_point_id "
             "= ?1");
@@ -1937,7 +1943,7 @@ void ModelRun::checkPolicy(const Sequence &s, const QList<qint64> &queued, const
         const QString model = QStringLiteral("%1/%2 seq=%3 balance=%4 command=%5")
                                   .arg(control::desiredCode(*p.desired), control::reasonCode(*p.reason))
                                   .arg(p.decisionSeq)
-                                  .arg(balance)
+                                  .arg(p.decidedBalance ? QString::number(*p.decidedBalance) : QStringLiteral("null"))
                                   .arg(p.commandId ? QString::number(*p.commandId) : QStringLiteral("none"));
         if (state != model)
             mismatch(QStringLiteral("control_state of point %1: %2; the model %3").arg(p.pointId).arg(state, model));
@@ -1961,6 +1967,7 @@ void ModelRun::checkPolicy(const Sequence &s, const QList<qint64> &queued, const
             if (!finished(a, alarmStep))
                 return;
         }
+        const qint64 balance = m_model.balance.at(p.walletId);
         QStringList want;
         if (balance <= p.alarm1Fen)
             want.append(QStringLiteral("alarm1"));

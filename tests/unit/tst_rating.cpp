@@ -702,6 +702,18 @@ void TestRating::touWithTiers()
         "tier": {"period": "2026-03", "before_wh": 99800, "after_wh": 100800}})")
                                      .object();
     QCOMPARE(r.breakdown(), expected);
+    // The text stored with the interval is the same object, written directly, plus the biller's
+    // members; odd characters in a line's name stay valid JSON.
+    QJsonParseError parseError;
+    const QJsonObject stored = QJsonDocument::fromJson(r.breakdownJson("\"held\":true"), &parseError).object();
+    QCOMPARE(parseError.error, QJsonParseError::NoError);
+    QJsonObject expectedStored = expected;
+    expectedStored.insert(QStringLiteral("held"), true);
+    QCOMPARE(stored, expectedStored);
+    Rated odd = r;
+    odd.lines[0].what = QStringLiteral("峰 \"quoted\" \\ \n\t");
+    QCOMPARE(QJsonDocument::fromJson(odd.breakdownJson(), &parseError).object(), odd.breakdown());
+    QCOMPARE(parseError.error, QJsonParseError::NoError);
 
     // The same estimated: Monday 2 March 15:00–23:00 is peak 15–20 (300 min), flat 20–22 (120),
     // valley 22–23 (60) of 480: 1000 × 300/480 = 625, × 120/480 = 250, × 60/480 = 125, exact.
@@ -714,6 +726,7 @@ void TestRating::touWithTiers()
     QCOMPARE(est.amount, Money::fromFen(89));
     QCOMPARE(est.remainderAfter, remainder(37'500));
     QCOMPARE(est.breakdown().value(QStringLiteral("estimated")).toBool(), true);
+    QCOMPARE(QJsonDocument::fromJson(est.breakdownJson()).object(), est.breakdown());
 }
 
 void TestRating::versionForPointAccountAndDates()
