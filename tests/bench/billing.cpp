@@ -820,7 +820,7 @@ int main(int argc, char *argv[])
                                "recorder_touched_list_alone = a replica of runBatch's linear QList search of "
                                "touched meters, for one batch (part of recorder); controller_preview_all_points = "
                                "control::preview(): the controller's point query and decision for every point in "
-                               "one pass (compare controller_evaluate, one query per point)")},
+                               "one pass (controller_evaluate reads the batch's points the same way, then writes what changed)")},
         };
     }
     QJsonObject targets;

@@ -26,9 +26,14 @@
 //    test is seen online in AUTO and never read, so no repair command), the queued commands a
 //    crossing supersedes, and the balance alarms. Some points may overdraw, some keep friendly
 //    hours, so arrears, awaiting_credit and friendly_hours all happen.
-// Meter swaps are not among them: the account lifecycle that moves a point to another meter
-// does not exist yet, and the test does not pretend to cover it. Nor is the audit chain (I10):
-// no staff money action writes audit rows yet.
+//  - swap: accounts::replaceMeter() on a point (换表): the old meter's final reading given by hand
+//    (charged on the old installation like any reading) or not, the new meter's initial registers
+//    given (its first reading is charged from them) or not (its first reading opens the segment),
+//    the old meter's queued commands cancelled, the balance it held queued as one recharge of the
+//    new meter (prepaid meters), the billing cursor moved with the remainder kept, the wallet
+//    untouched, and the policy evaluated on the point. The new meter is never read here, so the
+//    controller has no relay state of it and queues no relay command for it.
+// Not among them: the audit chain (I10); no staff money action writes audit rows yet.
 //
 // After every operation: the outcome and entry id of every post; the new ledger entries and
 // postings exactly as the model posted them (kind, key, links, postings: I1, I3, I6); the entry
@@ -49,6 +54,7 @@
 // PREPAY_TEST_SEED=<n> replays a run (tests/support/randomseed.h); PREPAY_MODEL_SEQUENCES=<n>
 // changes the number of sequences (default 10,000). A mismatch names the seed, the sequence,
 // the operation and what differed, and ends the run.
+#include "accounts/lifecycle.h"
 #include "api/check.h"
 #include "billing/biller.h"
 #include "billing/tariff.h"
@@ -108,6 +114,7 @@ static_assert(kOpsPerSequenceMin >= 1 && kOpsPerSequenceMin <= kOpsPerSequenceMa
 static_assert(kSequenceLogLinesMax >= kOpsPerSequenceMax);
 
 constexpr qint64 kOperatorId = 1;
+constexpr qint64 kSwapSerialBase = 70'000'000; // serials of the meters swapped in (not in the seed)
 constexpr qint64 kFlatTariffId = 2;      // FLAT-COM in the demo seed
 constexpr qint64 kFlatVersionId = 2;     // its version 1, from 2025-06-01
 constexpr qint64 kFlatPrice = 8500;      // 0.8500 yuan/kWh in 0.0001 yuan/kWh
@@ -135,10 +142,11 @@ enum class Op {
     Transfer,
     Adjustment,
     Policy,
+    Swap,
 };
-constexpr int kOpKinds = 8;
+constexpr int kOpKinds = 9;
 // How often each operation is drawn, in percent, in the order of Op.
-constexpr std::array<int, kOpKinds> kOpWeights{18, 7, 25, 9, 11, 9, 9, 12};
+constexpr std::array<int, kOpKinds> kOpWeights{18, 7, 24, 9, 10, 9, 9, 11, 3};
 
 constexpr int weightSum()
 {
@@ -160,6 +168,7 @@ QString opName(Op op)
     case Op::Transfer: return QStringLiteral("transfer");
     case Op::Adjustment: return QStringLiteral("adjustment");
     case Op::Policy: return QStringLiteral("policy");
+    case Op::Swap: return QStringLiteral("swap");
     }
     return {};
 }
@@ -177,13 +186,15 @@ const char *const kEligibleSql
       " b.alarm2_threshold_fen, b.overdraft_limit_fen, bs.installation_id, bs.last_charged_reading_id, "
       " bs.sub_fen_remainder, (SELECT r.energy_total_wh FROM readings r WHERE r.id = bs.last_charged_reading_id), "
       " (SELECT r.energy_total_wh FROM readings r WHERE r.installation_id = i.id ORDER BY r.id DESC LIMIT 1), "
-      " st.desired, st.reason, st.decision_seq, st.command_id, st.balance_fen "
+      " st.desired, st.reason, st.decision_seq, st.command_id, st.balance_fen, m.capability = 'prepaid', "
+      " i.initial_balance_fen, mp.code "
       "FROM accounts a "
       "JOIN account_metering_points amp ON amp.account_id = a.id AND amp.unlinked_at_ms IS NULL "
       "JOIN metering_points mp ON mp.id = amp.metering_point_id "
       "JOIN buildings b ON b.id = mp.building_id "
       "JOIN control_settings cs ON cs.metering_point_id = mp.id "
       "JOIN meter_installations i ON i.metering_point_id = mp.id AND i.removed_at_ms IS NULL "
+      "JOIN meters m ON m.id = i.meter_id "
       "JOIN ledger_accounts w ON w.account_id = a.id "
       "JOIN billing_state bs ON bs.metering_point_id = mp.id "
       "LEFT JOIN control_state st ON st.metering_point_id = mp.id "
@@ -392,6 +403,7 @@ struct PointModel
     qint64 accountId = 0;
     qint64 walletId = 0;
     qint64 pointId = 0;
+    QString pointCode;
     qint64 installationId = 0;
     qint64 meterId = 0;
     bool friendly = false;
@@ -410,6 +422,13 @@ struct PointModel
     std::optional<qint64> commandId;    // control_state.command_id: the last command queued for it
     std::optional<qint64> decidedBalance; // control_state.balance_fen: the wallet when the decision was taken
     std::vector<qint64> queuedCommands; // its meter's relay commands still queued (none is ever sent here)
+    // Meter: whether it holds its own balance, the balance its installation started with, the
+    // initial registers of an installation not read yet, and whether prepayd has seen its relay.
+    bool prepaid = false;
+    std::optional<qint64> installationBalanceFen;
+    std::optional<qint64> segmentInitialWh;
+    bool observed = true; // meters of the seed have a meter_state row; a swapped-in one has none
+    int swaps = 0;
 };
 
 struct Decided
@@ -538,6 +557,20 @@ private:
     void opTransfer(Sequence &s);
     void opAdjustment(Sequence &s);
     void opPolicy(Sequence &s);
+    void opSwap(Sequence &s);
+
+    // What billing a stored reading of point p does, in the model (biller.h); updates p.
+    struct ReadingModel
+    {
+        int opened = 0;
+        int intervals = 0;
+        int charged = 0;
+        qint64 amount = 0;
+        QString expectedInterval; // as checkCharge() prints it; empty: no interval
+    };
+    ReadingModel modelReading(PointModel &p, qint64 readingId, qint64 energy, bool noteOutcome = true);
+    // The policy's decisions for these points (indices into m_points, in point order); updates them.
+    std::vector<Crossing> modelPolicy(const std::vector<size_t> &order);
 
     // Runs `call` in one write job; a refused post rolls the job back.
     PostResult post(const std::function<PostResult(ledger::LedgerWriter &)> &call);
@@ -551,7 +584,10 @@ private:
     void checkWallets(const Sequence &s);
     void checkAttempt(qint64 attemptId, bool credited);
     void checkCharge(const PointModel &p, const QString &expectedInterval);
-    void checkPolicy(const Sequence &s, const QList<qint64> &queued, const std::vector<Crossing> &crossings);
+    // `before`: the commands the operation queues ahead of the policy's (as checkPolicy prints them).
+    // `evaluated`: the points (indices into m_points) the evaluation covered.
+    void checkPolicy(const std::vector<size_t> &evaluated, const QList<qint64> &queued,
+        const std::vector<Crossing> &crossings, const QStringList &before = {});
     void checkpoint();
     void mismatch(const QString &what);
 
@@ -577,6 +613,8 @@ private:
     std::map<qint64, std::vector<qint64>> m_reversalsOfWallet; // wallet → reversals touching it
     qint64 m_intervalCount = 0;
     qint64 m_paymentNo = 0;
+    qint64 m_swapNo = 0;
+    qint64 m_lastManualReadingId = 0;
 
     // What the checks have seen of the database so far.
     qint64 m_seenEntryId = 0;
@@ -715,6 +753,10 @@ bool ModelRun::open(QString *error)
                 p.commandId = s.int64(18);
             if (!s.isNull(19))
                 p.decidedBalance = s.int64(19);
+            p.prepaid = s.int64(20) != 0;
+            if (!s.isNull(21))
+                p.installationBalanceFen = s.int64(21);
+            p.pointCode = s.text(22);
             m_walletOf[p.accountId] = p.walletId;
             m_points.push_back(p);
         }
@@ -852,6 +894,7 @@ void ModelRun::runOp(Sequence &s, Op op)
     case Op::Transfer: opTransfer(s); break;
     case Op::Adjustment: opAdjustment(s); break;
     case Op::Policy: opPolicy(s); break;
+    case Op::Swap: opSwap(s); break;
     }
     if (m_mismatches.isEmpty())
         checkLedger(s);
@@ -1109,58 +1152,10 @@ void ModelRun::opCharge(Sequence &s)
     const billing::BillingOutcome &billed = written.value.billed;
     p.lastEnergyWh = energy;
 
-    // The model's billing (biller.h): the first reading of the segment opens it; an unchanged
-    // register makes no interval; otherwise one interval from the baseline, priced at the flat
-    // price with the carried remainder, and a charge when it comes to at least 1 fen.
-    int opened = 0;
-    int intervals = 0;
-    int charged = 0;
-    qint64 amount = 0;
-    QString expectedInterval;
-    if (!p.baselineReadingId) {
-        opened = 1;
-        p.baselineReadingId = readingId;
-        p.baselineEnergyWh = energy;
-        note(QStringLiteral("opened"));
-    } else if (energy == p.baselineEnergyWh) {
-        note(QStringLiteral("no_energy"));
-    } else {
-        const qint64 used = energy - p.baselineEnergyWh;
-        const qint64 units = p.remainder + used * kFlatPrice;
-        amount = units / kUnitsPerFen;
-        const qint64 remainderAfter = units % kUnitsPerFen;
-        const qint64 intervalId = ++m_intervalCount; // ids are dense: the table is append-only
-        intervals = 1;
-        expectedInterval = QStringLiteral("id=%1 point=%2 installation=%3 from=%4 to=%5 version=%6 energy=%7 "
-                                          "slots=0/0/%7/0 estimated=0 amount=%8 remainder=%9 account=%10 held=0")
-                               .arg(intervalId)
-                               .arg(p.pointId)
-                               .arg(p.installationId)
-                               .arg(*p.baselineReadingId)
-                               .arg(readingId)
-                               .arg(kFlatVersionId)
-                               .arg(used)
-                               .arg(amount)
-                               .arg(remainderAfter)
-                               .arg(p.accountId);
-        if (amount > 0) {
-            charged = 1;
-            Content c;
-            c.kind = EntryKind::Charge;
-            c.postings = sorted({{p.walletId, -amount}, {kRevenue, amount}});
-            c.interval = intervalId;
-            const Expect e = m_model.post(QStringLiteral("charge:interval:%1").arg(intervalId), c, false);
-            if (e.outcome != PostOutcome::Posted)
-                mismatch(QStringLiteral("the model refused the charge of interval %1: %2")
-                             .arg(intervalId)
-                             .arg(ledger::postOutcomeCode(e.outcome)));
-        }
-        p.remainder = remainderAfter;
-        p.baselineReadingId = readingId;
-        p.baselineEnergyWh = energy;
-        note(amount > 0 ? QStringLiteral("charged") : QStringLiteral("below_1_fen"));
-        m_opLine += QStringLiteral(" interval %1: %2 Wh, %3 fen").arg(intervalId).arg(used).arg(amount);
-    }
+    const ReadingModel m = modelReading(p, readingId, energy);
+    const int intervals = m.intervals, charged = m.charged, opened = m.opened;
+    const qint64 amount = m.amount;
+    const QString &expectedInterval = m.expectedInterval;
     const QSet<qint64> accounts = intervals ? QSet<qint64>{p.accountId} : QSet<qint64>{};
     if (billed.intervals != intervals || billed.charged != charged || billed.opened != opened || billed.held != 0
         || billed.unbilled != 0 || billed.unpriced != 0 || billed.amount != Money::fromFen(amount)
@@ -1183,6 +1178,206 @@ void ModelRun::opCharge(Sequence &s)
                      .arg(accounts.size()));
     }
     checkCharge(p, expectedInterval);
+}
+
+// 换表: the point's meter replaced by a new one (accounts::replaceMeter), in one transaction.
+void ModelRun::opSwap(Sequence &s)
+{
+    size_t slot = 0;
+    PointModel &p = pickPoint(s, &slot);
+    const size_t index = s.points[slot];
+    const quint32 newSerial = quint32(kSwapSerialBase + m_swapNo++);
+    accounts::ReplaceMeterRequest request;
+    request.pointCode = p.pointCode;
+    request.newSerial = newSerial;
+    request.operatorId = kOperatorId;
+    request.note = QStringLiteral("model swap");
+    // A final reading by hand, half the time: the register just above the last stored reading
+    // (at most one 10 Wh unit more: no validation can hold it), with the balance shown.
+    std::optional<qint64> finalEnergy;
+    std::optional<qint64> finalBalance = p.installationBalanceFen;
+    if (m_random.between(0, 1) == 0) {
+        finalEnergy = p.lastEnergyWh ? (*p.lastEnergyWh + 9) / 10 * 10 : m_random.between(0, 500'000) * 10;
+        accounts::ManualRegisters regs;
+        regs.total = Energy::fromWh(*finalEnergy);
+        if (p.prepaid) {
+            finalBalance = m_random.between(0, 3) == 0 ? 0 : m_random.between(1, 50'000);
+            regs.balance = Money::fromFen(*finalBalance);
+        }
+        request.oldFinal = regs;
+    }
+    // The new meter's registers recorded at installation, half the time.
+    std::optional<qint64> initialEnergy;
+    std::optional<qint64> initialBalance;
+    if (m_random.between(0, 1) == 0) {
+        initialEnergy = m_random.between(0, 100'000) * 10;
+        accounts::ManualRegisters regs;
+        regs.total = Energy::fromWh(*initialEnergy);
+        if (p.prepaid) {
+            initialBalance = m_random.between(0, 1'000);
+            regs.balance = Money::fromFen(*initialBalance);
+        }
+        request.newInitial = regs;
+    }
+    m_opLine = QStringLiteral("swap point %1 (account %2, meter %3) to serial %4, final %5, initial %6")
+                   .arg(p.pointId)
+                   .arg(p.accountId)
+                   .arg(p.meterId)
+                   .arg(newSerial)
+                   .arg(finalEnergy ? QString::number(*finalEnergy) : QStringLiteral("none"),
+                       initialEnergy ? QString::number(*initialEnergy) : QStringLiteral("none"));
+
+    struct Swapped
+    {
+        accounts::LifecycleResult result;
+        qint64 finalReadingId = 0;
+        qint64 newMeterId = 0;
+    };
+    const qint64 oldInstallation = p.installationId;
+    const auto written = m_store
+                             ->write([&](Transaction &tx) {
+                                 Swapped out;
+                                 out.result = accounts::replaceMeter(tx, *m_biller, request, m_now);
+                                 if (!out.result.ok())
+                                     return out;
+                                 Statement q = tx.prepare(QStringLiteral(
+                                     "SELECT (SELECT coalesce(max(id), 0) FROM readings WHERE installation_id = ?1 "
+                                     "AND source = 'manual'), (SELECT id FROM meters WHERE serial_number = ?2)"));
+                                 q.bind(1, oldInstallation).bind(2, qint64(newSerial));
+                                 if (q.step() == Statement::Step::Row) {
+                                     out.finalReadingId = q.int64(0);
+                                     out.newMeterId = q.int64(1);
+                                 }
+                                 return out;
+                             })
+                             .get();
+    if (!written.committed() || written.value.result.outcome != accounts::LifecycleOutcome::Done) {
+        mismatch(QStringLiteral("the swap did not happen (%1): %2 %3")
+                     .arg(store::writeStatusCode(written.status),
+                         accounts::lifecycleOutcomeCode(written.value.result.outcome), written.value.result.message));
+        return;
+    }
+    const accounts::LifecycleResult &result = written.value.result;
+
+    // The final reading, billed on the old installation like a polled one.
+    ReadingModel finalRead;
+    if (finalEnergy) {
+        if (written.value.finalReadingId <= m_lastManualReadingId) {
+            mismatch(QStringLiteral("no manual final reading was stored"));
+            return;
+        }
+        m_lastManualReadingId = written.value.finalReadingId;
+        finalRead = modelReading(p, written.value.finalReadingId, *finalEnergy, false);
+    }
+    if (result.finalCharges != Money::fromFen(finalRead.amount))
+        mismatch(QStringLiteral("replaceMeter charged %1 fen for the final reading; the model %2")
+                     .arg(result.finalCharges.fen())
+                     .arg(finalRead.amount));
+
+    // What the old meter had queued is cancelled; the new one takes the point's cursor.
+    for (qint64 id : p.queuedCommands) {
+        const std::optional<qint64> cancelled
+            = scalar(m_qCommandCancelled, "SELECT state = 'cancelled' FROM meter_commands WHERE id = ?1", {id});
+        if (cancelled != 1)
+            mismatch(QStringLiteral("command %1 of the replaced meter %2 was not cancelled").arg(id).arg(p.meterId));
+    }
+    p.queuedCommands.clear();
+    p.installationId = result.installationId;
+    p.meterId = written.value.newMeterId;
+    p.baselineReadingId.reset();
+    p.baselineEnergyWh = 0;
+    p.segmentInitialWh = initialEnergy;
+    p.lastEnergyWh = initialEnergy;
+    p.installationBalanceFen = initialBalance;
+    p.observed = false;
+    ++p.swaps;
+    // The final reading's interval on the old installation; the cursor on the new one, at its
+    // start, with the remainder kept.
+    checkCharge(p, finalRead.expectedInterval);
+    if (!m_mismatches.isEmpty())
+        return;
+
+    // 换表补电: the balance the old meter held, queued for the new one; the ledger moves nothing.
+    QStringList before;
+    const bool carried = p.prepaid && finalBalance && *finalBalance > 0;
+    if (carried) {
+        before.append(QStringLiteral("meter=%1 kind=recharge key=replace:installation:%2:balance cause=operator "
+                                     "state=queued")
+                          .arg(p.meterId)
+                          .arg(p.installationId));
+    }
+    note(QStringLiteral("%1_%2%3")
+             .arg(finalRead.charged ? QStringLiteral("final_charged")
+                     : finalEnergy  ? QStringLiteral("final")
+                                    : QStringLiteral("no_final"),
+                 initialEnergy ? QStringLiteral("initial") : QStringLiteral("no_initial"),
+                 carried ? QStringLiteral("_carried") : QString()));
+    const std::vector<Crossing> crossings = modelPolicy({index});
+    checkPolicy({index}, result.commandIds.mid(before.size()), crossings, before);
+}
+
+// The model's billing (biller.h): the first reading of the segment opens it, unless the
+// installation recorded initial registers (then it is charged from them, "from start"); an
+// unchanged register makes no interval; otherwise one interval from the baseline, priced at the
+// flat price with the carried remainder, and a charge when it comes to at least 1 fen.
+ModelRun::ReadingModel ModelRun::modelReading(PointModel &p, qint64 readingId, qint64 energy, bool noteOutcome)
+{
+    const auto outcome = [&](const QString &what) {
+        if (noteOutcome)
+            note(what);
+        else
+            m_opLine += QStringLiteral(" (final reading: %1)").arg(what);
+    };
+    ReadingModel m;
+    if (!p.baselineReadingId && !p.segmentInitialWh) {
+        m.opened = 1;
+        p.baselineReadingId = readingId;
+        p.baselineEnergyWh = energy;
+        outcome(QStringLiteral("opened"));
+        return m;
+    }
+    const qint64 from = p.baselineReadingId ? p.baselineEnergyWh : *p.segmentInitialWh;
+    if (energy == from) {
+        outcome(QStringLiteral("no_energy"));
+        return m;
+    }
+    const qint64 used = energy - from;
+    const qint64 units = p.remainder + used * kFlatPrice;
+    m.amount = units / kUnitsPerFen;
+    const qint64 remainderAfter = units % kUnitsPerFen;
+    const qint64 intervalId = ++m_intervalCount; // ids are dense: the table is append-only
+    m.intervals = 1;
+    m.expectedInterval = QStringLiteral("id=%1 point=%2 installation=%3 from=%4 to=%5 version=%6 energy=%7 "
+                                        "slots=0/0/%7/0 estimated=0 amount=%8 remainder=%9 account=%10 held=0")
+                             .arg(intervalId)
+                             .arg(p.pointId)
+                             .arg(p.installationId)
+                             .arg(p.baselineReadingId ? QString::number(*p.baselineReadingId) : QStringLiteral("start"))
+                             .arg(readingId)
+                             .arg(kFlatVersionId)
+                             .arg(used)
+                             .arg(m.amount)
+                             .arg(remainderAfter)
+                             .arg(p.accountId);
+    if (m.amount > 0) {
+        m.charged = 1;
+        Content c;
+        c.kind = EntryKind::Charge;
+        c.postings = sorted({{p.walletId, -m.amount}, {kRevenue, m.amount}});
+        c.interval = intervalId;
+        const Expect e = m_model.post(QStringLiteral("charge:interval:%1").arg(intervalId), c, false);
+        if (e.outcome != PostOutcome::Posted)
+            mismatch(QStringLiteral("the model refused the charge of interval %1: %2")
+                         .arg(intervalId)
+                         .arg(ledger::postOutcomeCode(e.outcome)));
+    }
+    p.remainder = remainderAfter;
+    p.baselineReadingId = readingId;
+    p.baselineEnergyWh = energy;
+    p.segmentInitialWh.reset();
+    m_opLine += QStringLiteral(" interval %1: %2 Wh, %3 fen").arg(intervalId).arg(used).arg(m.amount);
+    outcome(m.amount > 0 ? QStringLiteral("charged") : QStringLiteral("below_1_fen"));
+    return m;
 }
 
 PostResult ModelRun::payOut(const RefundMade &refund, qint64 amountFen)
@@ -1530,9 +1725,17 @@ void ModelRun::opPolicy(Sequence &s)
                      .arg(store::writeStatusCode(written.status), written.error.toString()));
         return;
     }
+    const std::vector<Crossing> crossings = modelPolicy(order);
+    note(crossings.empty() ? QStringLiteral("steady") : QStringLiteral("crossings_%1").arg(crossings.size()));
+    checkPolicy(order, written.value.queued, crossings);
+}
+
+std::vector<Crossing> ModelRun::modelPolicy(const std::vector<size_t> &order)
+{
     // The model (policy.h, controller.h): a decision per point; a crossing bumps decision_seq,
     // cancels what earlier decisions queued for the meter (nothing is ever sent here), and needs
-    // one command unless the meter already shows the wanted relay mode (it shows 'auto').
+    // one command unless the meter already shows the wanted relay mode (it shows 'auto'), and none
+    // for a meter whose relay prepayd has not seen.
     std::vector<Crossing> crossings;
     for (size_t i : order) {
         PointModel &p = m_points[i];
@@ -1545,7 +1748,7 @@ void ModelRun::opPolicy(Sequence &s)
             c.point = i;
             c.cancelled = p.queuedCommands;
             p.queuedCommands.clear();
-            c.command = wantedRelayMode(d.desired, d.reason) != QLatin1StringView("auto");
+            c.command = p.observed && wantedRelayMode(d.desired, d.reason) != QLatin1StringView("auto");
             crossings.push_back(c);
         }
         // control_state is written when the decision or its reason changes (or at the first one),
@@ -1566,8 +1769,7 @@ void ModelRun::opPolicy(Sequence &s)
                         .arg(m_model.balance.at(p.walletId))
                         .arg(changed ? QStringLiteral(", crossing") : QString());
     }
-    note(crossings.empty() ? QStringLiteral("steady") : QStringLiteral("crossings_%1").arg(crossings.size()));
-    checkPolicy(s, written.value.queued, crossings);
+    return crossings;
 }
 
 // ---- The model's control policy (policy.h) ---------------------------------------------------
@@ -1859,7 +2061,8 @@ void ModelRun::checkCharge(const PointModel &p, const QString &expectedInterval)
         mismatch(QStringLiteral("billing_state of point %1: %2; the model %3").arg(p.pointId).arg(cursor, model));
 }
 
-void ModelRun::checkPolicy(const Sequence &s, const QList<qint64> &queued, const std::vector<Crossing> &crossings)
+void ModelRun::checkPolicy(const std::vector<size_t> &evaluated, const QList<qint64> &queued,
+    const std::vector<Crossing> &crossings, const QStringList &before)
 {
     // One command per crossing that needs one, in point order, keyed by (point, decision_seq).
     QStringList commands;
@@ -1879,7 +2082,7 @@ void ModelRun::checkPolicy(const Sequence &s, const QList<qint64> &queued, const
         if (!finished(q, step))
             return;
     }
-    QStringList expected;
+    QStringList expected = before;
     std::vector<size_t> commanded;
     for (const Crossing &c : crossings) {
         if (!c.command)
@@ -1897,9 +2100,10 @@ void ModelRun::checkPolicy(const Sequence &s, const QList<qint64> &queued, const
                      .arg(commands.join(QStringLiteral("; ")), expected.join(QStringLiteral("; "))));
         return;
     }
-    if (queued != ids)
-        mismatch(
-            QStringLiteral("evaluate() returned %1 command id(s); %2 were written").arg(queued.size()).arg(ids.size()));
+    if (queued != ids.mid(before.size()))
+        mismatch(QStringLiteral("evaluate() returned %1 command id(s); %2 were written")
+                     .arg(queued.size())
+                     .arg(ids.size() - before.size()));
     // control_state.command_id as the controller keeps it today: a crossing that needs no command
     // leaves the previous decision's command there (writeState's coalesce), even though that
     // command was just cancelled and carries another decision_seq in its key. An open question
@@ -1907,8 +2111,9 @@ void ModelRun::checkPolicy(const Sequence &s, const QList<qint64> &queued, const
     // reset commandId at every crossing in opPolicy().
     for (size_t n = 0; n < commanded.size(); ++n) {
         PointModel &p = m_points[commanded[n]];
-        p.commandId = ids[qsizetype(n)];
-        p.queuedCommands.push_back(ids[qsizetype(n)]);
+        const qint64 id = ids[before.size() + qsizetype(n)];
+        p.commandId = id;
+        p.queuedCommands.push_back(id);
     }
     // What a crossing superseded is cancelled; what is still queued stays queued.
     for (const Crossing &c : crossings) {
@@ -1923,7 +2128,7 @@ void ModelRun::checkPolicy(const Sequence &s, const QList<qint64> &queued, const
         }
     }
 
-    for (size_t i : s.points) {
+    for (size_t i : evaluated) {
         const PointModel &p = m_points[i];
         Statement &q = reader(m_qControl,
             "SELECT desired, reason, decision_seq, balance_fen, command_id FROM control_state WHERE metering_point_id "
