@@ -3,7 +3,7 @@
 #include "api/check.h"
 
 #include <QtCore/QDateTime>
-#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
 
 #include <limits>
 
@@ -201,27 +201,7 @@ Rated rate(const TariffVersion &v, const Calendar &cal, const QTimeZone &tz, con
 
 QJsonObject Rated::breakdown() const
 {
-    QJsonArray lineArray;
-    for (const ChargeLine &line : lines) {
-        QJsonObject o;
-        o.insert(QStringLiteral("what"), line.what);
-        o.insert(QStringLiteral("wh"), line.energyWh);
-        o.insert(QStringLiteral("price"), line.price.toDecimalString());
-        o.insert(QStringLiteral("units"), line.units);
-        lineArray.append(o);
-    }
-    QJsonObject result;
-    result.insert(QStringLiteral("version"), versionId);
-    result.insert(QStringLiteral("lines"), lineArray);
-    result.insert(QStringLiteral("estimated"), estimated);
-    if (tiered) {
-        QJsonObject tier;
-        tier.insert(QStringLiteral("period"), tierAfter.periodKey);
-        tier.insert(QStringLiteral("before_wh"), tierBefore.energyWh);
-        tier.insert(QStringLiteral("after_wh"), tierAfter.energyWh);
-        result.insert(QStringLiteral("tier"), tier);
-    }
-    return result;
+    return QJsonDocument::fromJson(breakdownJson()).object();
 }
 
 namespace {

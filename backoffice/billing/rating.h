@@ -88,11 +88,11 @@ struct Rated
     // For charge_intervals.breakdown:
     //   {"version": id, "lines": [{"what": "flat", "wh": 1000, "price": "0.6500", "units": 6500000}, …],
     //    "estimated": false, "tier": {"period": "2026-01", "before_wh": 0, "after_wh": 1000}}
-    // ("tier" only for tiered kinds).
-    QJsonObject breakdown() const;
-    // The same object as compact JSON text, written directly (it is stored with every interval:
-    // 10,000 a poll batch), with `extraMembers` (already encoded, e.g. "\"held\":true") appended.
+    // ("tier" only for tiered kinds). breakdownJson() writes it as compact JSON text directly (it
+    // is stored with every interval: 10,000 a poll batch), with `extraMembers` (already encoded,
+    // e.g. "\"held\":true") appended; breakdown() is that text parsed.
     QByteArray breakdownJson(QByteArrayView extraMembers = {}) const;
+    QJsonObject breakdown() const;
 };
 
 Rated rate(const TariffVersion &v, const Calendar &cal, const QTimeZone &tz, const IntervalEnergy &e,
