@@ -1,0 +1,5 @@
+#include "servicelog.h"
+
+namespace prepay::service {
+Q_LOGGING_CATEGORY(lcService, "prepay.service")
+}
