@@ -4,6 +4,8 @@
 #include "api/logging.h"
 #include "api/process.h"
 #include "ctl/accountcommands.h"
+#include "ctl/auditcommands.h"
+#include "ctl/backupcommands.h"
 #include "ctl/controlcommands.h"
 #include "ctl/dbcommands.h"
 #include "ctl/ledgercommands.h"
@@ -24,6 +26,7 @@ int main(int argc, char *argv[])
     QTextStream out(stdout);
     QTextStream err(stderr);
     const QList<prepay::ctl::Command> commands = prepay::ctl::dbCommands() + prepay::ctl::meterCommands(clock) + prepay::ctl::pollCommands()
-        + prepay::ctl::ledgerCommands() + prepay::ctl::controlCommands(clock) + prepay::ctl::accountCommands(clock);
+        + prepay::ctl::ledgerCommands() + prepay::ctl::controlCommands(clock) + prepay::ctl::accountCommands(clock)
+        + prepay::ctl::auditCommands() + prepay::ctl::backupCommands(clock);
     return prepay::ctl::runCommandLine(app.arguments(), commands, out, err);
 }

@@ -279,4 +279,31 @@ SqlError Connection::restoreFrom(const QString &sourcePath)
     return {};
 }
 
+SqlError Connection::backupTo(const QString &targetPath)
+{
+    SqlError error;
+    const std::unique_ptr<Connection> target = open(targetPath, Mode::ReadWrite, 5000, &error);
+    if (!target)
+        return error;
+    const QString context = QStringLiteral("backup to %1").arg(targetPath);
+    // The target's default synchronous=FULL makes the copy's commit durable.
+    sqlite3_backup *backup = sqlite3_backup_init(target->m_db, "main", m_db, "main");
+    if (!backup)
+        return target->lastError(sqlite3_errcode(target->m_db), context);
+    // All pages in one step: the source's read transaction lasts for the whole copy, so it is
+    // one snapshot. (Several smaller steps would restart whenever another process writes.)
+    const int stepRc = sqlite3_backup_step(backup, -1);
+    const int finishRc = sqlite3_backup_finish(backup);
+    if (stepRc != SQLITE_DONE)
+        return target->lastError(stepRc, context);
+    if (finishRc != SQLITE_OK)
+        return target->lastError(finishRc, context);
+    // The copy carries the source's header, WAL mode included; a backup is one file.
+    Statement journal = target->prepare(QStringLiteral("PRAGMA journal_mode = DELETE"));
+    if (journal.step() != Statement::Step::Row || journal.text(0) != u"delete")
+        return journal.error().ok() ? SqlError{SQLITE_ERROR, SQLITE_ERROR, context + QStringLiteral(": cannot leave WAL mode")}
+                                    : journal.error();
+    return {};
+}
+
 } // namespace prepay::store

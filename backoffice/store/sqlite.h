@@ -112,6 +112,13 @@ public:
     // as it was after a failed multi-step migration.
     SqlError restoreFrom(const QString &sourcePath);
 
+    // Writes a copy of this whole database to the file at `targetPath` (created; its content
+    // replaced if it exists: callers pass a new name) with the online backup API in one step:
+    // one read snapshot, so the copy is consistent while another connection keeps writing (WAL).
+    // The copy is left in rollback-journal mode (one self-contained file, no -wal or -shm) and
+    // synced.
+    SqlError backupTo(const QString &targetPath);
+
 private:
     Connection(sqlite3 *db, QString path);
     SqlError lastError(int rc, const QString &context = {}) const;
