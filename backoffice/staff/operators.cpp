@@ -53,8 +53,13 @@ std::optional<PasswordHash> hashPassword(const QString &password, QString *error
         *error = QStringLiteral("scrypt failed (OpenSSL EVP_PBE_scrypt)");
         return std::nullopt;
     }
-    h.params = QStringLiteral("scrypt:N=%1,r=%2,p=%3").arg(kScryptN).arg(kScryptR).arg(kScryptP);
+    h.params = passwordParams();
     return h;
+}
+
+QString passwordParams()
+{
+    return QStringLiteral("scrypt:N=%1,r=%2,p=%3").arg(kScryptN).arg(kScryptR).arg(kScryptP);
 }
 
 bool verifyPassword(const QString &password, const PasswordHash &stored)

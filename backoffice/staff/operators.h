@@ -31,6 +31,9 @@ struct PasswordHash
 // Empty `error` on success. A password must have 10..256 characters.
 std::optional<PasswordHash> hashPassword(const QString &password, QString *error);
 bool verifyPassword(const QString &password, const PasswordHash &stored);
+// The parameters hashPassword() writes today ('scrypt:N=32768,r=8,p=1'): what a stand-in hash
+// must carry to cost the same as a real one (auth.h dummyHash()).
+QString passwordParams();
 
 struct NewOperator
 {

@@ -1,0 +1,5 @@
+#include "stafflog.h"
+
+namespace prepay::staff {
+Q_LOGGING_CATEGORY(lcStaff, "prepay.staff")
+}
