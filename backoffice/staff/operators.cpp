@@ -104,14 +104,14 @@ std::optional<qint64> createOperator(store::Transaction &tx, const NewOperator &
             return std::nullopt;
         }
     }
-    const std::optional<PasswordHash> h = hashPassword(op.password, error);
+    const std::optional<PasswordHash> h = op.passwordHash ? op.passwordHash : hashPassword(op.password, error);
     if (!h)
         return std::nullopt;
     store::Statement s = tx.prepare(QStringLiteral(
         "INSERT INTO operators (login, display_name, role, password_hash, password_salt, password_params, "
-        "must_change_password, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)"));
+        "must_change_password, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?7, ?7)"));
     s.bind(1, op.login).bind(2, name).bind(3, op.role).bind(4, h->hash).bind(5, h->salt).bind(6, h->params);
-    s.bind(7, nowMs);
+    s.bind(7, nowMs).bind(8, op.mustChangePassword ? 1 : 0);
     if (const store::SqlError e = s.run(); !e.ok()) {
         tx.fail(e);
         *error = e.toString();

@@ -41,6 +41,10 @@ struct NewOperator
     QString displayName; // 1..100
     QString role;
     QString password;
+    // Set by the service, which hashes through the HashLimiter before its write job (a hash must
+    // not hold the writer for ~0.1 s): then `password` is ignored.
+    std::optional<PasswordHash> passwordHash;
+    bool mustChangePassword = true; // false only for the first admin, who chose the password
 };
 
 // Inside the caller's write transaction. The id, or nullopt with *error naming the field

@@ -1,0 +1,75 @@
+// What the method handlers share: the store (writes through its writer, reads through one
+// read-only connection of the event-loop thread), the clock, the password hash limiter, the
+// staff settings, the building CA (it signs kiosk certificates) and the server (its clients).
+// Handlers run on the event loop; a write job runs on the store's writer and its completion
+// comes back to the event loop through write(), so no handler ever blocks the loop on a write.
+#pragma once
+
+#include "pki/pki.h"
+#include "service/config.h"
+#include "staff/staffsettings.h"
+#include "store/store.h"
+
+#include <QtCore/QJsonObject>
+#include <QtCore/QMetaObject>
+#include <QtCore/QObject>
+#include <QtCore/QPointer>
+#include <QtCore/QThreadPool>
+
+#include <functional>
+#include <memory>
+
+namespace prepay {
+class Clock;
+}
+namespace prepay::audit {
+struct Entry;
+}
+namespace prepay::staff {
+class HashLimiter;
+}
+
+namespace prepay::service {
+
+class ApiServer;
+class Call;
+
+struct ServiceContext
+{
+    const Clock &clock;
+    store::Store &store;
+    store::Connection &reader;
+    staff::HashLimiter &hashes;
+    staff::StaffSettings staffSettings;
+    Config config;
+    pki::KeyAndCert ca;
+    QObject *loop = nullptr;      // completions run on this object's thread
+    ApiServer *server = nullptr;  // set once listening
+    std::function<QJsonObject()> health;
+    std::shared_ptr<QThreadPool> waiters = std::make_shared<QThreadPool>();
+
+    // Runs `job(Transaction&)` on the writer, then `done(store::Written<R>)` on the event loop.
+    template<typename Job, typename Done>
+    void write(Job &&job, Done &&done);
+};
+
+// An audit entry for a staff or kiosk call: who (operator, session, kiosk), from where, when,
+// and the call's correlation id; the handler adds what, before, after and reason.
+audit::Entry auditEntry(const ServiceContext &context, const Call &call, const QString &action,
+    const QString &subjectKind, const QString &subjectId);
+
+template<typename Job, typename Done>
+void ServiceContext::write(Job &&job, Done &&done)
+{
+    using Future = decltype(store.write(std::forward<Job>(job)));
+    auto future = std::make_shared<Future>(store.write(std::forward<Job>(job)));
+    auto callback = std::make_shared<std::decay_t<Done>>(std::forward<Done>(done));
+    QPointer<QObject> target = loop;
+    waiters->start([future, callback, target] {
+        auto written = std::make_shared<decltype(future->get())>(future->get());
+        if (target)
+            QMetaObject::invokeMethod(target, [callback, written] { (*callback)(*written); }, Qt::QueuedConnection);
+    });
+}
+
+} // namespace prepay::service

@@ -1,0 +1,21 @@
+// The handlers of the API's methods, bound to the dispatcher by area. Each handler trusts what
+// the dispatcher already checked (caller allowed, params valid against the schema in
+// api/methods.cpp) and checks what only the data can tell (a taken login, a wrong code). Every
+// staff action writes its audit row in the transaction of the action itself.
+#pragma once
+
+namespace prepay::service {
+
+class Dispatcher;
+struct ServiceContext;
+
+void bindSystemMethods(Dispatcher &dispatcher, ServiceContext &context);
+void bindSessionMethods(Dispatcher &dispatcher, ServiceContext &context);
+void bindOperatorMethods(Dispatcher &dispatcher, ServiceContext &context);
+void bindKioskMethods(Dispatcher &dispatcher, ServiceContext &context);
+void bindAuditMethods(Dispatcher &dispatcher, ServiceContext &context);
+
+// Every area at once (what prepayd and the tests compose).
+void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context);
+
+} // namespace prepay::service
