@@ -39,7 +39,8 @@ struct MethodSpec
     QString summary;          // one line, for docs/api.md
     Schema params;            // checked by check() before the handler runs
     QList<Principal> allowed; // anyone else gets Forbidden (or Unauthenticated when Anonymous)
-    bool audited = false;     // the dispatcher records every call of it in the audit log
+    bool audited = false;     // a staff action: its handler writes an audit row in the action's transaction
+    bool allowedBeforePasswordChange = false; // callable by a session that must change its password first
 };
 
 } // namespace prepay::rpc

@@ -128,7 +128,7 @@ QList<MethodSpec> methodTable()
                        "certificate for the kiosk port (staff port, no login)"),
         {described(matching(str(QStringLiteral("pairing_code"), 8, 12), QStringLiteral("[0-9A-Za-z-]+")),
              QStringLiteral("the code kiosk.pairing.create returned")),
-            described(str(QStringLiteral("csr_pem"), 100, 16384),
+            described(multiline(str(QStringLiteral("csr_pem"), 100, 16384)),
                 QStringLiteral("PEM certificate request (EC P-256 or RSA ≥ 2048) made on the kiosk")),
             optional(described(str(QStringLiteral("app_version"), 1, 64), QStringLiteral("the kiosk's version")))},
         {P::Anonymous});

@@ -48,7 +48,7 @@ void RpcClient::open(const Endpoint &endpoint)
             what << e.errorString();
         m_lastError = QStringLiteral("TLS: ") + what.join(QStringLiteral("; "));
     });
-    connect(m_socket, &QWebSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
+    connect(m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this, [this](QAbstractSocket::SocketError) {
         if (m_lastError.isEmpty())
             m_lastError = m_socket->errorString();
     });

@@ -80,8 +80,17 @@ std::optional<Error> checkValue(const Field &field, const QJsonValue &value, con
         const qsizetype length = codePointCount(text);
         if (length < field.min || length > field.max)
             return invalid(path, path + QStringLiteral(" must be ") + rule);
-        if (hasForbiddenCharacters(text))
+        if (field.multiline) {
+            // Line breaks are the only control characters a multi-line field (a PEM block) takes.
+            QString withoutBreaks = text;
+            withoutBreaks.remove(QLatin1Char('\n'));
+            withoutBreaks.remove(QLatin1Char('\r'));
+            if (hasForbiddenCharacters(withoutBreaks))
+                return invalid(path,
+                    path + QStringLiteral(" must not contain control characters other than line breaks, or invalid Unicode"));
+        } else if (hasForbiddenCharacters(text)) {
             return invalid(path, path + QStringLiteral(" must not contain control characters or invalid Unicode"));
+        }
         if (!field.pattern.isEmpty() && !compiled(field.pattern).match(text).hasMatch())
             return invalid(path, path + QStringLiteral(" does not have the expected format (%1)").arg(field.pattern));
         return std::nullopt;
@@ -188,6 +197,13 @@ Field str(const QString &name, qint64 minChars, qint64 maxChars)
     f.min = minChars;
     f.max = maxChars;
     return f;
+}
+
+Field multiline(Field field)
+{
+    PREPAY_CHECK(field.type == FieldType::String);
+    field.multiline = true;
+    return field;
 }
 
 Field integer(const QString &name, qint64 min, qint64 max)

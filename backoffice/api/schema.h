@@ -53,6 +53,7 @@ struct Field
     qint64 max = LLONG_MAX;       //   (for String and Array a negative min counts as 0)
     QStringList enumValues;       // Enum: the accepted strings
     QString pattern;              // String (optional): a QRegularExpression, anchored at both ends
+    bool multiline = false;       // String: line breaks (\n, \r) allowed, no other control character
     QList<Field> fields;          // Object: its members, checked with the same strictness
     std::shared_ptr<Field> items; // Array: every element (its name is not used)
     QString description;          // one line, for docs/api.md
@@ -75,6 +76,7 @@ Field enumeration(const QString &name, const QStringList &values);
 Field object(const QString &name, const QList<Field> &fields);
 Field array(const QString &name, const Field &item, qint64 minItems, qint64 maxItems);
 Field optional(Field field);
+Field multiline(Field field); // a String that may hold line breaks (a PEM block)
 Field matching(Field field, const QString &pattern); // a String with a pattern
 Field described(Field field, const QString &description);
 

@@ -10,6 +10,8 @@
 #include "control/pipeline.h"
 #include "poller/poller.h"
 #include "poller/pollplan.h"
+#include "service/config.h"
+#include "service/service.h"
 #include "store/store.h"
 
 #include <prepay/version.h>
@@ -17,6 +19,8 @@
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QCoreApplication>
 #include <QtCore/QDir>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonObject>
 
 #include <cstdio>
 
@@ -39,16 +43,39 @@ int main(int argc, char *argv[])
                        "Exit codes: 0 stopped cleanly, 64 bad command line, 65 database newer than this "
                        "prepayd, 66 cannot open the database, 70 migration failed (database restored), 73 cannot "
                        "copy the database before migrating, 74 cannot configure the database file, 78 the building's "
-                       "configuration (buses, meters, tariffs) cannot be used."));
+                       "configuration (buses, meters, tariffs) cannot be used, or the configuration file, the building's TLS files or the "
+                       "API ports cannot be used."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption dataOption(QStringLiteral("data"),
         QStringLiteral("Directory of the building's data (database, backups)."), QStringLiteral("DIR"));
+    const QCommandLineOption configOption(QStringLiteral("config"),
+        QStringLiteral("The configuration file (packaging/prepayd.conf documents every key; without it, the defaults)."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption printConfigOption(
+        QStringLiteral("print-config"), QStringLiteral("Print the effective configuration and exit."));
     const QCommandLineOption verboseOption(QStringLiteral("verbose"), QStringLiteral("Log debug messages too."));
-    parser.addOptions({dataOption, verboseOption});
+    parser.addOptions({dataOption, configOption, printConfigOption, verboseOption});
     parser.process(app);
 
-    prepay::installLogging(parser.isSet(verboseOption) ? prepay::LogVerbosity::Verbose : prepay::LogVerbosity::Normal);
+    prepay::service::Config config;
+    if (parser.isSet(configOption)) {
+        QString error;
+        const std::optional<prepay::service::Config> loaded =
+            prepay::service::loadConfigFile(parser.value(configOption), &error);
+        if (!loaded) {
+            std::fprintf(stderr, "prepayd: %s\n", qUtf8Printable(error));
+            return 78; // EX_CONFIG
+        }
+        config = *loaded;
+    }
+    if (parser.isSet(printConfigOption)) {
+        std::fputs(qUtf8Printable(prepay::service::formatConfig(config)), stdout);
+        return 0;
+    }
+    prepay::installLogging(parser.isSet(verboseOption) || config.logVerbose ? prepay::LogVerbosity::Verbose
+                                                                             : prepay::LogVerbosity::Normal,
+        config.logFormat == prepay::service::LogFormat::Json ? prepay::LogLineFormat::Json : prepay::LogLineFormat::Text);
     if (!parser.isSet(dataOption)) {
         std::fputs("prepayd: --data DIR is required (see --help)\n", stderr);
         return 64;
@@ -95,12 +122,47 @@ int main(int argc, char *argv[])
         biller, clock, [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
     pipeline.install(poller.recorder());
 
+    prepay::service::Service service(clock, store, config, dataDir);
+    service.addHealthSource(QStringLiteral("poller"), [&poller] {
+        QJsonArray buses;
+        int offline = 0;
+        for (const prepay::poller::BusHealth &bus : poller.health()) {
+            offline += bus.offlineMeters;
+            buses.append(QJsonObject{{QStringLiteral("bus_id"), bus.busId},
+                {QStringLiteral("last_cycle_ms"), bus.lastCycleDurationMs},
+                {QStringLiteral("last_cycle_meters"), bus.lastCycleMeters},
+                {QStringLiteral("last_cycle_errors"), bus.lastCycleErrors},
+                {QStringLiteral("offline_meters"), bus.offlineMeters}});
+        }
+        return QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}, {QStringLiteral("buses"), buses},
+            {QStringLiteral("offline_meters"), offline}};
+    });
+    {
+        QString error;
+        if (!service.start(&error)) {
+            qCCritical(lcDaemon, "%s", qUtf8Printable(error));
+            store.stop();
+            return 78; // EX_CONFIG
+        }
+    }
+    if (const std::optional<QString> code = service.setupCode()) {
+        // Printed once, on stdout only (never in the log): whoever started prepayd creates the
+        // first administrator with it (setup.create_admin, or prepayctl admin setup).
+        std::printf("prepayd: no administrator exists yet. One-time setup code: %s\n"
+                    "         create the first administrator with it (valid until prepayd restarts).\n",
+            qUtf8Printable(*code));
+        std::fflush(stdout);
+    }
+
     prepay::quitOnTerminationSignals(app);
     poller.start();
-    qCInfo(lcDaemon, "%s ready: database %s at schema v%d", qUtf8Printable(prepay::versionLine(app.applicationName())),
-        qUtf8Printable(store.path()), store.schemaVersion());
+    qCInfo(lcDaemon, "%s ready: database %s at schema v%d; API on staff port %u, kiosk port %u; health on %u",
+        qUtf8Printable(prepay::versionLine(app.applicationName())), qUtf8Printable(store.path()),
+        store.schemaVersion(), unsigned(service.staffPort()), unsigned(service.kioskPort()),
+        unsigned(service.healthPort()));
 
     const int rc = app.exec();
+    service.stop(); // no new calls; the replies of calls in flight are dropped with their connections
     poller.stop(); // finishes each bus's transaction in flight and stores what was read
     store.stop();
     qCInfo(lcDaemon, "stopped");

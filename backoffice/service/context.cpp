@@ -1,5 +1,6 @@
 #include "context.h"
 
+#include "api/clock.h"
 #include "audit/audit.h"
 #include "service/dispatcher.h"
 

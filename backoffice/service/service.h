@@ -1,0 +1,82 @@
+// prepayd as a service: everything between the network and the libraries, composed once.
+// start() makes sure the building's PKI exists (CA, server certificate — pki/), opens the API
+// listener on both ports, the health endpoint, issues the first-admin setup code while no
+// administrator exists, and keeps staff sessions honest (lapsed ones ended in the table, revoked
+// or disabled ones detached from their connections) once a minute.
+#pragma once
+
+#include "service/config.h"
+
+#include <QtCore/QJsonObject>
+#include <QtCore/QObject>
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+class QTimer;
+
+namespace prepay {
+class Clock;
+}
+namespace prepay::store {
+class Store;
+class Connection;
+}
+namespace prepay::staff {
+class HashLimiter;
+}
+
+namespace prepay::service {
+
+class ApiServer;
+class Dispatcher;
+class HealthEndpoint;
+struct ServiceContext;
+
+class Service : public QObject
+{
+    Q_OBJECT
+
+public:
+    Service(const Clock &clock, store::Store &store, const Config &config, const QString &dataDir,
+        QObject *parent = nullptr);
+    ~Service() override;
+
+    // Health figures of the other parts (the poller's), merged into GET /health and system.health.
+    void addHealthSource(const QString &name, std::function<QJsonObject()> source);
+
+    // False and *error (what and where) when the PKI, the ports or the database cannot be used.
+    bool start(QString *error);
+    void stop();
+
+    // The one-time setup code issued at this start, if no administrator exists.
+    std::optional<QString> setupCode() const { return m_setupCode; }
+    QString caCertPath() const { return m_caCertPath; }
+    quint16 staffPort() const;
+    quint16 kioskPort() const;
+    quint16 healthPort() const;
+    int connectionCount() const;
+
+private:
+    QJsonObject health() const;
+    void maintainSessions();
+
+    const Clock &m_clock;
+    store::Store &m_store;
+    Config m_config;
+    QString m_dataDir;
+    qint64 m_startedMs = 0;
+    std::unique_ptr<store::Connection> m_reader;
+    std::unique_ptr<staff::HashLimiter> m_hashes;
+    std::unique_ptr<ServiceContext> m_context;
+    std::unique_ptr<Dispatcher> m_dispatcher;
+    ApiServer *m_server = nullptr;
+    HealthEndpoint *m_health = nullptr;
+    QTimer *m_sessionTimer = nullptr;
+    QList<std::pair<QString, std::function<QJsonObject()>>> m_healthSources;
+    std::optional<QString> m_setupCode;
+    QString m_caCertPath;
+};
+
+} // namespace prepay::service
