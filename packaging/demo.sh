@@ -9,7 +9,10 @@
 # seconds of real consumption: charges checked with ledger verify and billing recompute), the
 # account lifecycle (a staff account; a shop opened, one closed and paid out in cash, a meter
 # swapped in the simulator and replaced with prepayctl; prepayd restarted recharges the old
-# meter's balance onto the new one), and the kiosk's attract screen (in a window when there is a
+# meter's balance onto the new one), prepayd's API and health endpoint (the building's CA and
+# server certificate made at first start, the one-time setup code of the first administrator,
+# GET /health), an online backup verified while prepayd runs and the audit chain checked, and
+# the kiosk's attract screen (in a window when there is a
 # display, else rendered to a PNG). Each issue adds its part here.
 #
 #   packaging/demo.sh           run until Ctrl-C
@@ -73,9 +76,30 @@ say "a technician reads two meters (prepayctl meter read; each read takes real R
 "$bin/prepayctl" meter read --tcp "127.0.0.1:$port_base" --unit 1
 "$bin/prepayctl" meter read --rtu "$demo/rtu/A-COM1" --baud 9600 --unit 2 --json
 
+# prepayd's API (TLS 1.3 WebSockets) and health endpoint: the defaults of packaging/prepayd.conf
+# for the demo, ports beside the simulator's when it runs elsewhere (the tests' check).
+api_port=7443
+if [ "$port_base" != 1502 ]; then api_port=$((port_base + 200)); fi
+health_port=$((api_port + 37))
+cat > "$demo/prepayd.conf" <<CONF
+# written by packaging/demo.sh; every key is documented in packaging/prepayd.conf
+[api]
+listen_address = 127.0.0.1
+staff_port = $api_port
+kiosk_port = $((api_port + 1))
+[health]
+port = $health_port
+CONF
+health() {   # GET /health without curl: bash's /dev/tcp
+    exec 3<>"/dev/tcp/127.0.0.1/$health_port"
+    printf 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
+    sed -n '$p' <&3
+    exec 3<&-
+}
+
 prepayd_pid=
 start_prepayd() {   # LOG
-    "$bin/prepayd" --data "$demo" > "$1" 2>&1 &
+    "$bin/prepayd" --data "$demo" --config "$demo/prepayd.conf" > "$1" 2>&1 &
     prepayd_pid=$!
     pids+=($prepayd_pid)
     for _ in $(seq 100); do
@@ -98,6 +122,10 @@ wait_for_cycle() {   # SINCE_MS: every bus finished a cycle that started after S
 
 say "starting prepayd (log: $demo/prepayd.log)"
 start_prepayd "$demo/prepayd.log"
+echo "  its first start created the building's CA and server certificate ($demo/pki):"
+ls -l "$demo/pki" | sed -n 's/^\(-[^ ]*\).* \([a-z.]*\)$/    \1 \2/p'
+echo "  GET http://127.0.0.1:$health_port/health:"
+echo "    $(health)"
 
 say "prepayd polls the building: one worker per bus, all 8 buses at once, RS-485 timing"
 wait_for_cycle 0
@@ -158,6 +186,11 @@ sqlite3 "$db" "SELECT '  after the restart: ' || kind || ' of ' || printf('%.2f'
 "$bin/prepayctl" meter read --tcp "127.0.0.1:$port_base" --unit "$unit" | grep -E 'serial|balance|purchase|relay' | sed 's/^/    /'
 "$bin/prepayctl" ledger verify --db "$db"
 
+say "the file while prepayd runs: an online backup, verified before it is kept; the audit chain"
+"$bin/prepayctl" backup --db "$db" --out "$demo/backup-demo.db"
+"$bin/prepayctl" verify --db "$demo/backup-demo.db"
+"$bin/prepayctl" audit verify --db "$db"
+
 if [ $check -eq 0 ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && [ "${QT_QPA_PLATFORM:-}" != offscreen ]; then
     say "starting the kiosk in a window (close it or press Ctrl-C to stop the demo)"
     "$bin/prepay-kiosk" &
@@ -176,6 +209,7 @@ fi
 cat <<EOF
 
 The demo is running. Try, in another terminal:
+  bash -c 'exec 3<>/dev/tcp/127.0.0.1/$health_port; printf "GET /health HTTP/1.0\\r\\n\\r\\n" >&3; cat <&3'
   $bin/prepayctl poll status --db $db
   $bin/prepayctl control preview --db $db --all
   $bin/prepayctl ledger verify --db $db

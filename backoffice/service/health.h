@@ -2,7 +2,7 @@
 // default (health.listen_address / health.port). It answers 200 with a JSON object while prepayd
 // is serving ({"status":"ok", "version", "schema", "uptime_s", "connections", "poller": …}) and
 // 503 with the same object and "status":"degraded" when the report says so; everything else is
-// 404. It reveals no tenant data.
+// 404. It reveals no tenant data. One request per connection, answered and closed.
 #pragma once
 
 #include <QtCore/QJsonObject>
@@ -10,7 +10,7 @@
 
 #include <functional>
 
-class QHttpServer;
+class QTcpServer;
 
 namespace prepay::service {
 
@@ -29,7 +29,7 @@ public:
 
 private:
     std::function<QJsonObject()> m_report;
-    QHttpServer *m_http = nullptr;
+    QTcpServer *m_server = nullptr;
     quint16 m_port = 0;
 };
 

@@ -1,6 +1,7 @@
 // The four executables as a user runs them: --help and --version, prepayctl's database
 // commands, prepayd starting on a data directory and stopping cleanly on SIGTERM, prepayd
 // refusing a database from a newer prepay, and the kiosk's self-test (no QML warnings).
+#include "prepaydconfig.h"
 #include "store/sqlite.h"
 
 #include <QtCore/QProcess>
@@ -153,7 +154,8 @@ void TestCli::prepaydRunsUntilSigterm()
     const QString data = dir.filePath(QStringLiteral("data"));
     QProcess daemon;
     daemon.setProcessChannelMode(QProcess::SeparateChannels);
-    daemon.start(binary(QStringLiteral("prepayd")), {QStringLiteral("--data"), data});
+    daemon.start(binary(QStringLiteral("prepayd")),
+        {QStringLiteral("--data"), data, QStringLiteral("--config"), prepay::test::writePrepaydConfig(dir.path())});
     QVERIFY(daemon.waitForStarted());
     QString log;
     QTRY_VERIFY_WITH_TIMEOUT((log += QString::fromUtf8(daemon.readAllStandardError())).contains(u"ready"), 30'000);

@@ -5,6 +5,7 @@
 #include "api/clock.h"
 #include "commands/commandstore.h"
 #include "demosite.h"
+#include "prepaydconfig.h"
 #include "store/seed.h"
 #include "store/store.h"
 
@@ -98,7 +99,8 @@ int TestPrepaydPoll::ctl(const QStringList &arguments)
 void TestPrepaydPoll::startDaemon()
 {
     m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
-    m_daemon.start(bin(QStringLiteral("prepayd")), {QStringLiteral("--data"), m_dir.path()});
+    m_daemon.start(bin(QStringLiteral("prepayd")),
+        {QStringLiteral("--data"), m_dir.path(), QStringLiteral("--config"), test::writePrepaydConfig(m_dir.path())});
     QVERIFY(m_daemon.waitForStarted());
 }
 
