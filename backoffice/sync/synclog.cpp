@@ -1,0 +1,5 @@
+#include "synclog.h"
+
+namespace prepay::sync {
+Q_LOGGING_CATEGORY(lcSync, "prepay.sync")
+}
