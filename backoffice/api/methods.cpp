@@ -153,6 +153,18 @@ QList<MethodSpec> methodTable()
             optional(described(str(QStringLiteral("app_version"), 1, 64), QStringLiteral("the kiosk's version")))},
         {P::Kiosk});
 
+    // ---- the kiosk directory feed (sync)
+    t << method(QStringLiteral("sync.snapshot"),
+        QStringLiteral("the whole tenant directory kiosks show (shop, name, status, balance, last reading, daily "
+                       "usage of 31 days and monthly of 12) and the seq it is consistent with"),
+        {}, staffAnd({P::Kiosk}));
+    t << method(QStringLiteral("events.subscribe"),
+        QStringLiteral("the directory changes after since_seq, then every later change pushed as "
+                       "events.directory notifications on this connection"),
+        {described(integer(QStringLiteral("since_seq"), 0, Q_INT64_C(9007199254740991)),
+            QStringLiteral("the seq of the snapshot or of the last batch applied"))},
+        staffAnd({P::Kiosk}));
+
     // ---- audit
     t << method(QStringLiteral("audit.list"), QStringLiteral("audit rows after a seq, oldest first (pages of ≤ 500)"),
         {optional(described(integer(QStringLiteral("after_seq"), 0, Q_INT64_C(9007199254740991)),

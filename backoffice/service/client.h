@@ -53,6 +53,8 @@ public:
     std::optional<qint64> kioskId;
     QString kioskName;
     std::optional<StaffIdentity> staff;
+    // events.subscribe: the seq up to which this connection has been sent the directory feed.
+    std::optional<qint64> feedCursor;
 
     TokenBucket &bucket() { return m_bucket; }
     quint64 nextCallNumber() { return ++m_calls; }

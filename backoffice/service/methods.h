@@ -14,6 +14,11 @@ void bindSessionMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindOperatorMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindKioskMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindAuditMethods(Dispatcher &dispatcher, ServiceContext &context);
+void bindSyncMethods(Dispatcher &dispatcher, ServiceContext &context);
+
+// Sends every subscribed connection the directory events past its cursor (events.directory
+// notifications, pages of at most 5,000). The Service calls it after each refresh.
+void pushDirectoryEvents(ServiceContext &context);
 
 // Every area at once (what prepayd and the tests compose).
 void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context);

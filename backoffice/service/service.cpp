@@ -14,6 +14,7 @@
 #include "staff/auth.h"
 #include "staff/hashlimiter.h"
 #include "store/store.h"
+#include "sync/publisher.h"
 
 #include <QtCore/QDir>
 #include <QtCore/QTimer>
@@ -23,6 +24,9 @@ namespace prepay::service {
 
 namespace {
 constexpr int sessionCheckIntervalMs = 60 * 1000;
+// How stale a kiosk's directory may get: a top-up's new balance reaches the kiosks within this.
+constexpr int feedRefreshIntervalMs = 2000;
+constexpr int feedPruneEveryRefreshes = 30;
 
 QString siteName(store::Connection &reader)
 {
@@ -137,6 +141,21 @@ bool Service::start(QString *error)
     }
     m_setupCode = issued.value;
 
+    {
+        store::Statement zone = m_reader->prepare(QStringLiteral("SELECT value FROM settings WHERE key = 'site.time_zone'"));
+        m_timeZone = zone.step() == store::Statement::Step::Row ? zone.text(0).toUtf8() : QByteArray("Asia/Shanghai");
+        if (!QTimeZone(m_timeZone).isValid()) {
+            *error = QStringLiteral("settings site.time_zone = %1: not a time zone this machine knows")
+                         .arg(QString::fromUtf8(m_timeZone));
+            return false;
+        }
+    }
+    m_feedTimer = new QTimer(this);
+    m_feedTimer->setInterval(feedRefreshIntervalMs);
+    connect(m_feedTimer, &QTimer::timeout, this, &Service::refreshDirectory);
+    m_feedTimer->start();
+    refreshDirectory();
+
     m_sessionTimer = new QTimer(this);
     m_sessionTimer->setInterval(sessionCheckIntervalMs);
     connect(m_sessionTimer, &QTimer::timeout, this, &Service::maintainSessions);
@@ -146,6 +165,8 @@ bool Service::start(QString *error)
 
 void Service::stop()
 {
+    if (m_feedTimer)
+        m_feedTimer->stop();
     if (m_sessionTimer)
         m_sessionTimer->stop();
     if (m_server)
@@ -226,6 +247,42 @@ void Service::maintainSessions()
         [](const store::Written<int> &written) {
             if (!written.committed())
                 qCWarning(lcService, "session upkeep failed: %s", qUtf8Printable(written.error.toString()));
+        });
+}
+
+} // namespace prepay::service
+
+namespace prepay::service {
+
+// The directory feed: one refresh at a time on the writer (it is incremental: a refresh with
+// nothing new costs a few reads), then every subscriber gets what is past its cursor.
+void Service::refreshDirectory()
+{
+    if (m_refreshing)
+        return;
+    m_refreshing = true;
+    const bool prune = ++m_refreshes % feedPruneEveryRefreshes == 0;
+    const qint64 nowMs = m_clock.wallMs();
+    const QTimeZone zone(m_timeZone);
+    m_context->write(
+        [nowMs, zone, prune](store::Transaction &tx) {
+            const sync::RefreshResult result = sync::refresh(tx, nowMs, zone);
+            if (prune && result.outcome != sync::RefreshOutcome::StoreFailed)
+                sync::pruneByRetention(tx, nowMs, sync::Retention());
+            return result;
+        },
+        [this](const store::Written<sync::RefreshResult> &written) {
+            m_refreshing = false;
+            if (!written.committed()) {
+                qCWarning(lcService, "directory feed refresh failed: %s %s", qUtf8Printable(written.value.error),
+                    qUtf8Printable(written.error.toString()));
+                return;
+            }
+            if (written.value.outcome == sync::RefreshOutcome::Published) {
+                qCDebug(lcService, "directory feed: %d rows published, %d removed (head seq %lld)",
+                    written.value.rowsPublished, written.value.rowsRemoved, written.value.headSeq);
+            }
+            pushDirectoryEvents(*m_context);
         });
 }
 

@@ -1,8 +1,9 @@
 // prepayd as a service: everything between the network and the libraries, composed once.
 // start() makes sure the building's PKI exists (CA, server certificate — pki/), opens the API
 // listener on both ports, the health endpoint, issues the first-admin setup code while no
-// administrator exists, and keeps staff sessions honest (lapsed ones ended in the table, revoked
-// or disabled ones detached from their connections) once a minute.
+// administrator exists, keeps staff sessions honest (lapsed ones ended in the table, revoked
+// or disabled ones detached from their connections) once a minute, and every 2 seconds brings the
+// kiosk directory feed up to date (sync/publisher.h) and pushes what changed to subscribers.
 #pragma once
 
 #include "service/config.h"
@@ -61,6 +62,7 @@ public:
 private:
     QJsonObject health() const;
     void maintainSessions();
+    void refreshDirectory();
 
     const Clock &m_clock;
     store::Store &m_store;
@@ -74,6 +76,10 @@ private:
     ApiServer *m_server = nullptr;
     HealthEndpoint *m_health = nullptr;
     QTimer *m_sessionTimer = nullptr;
+    QTimer *m_feedTimer = nullptr;
+    bool m_refreshing = false;
+    int m_refreshes = 0;
+    QByteArray m_timeZone;
     QList<std::pair<QString, std::function<QJsonObject()>>> m_healthSources;
     std::optional<QString> m_setupCode;
     QString m_caCertPath;

@@ -95,6 +95,7 @@ void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context)
     bindOperatorMethods(dispatcher, context);
     bindKioskMethods(dispatcher, context);
     bindAuditMethods(dispatcher, context);
+    bindSyncMethods(dispatcher, context);
 }
 
 } // namespace prepay::service

@@ -10,7 +10,11 @@
 #include "pki/pki.h"
 #include "service/config.h"
 #include "service/service.h"
+#include "store/seed.h"
 #include "store/store.h"
+#include "accounts/takeover.h"
+#include "sync/publisher.h"
+#include "sync/replica.h"
 
 #include <QtCore/QFile>
 #include <QtCore/QJsonArray>
@@ -605,6 +609,80 @@ private Q_SLOTS:
         QVERIFY(pairing.value(QLatin1String("after")).toObject().contains(QStringLiteral("name")));
         QVERIFY(!QJsonDocument(pairing).toJson().contains("pairing_code_hash"));
         QVERIFY(pairing.value(QLatin1String("correlation_id")).toString().startsWith(QLatin1Char('c')));
+    }
+
+    // A kiosk's replica fed over the wire: snapshot, subscribe, pushed batches; a disconnect
+    // while the directory changes, then a resubscribe from the replica's seq. At each step the
+    // replica equals a fresh snapshot read from the database.
+    void directoryFeedOverTheWire()
+    {
+        QCOMPARE(store::applySeed(*m_store, QStringLiteral("demo")).outcome, store::SeedOutcome::Applied);
+        auto root = admin();
+        const EnrolledKiosk kiosk = enrolKiosk(*root, QStringLiteral("lobby"));
+        sync::Replica replica;
+        int gaps = 0;
+        const auto current = [this] {
+            std::unique_ptr<store::Connection> reader = m_store->openReader();
+            QString error;
+            const std::optional<sync::DirectorySnapshot> snap = sync::snapshot(*reader, &error);
+            return snap ? sync::snapshotToJson(*snap).value(QLatin1String("rows")).toArray() : QJsonArray();
+        };
+        const auto held = [&replica] {
+            return sync::snapshotToJson(replica.toSnapshot()).value(QLatin1String("rows")).toArray();
+        };
+        const auto connectKiosk = [&](rpc::RpcClient &client) {
+            QString error;
+            QVERIFY2(client.openBlocking(kioskEndpoint(kiosk.certificate, kiosk.key), 10000, &error), qPrintable(error));
+            connect(&client, &rpc::RpcClient::notification, this, [&](const QString &method, const QJsonObject &params) {
+                QCOMPARE(method, QStringLiteral("events.directory"));
+                QString problem;
+                const std::optional<sync::DirectoryBatch> batch = sync::batchFromJson(params, &problem);
+                QVERIFY2(batch, qPrintable(problem));
+                const sync::ApplyOutcome outcome = replica.applyBatch(*batch, &problem);
+                if (outcome == sync::ApplyOutcome::Gap)
+                    ++gaps;
+                QVERIFY2(outcome == sync::ApplyOutcome::Applied || outcome == sync::ApplyOutcome::Duplicate,
+                    qPrintable(sync::applyOutcomeCode(outcome) + QLatin1Char(' ') + problem));
+            });
+            if (!replica.hasSnapshot()) {
+                const Outcome snap = client.callBlocking(QStringLiteral("sync.snapshot"), {});
+                QString problem;
+                const std::optional<sync::DirectorySnapshot> parsed = sync::snapshotFromJson(resultOf(snap), &problem);
+                QVERIFY2(parsed, qPrintable(describe(snap) + problem));
+                replica.applySnapshot(*parsed);
+            }
+            const Outcome first = client.callBlocking(QStringLiteral("events.subscribe"), {{QStringLiteral("since_seq"), replica.lastSeq()}});
+            QString problem;
+            const std::optional<sync::DirectoryBatch> batch = sync::batchFromJson(resultOf(first), &problem);
+            QVERIFY2(batch, qPrintable(describe(first) + problem));
+            const sync::ApplyOutcome outcome = replica.applyBatch(*batch, &problem);
+            QVERIFY2(outcome == sync::ApplyOutcome::Applied || outcome == sync::ApplyOutcome::Duplicate, qPrintable(problem));
+        };
+
+        {
+            // The seed's accounts (293 in the directory) appear within a refresh or two; the first snapshot may
+            // precede them: the pushed batches bring the replica up to date.
+            rpc::RpcClient device;
+            connectKiosk(device);
+            QTRY_VERIFY_WITH_TIMEOUT(current().size() > 250 && held() == current(), 15000);
+            // Money moves: the meters' balances taken over into the wallets reach the kiosk.
+            const qint64 nowMs = m_clock.wallMs();
+            QVERIFY(m_store->write([nowMs](store::Transaction &tx) { accounts::takeOverMeterBalances(tx, nowMs); }).get().committed());
+            QTRY_VERIFY_WITH_TIMEOUT(held() == current(), 15000);
+            QVERIFY(held().at(0).toObject().value(QLatin1String("balance_fen")).isDouble());
+        }
+        // Offline while three shops are renamed; back, the resubscription brings exactly those.
+        const qint64 seqBefore = replica.lastSeq();
+        QVERIFY(m_store->write([](store::Transaction &tx) {
+            tx.db().exec(QStringLiteral("UPDATE accounts SET display_name = display_name || ' (new)' WHERE id IN (1, 2, 3)"));
+        }).get().committed());
+        QTRY_VERIFY_WITH_TIMEOUT(current() != held(), 15000);
+        rpc::RpcClient again;
+        connectKiosk(again);
+        QTRY_VERIFY_WITH_TIMEOUT(held() == current(), 15000);
+        QVERIFY(replica.lastSeq() > seqBefore);
+        QCOMPARE(gaps, 0);
+        QVERIFY(held().at(0).toObject().value(QLatin1String("display_name")).toString().endsWith(QStringLiteral(" (new)")));
     }
 
     // docs/api.md lists exactly the server's methods, each with the principals of the matrix.
