@@ -45,6 +45,22 @@ Field id(const QString &name, const QString &description)
     return described(integer(name, 1, Q_INT64_C(9007199254740991)), description);
 }
 
+Field shopNo()
+{
+    return described(str(QStringLiteral("shop_no"), 1, 32), QStringLiteral("the tenant's shop number, e.g. 'A-1F-101'"));
+}
+
+Field idempotencyKey()
+{
+    return described(matching(str(QStringLiteral("idempotency_key"), 8, 64), QStringLiteral("[A-Za-z0-9._:-]+")),
+        QStringLiteral("the client's key for this action: a retry with the same key and params does it once"));
+}
+
+Field fen(const QString &name, qint64 min, qint64 max, const QString &description)
+{
+    return described(integer(name, min, max), description);
+}
+
 } // namespace
 
 QList<MethodSpec> methodTable()
@@ -152,6 +168,130 @@ QList<MethodSpec> methodTable()
              QStringLiteral("what the kiosk knows about itself")),
             optional(described(str(QStringLiteral("app_version"), 1, 64), QStringLiteral("the kiosk's version")))},
         {P::Kiosk});
+
+    // ---- accounts: reads (staff; the kiosk reads its directory through sync.*)
+    t << method(QStringLiteral("account.list"),
+        QStringLiteral("accounts with their status and balance, filtered and paged"),
+        {optional(described(str(QStringLiteral("query"), 1, 64),
+             QStringLiteral("part of a shop number or name"))),
+            optional(described(enumeration(QStringLiteral("status"),
+                                   {QStringLiteral("normal"), QStringLiteral("alarm1"), QStringLiteral("alarm2"),
+                                       QStringLiteral("arrears"), QStringLiteral("not_opened"), QStringLiteral("offline")}),
+                QStringLiteral("only accounts in this status"))),
+            optional(described(str(QStringLiteral("building_code"), 1, 16), QStringLiteral("only this building"))),
+            optional(described(integer(QStringLiteral("limit"), 1, 1000), QStringLiteral("rows at most (100)"))),
+            optional(described(integer(QStringLiteral("offset"), 0, 1000000), QStringLiteral("rows to skip (0)")))},
+        allStaff);
+    t << method(QStringLiteral("account.get"),
+        QStringLiteral("one account: tenant, wallet, status, metering points with their meters and relay state, "
+                       "tariff, thresholds, last ledger entries"),
+        {shopNo()}, allStaff);
+    t << method(QStringLiteral("account.usage"),
+        QStringLiteral("an account's energy and cost per local day or month (days without readings are absent)"),
+        {shopNo(),
+            described(enumeration(QStringLiteral("granularity"), {QStringLiteral("day"), QStringLiteral("month")}),
+                QStringLiteral("day or month")),
+            optional(described(integer(QStringLiteral("periods"), 1, 366),
+                QStringLiteral("how many days (31) or months (12), ending today")))},
+        allStaff);
+
+    // ---- accounts and money: actions (staff)
+    t << method(QStringLiteral("account.open"),
+        QStringLiteral("opens a tenant account on one or more metering points, with its tariff and thresholds"),
+        {shopNo(), described(str(QStringLiteral("display_name"), 1, 100), QStringLiteral("the tenant's name")),
+            optional(described(str(QStringLiteral("contact_name"), 1, 100), QStringLiteral("who to call"))),
+            optional(described(matching(str(QStringLiteral("contact_phone"), 5, 20), QStringLiteral("\\+?[0-9]+")),
+                QStringLiteral("their phone, for SMS alarms"))),
+            described(array(QStringLiteral("point_codes"), str(QString(), 1, 32), 1, 32),
+                QStringLiteral("the metering points, e.g. ['A-1F-101']")),
+            optional(described(str(QStringLiteral("tariff_code"), 1, 32), QStringLiteral("the tariff from today"))),
+            optional(fen(QStringLiteral("alarm1_fen"), 0, 100000000, QStringLiteral("alarm 1 below this balance"))),
+            optional(fen(QStringLiteral("alarm2_fen"), 0, 100000000, QStringLiteral("alarm 2 below this balance"))),
+            optional(fen(QStringLiteral("overdraft_limit_fen"), 0, 100000000,
+                QStringLiteral("trip at a balance of minus this")))},
+        {P::Admin, P::Operator});
+    t.last().audited = true;
+    t << method(QStringLiteral("account.close"),
+        QStringLiteral("closes an account: its balance refunded in cash or transferred, its supply tripped; a "
+                       "refund above approval.money_threshold_fen waits for a second person"),
+        {shopNo(),
+            described(enumeration(QStringLiteral("settlement"),
+                          {QStringLiteral("none"), QStringLiteral("refund_cash"), QStringLiteral("transfer")}),
+                QStringLiteral("what happens to the balance (none only for 0.00)")),
+            optional(described(str(QStringLiteral("transfer_to_shop_no"), 1, 32),
+                QStringLiteral("the open account receiving the balance (transfer)"))),
+            reason()},
+        {P::Admin, P::Operator});
+    t.last().audited = true;
+    t << method(QStringLiteral("account.recharge_cash"),
+        QStringLiteral("a cash top-up at the counter: the wallet credited, a prepaid meter recharged, the supply "
+                       "restored when the balance allows"),
+        {shopNo(), fen(QStringLiteral("amount_fen"), 100, 10000000, QStringLiteral("the amount paid, in fen")),
+            idempotencyKey()},
+        {P::Admin, P::Cashier});
+    t.last().audited = true;
+    t << method(QStringLiteral("ledger.adjust"),
+        QStringLiteral("a balance adjustment (plus or minus) with a reason; always waits for a second person"),
+        {shopNo(),
+            fen(QStringLiteral("amount_fen"), -10000000, 10000000, QStringLiteral("positive credits, negative debits")),
+            reason(), idempotencyKey()},
+        {P::Admin, P::Operator});
+    t.last().audited = true;
+    t << method(QStringLiteral("ledger.reverse"),
+        QStringLiteral("reverses a ledger entry (冲正) by a compensating entry; always waits for a second person"),
+        {id(QStringLiteral("entry_id"), QStringLiteral("the entry to undo")), reason(), idempotencyKey()},
+        {P::Admin, P::Operator});
+    t.last().audited = true;
+    t << method(QStringLiteral("control.set_mode"),
+        QStringLiteral("a metering point's control mode: auto (prepaid), force_off (拉闸) or force_on (保电, waits "
+                       "for a second person)"),
+        {described(str(QStringLiteral("point_code"), 1, 32), QStringLiteral("the metering point")),
+            described(enumeration(QStringLiteral("mode"),
+                          {QStringLiteral("auto"), QStringLiteral("force_on"), QStringLiteral("force_off")}),
+                QStringLiteral("the mode")),
+            reason(),
+            optional(described(integer(QStringLiteral("until_ms"), 1, Q_INT64_C(9007199254740991)),
+                QStringLiteral("force_on/force_off end and auto resumes (absent: until changed)")))},
+        {P::Admin, P::Operator});
+    t.last().audited = true;
+
+    // ---- approvals (maker-checker)
+    t << method(QStringLiteral("approval.list"), QStringLiteral("requests waiting for a second person's decision"), {},
+        {P::Admin, P::Operator, P::Auditor});
+    t << method(QStringLiteral("approval.decide"),
+        QStringLiteral("approves (and thereby carries out, in the same transaction) or rejects someone else's request"),
+        {id(QStringLiteral("approval_id"), QStringLiteral("the request")),
+            described(enumeration(QStringLiteral("decision"), {QStringLiteral("approve"), QStringLiteral("reject")}),
+                QStringLiteral("approve or reject")),
+            optional(described(str(QStringLiteral("note"), 1, 500), QStringLiteral("a note for the requester")))},
+        {P::Admin, P::Operator});
+    t.last().audited = true;
+    t << method(QStringLiteral("approval.cancel"), QStringLiteral("withdraws one's own pending request"),
+        {id(QStringLiteral("approval_id"), QStringLiteral("the request"))}, {P::Admin, P::Operator});
+    t.last().audited = true;
+
+    // ---- buildings, gateways and meters: bulk import and export (admin)
+    t << method(QStringLiteral("import.csv"),
+        QStringLiteral("imports buildings, gateways or meters from CSV: every row checked first, nothing imported "
+                       "unless all rows are valid (the error lists each bad row by line)"),
+        {described(enumeration(QStringLiteral("kind"),
+                       {QStringLiteral("buildings"), QStringLiteral("gateways"), QStringLiteral("meters")}),
+             QStringLiteral("what the rows are (docs/import.md: the columns of each)")),
+            described(multiline(str(QStringLiteral("csv"), 1, 4 * 1024 * 1024)),
+                QStringLiteral("UTF-8 CSV text with a header line")),
+            optional(described(boolean(QStringLiteral("dry_run")), QStringLiteral("check only, import nothing")))},
+        {P::Admin});
+    t.last().audited = true;
+    t << method(QStringLiteral("export.csv"),
+        QStringLiteral("a list as CSV: accounts, meters, or ledger entries of a period"),
+        {described(enumeration(QStringLiteral("what"),
+                       {QStringLiteral("accounts"), QStringLiteral("meters"), QStringLiteral("ledger")}),
+             QStringLiteral("which list")),
+            optional(described(integer(QStringLiteral("from_ms"), 0, Q_INT64_C(9007199254740991)),
+                QStringLiteral("ledger: entries at or after"))),
+            optional(described(integer(QStringLiteral("to_ms"), 0, Q_INT64_C(9007199254740991)),
+                QStringLiteral("ledger: entries before")))},
+        {P::Admin, P::Operator, P::Auditor});
 
     // ---- the kiosk directory feed (sync)
     t << method(QStringLiteral("sync.snapshot"),
