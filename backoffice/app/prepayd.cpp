@@ -137,6 +137,7 @@ int main(int argc, char *argv[])
         return QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")}, {QStringLiteral("buses"), buses},
             {QStringLiteral("offline_meters"), offline}};
     });
+    service.setBilling(&biller, [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
     {
         QString error;
         if (!service.start(&error)) {

@@ -25,6 +25,9 @@ class Clock;
 namespace prepay::audit {
 struct Entry;
 }
+namespace prepay::billing {
+class Biller;
+}
 namespace prepay::staff {
 class HashLimiter;
 }
@@ -46,6 +49,11 @@ struct ServiceContext
     QObject *loop = nullptr;      // completions run on this object's thread
     ApiServer *server = nullptr;  // set once listening
     std::function<QJsonObject()> health;
+    // Billing and meter commands, when prepayd runs them (account and money methods need them):
+    // the biller charges final readings and holds the tariff book the policy uses; the ids of
+    // meter commands queued by a committed action go to the poller.
+    billing::Biller *biller = nullptr;
+    std::function<void(const QList<qint64> &commandIds)> dispatchCommands;
     std::shared_ptr<QThreadPool> waiters = std::make_shared<QThreadPool>();
 
     // Runs `job(Transaction&)` on the writer, then `done(store::Written<R>)` on the event loop.

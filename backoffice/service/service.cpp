@@ -49,6 +49,12 @@ Service::~Service()
     stop();
 }
 
+void Service::setBilling(billing::Biller *biller, std::function<void(const QList<qint64> &commandIds)> dispatchCommands)
+{
+    m_biller = biller;
+    m_dispatchCommands = std::move(dispatchCommands);
+}
+
 void Service::addHealthSource(const QString &name, std::function<QJsonObject()> source)
 {
     m_healthSources.append({name, std::move(source)});
@@ -99,7 +105,7 @@ bool Service::start(QString *error)
     m_hashes = std::make_unique<staff::HashLimiter>(limits);
     m_context = std::unique_ptr<ServiceContext>(
         new ServiceContext{m_clock, m_store, *m_reader, *m_hashes, *staffSettings, m_config, *ca, this, nullptr,
-            [this] { return health(); }});
+            [this] { return health(); }, m_biller, m_dispatchCommands});
     m_dispatcher = std::make_unique<Dispatcher>(m_clock, rpc::methodTable(), m_config.frameMaxBytes);
     bindAllMethods(*m_dispatcher, *m_context);
     const QStringList unbound = m_dispatcher->unbound();

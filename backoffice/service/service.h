@@ -27,6 +27,9 @@ class Connection;
 namespace prepay::staff {
 class HashLimiter;
 }
+namespace prepay::billing {
+class Biller;
+}
 
 namespace prepay::service {
 
@@ -46,6 +49,10 @@ public:
 
     // Health figures of the other parts (the poller's), merged into GET /health and system.health.
     void addHealthSource(const QString &name, std::function<QJsonObject()> source);
+
+    // The account and money methods need billing and the poller's command dispatch (prepayd
+    // passes both before start(); without them those methods answer 'unavailable').
+    void setBilling(billing::Biller *biller, std::function<void(const QList<qint64> &commandIds)> dispatchCommands);
 
     // False and *error (what and where) when the PKI, the ports or the database cannot be used.
     bool start(QString *error);
@@ -80,6 +87,8 @@ private:
     bool m_refreshing = false;
     int m_refreshes = 0;
     QByteArray m_timeZone;
+    billing::Biller *m_biller = nullptr;
+    std::function<void(const QList<qint64> &)> m_dispatchCommands;
     QList<std::pair<QString, std::function<QJsonObject()>>> m_healthSources;
     std::optional<QString> m_setupCode;
     QString m_caCertPath;

@@ -96,6 +96,7 @@ void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context)
     bindKioskMethods(dispatcher, context);
     bindAuditMethods(dispatcher, context);
     bindSyncMethods(dispatcher, context);
+    bindMoneyMethods(dispatcher, context);
 }
 
 } // namespace prepay::service

@@ -16,7 +16,13 @@ void failInternal(const CallPtr &call, const QString &detail)
 void replyFrom(const CallPtr &call, const store::Written<JobOutcome> &written)
 {
     switch (written.status) {
-    case store::WriteStatus::Committed: call->reply(written.value.result); return;
+    case store::WriteStatus::Committed:
+        // A job may commit what it recorded (an expiry) and still answer with an error.
+        if (written.value.error)
+            call->fail(written.value.error->code, written.value.error->message, written.value.error->data);
+        else
+            call->reply(written.value.result);
+        return;
     case store::WriteStatus::RolledBack:
         if (written.value.error) {
             call->fail(written.value.error->code, written.value.error->message, written.value.error->data);

@@ -13,6 +13,9 @@
 #include "store/seed.h"
 #include "store/store.h"
 #include "accounts/takeover.h"
+#include "billing/biller.h"
+#include "billing/tariff.h"
+#include "ledger/verify.h"
 #include "sync/publisher.h"
 #include "sync/replica.h"
 
@@ -683,6 +686,127 @@ private Q_SLOTS:
         QVERIFY(replica.lastSeq() > seqBefore);
         QCOMPARE(gaps, 0);
         QVERIFY(held().at(0).toObject().value(QLatin1String("display_name")).toString().endsWith(QStringLiteral(" (new)")));
+    }
+
+    // Money through the API with billing running: a cash top-up (idempotent by key), the
+    // maker-checker queue for an adjustment, a FORCE_ON and a large cash refund, and the direct
+    // actions; the ledger and the audit chain verify afterwards.
+    void moneyAndMakerChecker()
+    {
+        QCOMPARE(store::applySeed(*m_store, QStringLiteral("demo")).outcome, store::SeedOutcome::Applied);
+        const qint64 seededMs = m_clock.wallMs();
+        QVERIFY(m_store->write([seededMs](store::Transaction &tx) { accounts::takeOverMeterBalances(tx, seededMs); }).get().committed());
+        auto book = std::make_shared<billing::TariffBook>();
+        {
+            std::unique_ptr<store::Connection> reader = m_store->openReader();
+            QString error;
+            QVERIFY2(billing::TariffBook::load(*reader, book.get(), &error), qPrintable(error));
+        }
+        billing::Biller biller(book);
+        QList<qint64> dispatched;
+        m_service.reset();
+        service::Config config;
+        config.listenAddress = QStringLiteral("127.0.0.1");
+        config.staffPort = 0;
+        config.kioskPort = 0;
+        config.healthPort = 0;
+        m_service = std::make_unique<service::Service>(m_clock, *m_store, config, m_dir->path());
+        m_service->setBilling(&biller, [&dispatched](const QList<qint64> &ids) { dispatched += ids; });
+        QString error;
+        QVERIFY2(m_service->start(&error), qPrintable(error));
+        m_setupCode = *m_service->setupCode();
+
+        auto root = admin();
+        auto ops = staffOf(*root, QStringLiteral("operator"));
+        auto cashier = staffOf(*root, QStringLiteral("cashier"));
+        const auto balanceOf = [this](const QString &shop) {
+            std::unique_ptr<store::Connection> reader = m_store->openReader();
+            store::Statement s = reader->prepare(QStringLiteral(
+                "SELECT la.balance_fen FROM ledger_accounts la JOIN accounts a ON a.id = la.account_id WHERE a.shop_no = ?1"));
+            s.bind(1, shop);
+            return s.step() == store::Statement::Step::Row ? s.int64(0) : qint64(-1);
+        };
+
+        // Cash at the counter: credited once per key, the meters' jobs queued and dispatched.
+        const qint64 before = balanceOf(QStringLiteral("A-1F-101"));
+        const QJsonObject topUp{{QStringLiteral("shop_no"), QStringLiteral("A-1F-101")},
+            {QStringLiteral("amount_fen"), 10000}, {QStringLiteral("idempotency_key"), QStringLiteral("counter-0001")}};
+        const Outcome paid = cashier->callBlocking(QStringLiteral("account.recharge_cash"), topUp);
+        QVERIFY2(rpc::succeeded(paid), qPrintable(describe(paid)));
+        QCOMPARE(resultOf(paid).value(QLatin1String("balance_fen")).toInteger(), before + 10000);
+        QVERIFY(resultOf(paid).value(QLatin1String("receipt_no")).toString().startsWith(QStringLiteral("CSH")));
+        QVERIFY(!dispatched.isEmpty()); // A-1F-101's two prepaid meters get their shares
+        const Outcome again = cashier->callBlocking(QStringLiteral("account.recharge_cash"), topUp);
+        QVERIFY2(rpc::succeeded(again) && resultOf(again).value(QLatin1String("already")).toBool(), qPrintable(describe(again)));
+        QCOMPARE(balanceOf(QStringLiteral("A-1F-101")), before + 10000);
+        QJsonObject other = topUp;
+        other.insert(QStringLiteral("amount_fen"), 20000);
+        QCOMPARE(codeOf(cashier->callBlocking(QStringLiteral("account.recharge_cash"), other)), ErrorCode::Conflict);
+        QCOMPARE(codeOf(ops->callBlocking(QStringLiteral("account.recharge_cash"), topUp)), ErrorCode::Forbidden);
+
+        // An adjustment waits for a second person; the maker cannot approve it.
+        const Outcome asked = ops->callBlocking(QStringLiteral("ledger.adjust"),
+            {{QStringLiteral("shop_no"), QStringLiteral("A-1F-101")}, {QStringLiteral("amount_fen"), -2500},
+                {QStringLiteral("reason"), QStringLiteral("meter misread in May")},
+                {QStringLiteral("idempotency_key"), QStringLiteral("adj-0001")}});
+        QVERIFY2(resultOf(asked).value(QLatin1String("status")).toString() == QStringLiteral("pending_approval"), qPrintable(describe(asked)));
+        const qint64 approvalId = resultOf(asked).value(QLatin1String("approval_id")).toInteger();
+        QCOMPARE(balanceOf(QStringLiteral("A-1F-101")), before + 10000);
+        QCOMPARE(codeOf(ops->callBlocking(QStringLiteral("approval.decide"),
+                     {{QStringLiteral("approval_id"), approvalId}, {QStringLiteral("decision"), QStringLiteral("approve")}})),
+            ErrorCode::Forbidden);
+        const QJsonArray queue = resultOf(root->callBlocking(QStringLiteral("approval.list"), {})).value(QLatin1String("approvals")).toArray();
+        QCOMPARE(queue.size(), 1);
+        QCOMPARE(queue.at(0).toObject().value(QLatin1String("requested_by_login")).toString(), QStringLiteral("u-operator"));
+        const Outcome approved = root->callBlocking(QStringLiteral("approval.decide"),
+            {{QStringLiteral("approval_id"), approvalId}, {QStringLiteral("decision"), QStringLiteral("approve")}});
+        QVERIFY2(rpc::succeeded(approved), qPrintable(describe(approved)));
+        QCOMPARE(balanceOf(QStringLiteral("A-1F-101")), before + 10000 - 2500);
+        QCOMPARE(codeOf(root->callBlocking(QStringLiteral("approval.decide"),
+                     {{QStringLiteral("approval_id"), approvalId}, {QStringLiteral("decision"), QStringLiteral("approve")}})),
+            ErrorCode::Conflict); // carried out once
+
+        // 保电 waits; 拉闸 and back to auto do not.
+        const Outcome forceOn = ops->callBlocking(QStringLiteral("control.set_mode"),
+            {{QStringLiteral("point_code"), QStringLiteral("A-1F-104")}, {QStringLiteral("mode"), QStringLiteral("force_on")},
+                {QStringLiteral("reason"), QStringLiteral("hospital fridge")}});
+        QCOMPARE(resultOf(forceOn).value(QLatin1String("status")).toString(), QStringLiteral("pending_approval"));
+        const Outcome rejected = root->callBlocking(QStringLiteral("approval.decide"),
+            {{QStringLiteral("approval_id"), resultOf(forceOn).value(QLatin1String("approval_id")).toInteger()},
+                {QStringLiteral("decision"), QStringLiteral("reject")}, {QStringLiteral("note"), QStringLiteral("use a generator")}});
+        QCOMPARE(resultOf(rejected).value(QLatin1String("status")).toString(), QStringLiteral("rejected"));
+        const Outcome forceOff = ops->callBlocking(QStringLiteral("control.set_mode"),
+            {{QStringLiteral("point_code"), QStringLiteral("A-1F-104")}, {QStringLiteral("mode"), QStringLiteral("force_off")},
+                {QStringLiteral("reason"), QStringLiteral("unsafe wiring")}});
+        QVERIFY2(resultOf(forceOff).value(QLatin1String("status")).toString() == QStringLiteral("done"), qPrintable(describe(forceOff)));
+
+        // A cash refund above 500.00 waits; a shop is opened directly.
+        const Outcome close = ops->callBlocking(QStringLiteral("account.close"),
+            {{QStringLiteral("shop_no"), QStringLiteral("B1-001")}, {QStringLiteral("settlement"), QStringLiteral("refund_cash")},
+                {QStringLiteral("reason"), QStringLiteral("lease ended")}});
+        QCOMPARE(resultOf(close).value(QLatin1String("status")).toString(), QStringLiteral("pending_approval"));
+        const Outcome closed = root->callBlocking(QStringLiteral("approval.decide"),
+            {{QStringLiteral("approval_id"), resultOf(close).value(QLatin1String("approval_id")).toInteger()},
+                {QStringLiteral("decision"), QStringLiteral("approve")}});
+        QVERIFY2(rpc::succeeded(closed) && resultOf(closed).value(QLatin1String("settled_fen")).toInteger() > 50000, qPrintable(describe(closed)));
+        const Outcome opened = ops->callBlocking(QStringLiteral("account.open"),
+            {{QStringLiteral("shop_no"), QStringLiteral("A-4F-405")}, {QStringLiteral("display_name"), QStringLiteral("新店")},
+                {QStringLiteral("point_codes"), QJsonArray{QStringLiteral("A-4F-405")}}, {QStringLiteral("tariff_code"), QStringLiteral("TOU-COM")}});
+        QVERIFY2(rpc::succeeded(opened), qPrintable(describe(opened)));
+
+        // Everything left the books balanced and the chain whole, each action in it.
+        std::unique_ptr<store::Connection> reader = m_store->openReader();
+        const ledger::VerifyReport ledgerReport = ledger::verifyLedger(*reader);
+        QVERIFY2(ledgerReport.ok(), qPrintable(QStringLiteral("%1 ledger violations %2").arg(ledgerReport.violations.size()).arg(ledgerReport.error)));
+        QVERIFY(audit::verify(*reader).ok);
+        store::SqlError sqlError;
+        for (const QString &action : {QStringLiteral("account.recharge_cash"), QStringLiteral("approval.request"),
+                 QStringLiteral("approval.decide"), QStringLiteral("ledger.adjust"), QStringLiteral("control.set_mode"),
+                 QStringLiteral("account.close"), QStringLiteral("account.open")}) {
+            store::Statement count = reader->prepare(QStringLiteral("SELECT count(*) FROM audit_log WHERE action = ?1"));
+            count.bind(1, action);
+            QVERIFY2(count.step() == store::Statement::Step::Row && count.int64(0) > 0, qPrintable(action));
+        }
     }
 
     // docs/api.md lists exactly the server's methods, each with the principals of the matrix.
