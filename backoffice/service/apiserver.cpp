@@ -130,6 +130,7 @@ void ApiServer::adopt(QWebSocket *socket, Port port)
         }
         client->kioskId = kiosk->id;
         client->kioskName = kiosk->name;
+        client->kioskBuildingId = kiosk->buildingId;
     }
 
     m_clients.append(client);

@@ -35,6 +35,7 @@ struct KioskIdentity
 {
     qint64 id = 0;
     QString name;
+    std::optional<qint64> buildingId; // the kiosk sees only this building's tenants
 };
 // Returns the enrolled kiosk holding the certificate with this SHA-256 fingerprint, or nullopt.
 using KioskLookup = std::function<std::optional<KioskIdentity>(const QByteArray &certFingerprint)>;

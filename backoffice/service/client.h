@@ -52,6 +52,7 @@ public:
 
     std::optional<qint64> kioskId;
     QString kioskName;
+    std::optional<qint64> kioskBuildingId; // a kiosk of one building reads only its tenants
     std::optional<StaffIdentity> staff;
     // events.subscribe: the seq up to which this connection has been sent the directory feed.
     std::optional<qint64> feedCursor;

@@ -118,13 +118,15 @@ bool Service::start(QString *error)
     m_server = new ApiServer(m_clock, m_config, *m_dispatcher,
         [&reader](const QByteArray &fingerprint) -> std::optional<KioskIdentity> {
             store::Statement s = reader.prepare(
-                QStringLiteral("SELECT id, name FROM kiosks WHERE cert_fingerprint = ?1 AND state = 'enrolled'"));
+                QStringLiteral("SELECT id, name, building_id FROM kiosks WHERE cert_fingerprint = ?1 AND state = 'enrolled'"));
             s.bind(1, fingerprint);
             if (s.step() != store::Statement::Step::Row)
                 return std::nullopt;
             KioskIdentity kiosk;
             kiosk.id = s.int64(0);
             kiosk.name = s.text(1);
+            if (!s.isNull(2))
+                kiosk.buildingId = s.int64(2);
             return kiosk;
         },
         this);

@@ -155,11 +155,13 @@ private:
         QSslKey key;
     };
 
-    EnrolledKiosk enrolKiosk(rpc::RpcClient &adminClient, const QString &name)
+    EnrolledKiosk enrolKiosk(rpc::RpcClient &adminClient, const QString &name, const QString &buildingCode = QString())
     {
         EnrolledKiosk kiosk;
-        const Outcome paired = adminClient.callBlocking(
-            QStringLiteral("kiosk.pairing.create"), {{QStringLiteral("name"), name}});
+        QJsonObject pairing{{QStringLiteral("name"), name}};
+        if (!buildingCode.isEmpty())
+            pairing.insert(QStringLiteral("building_code"), buildingCode);
+        const Outcome paired = adminClient.callBlocking(QStringLiteral("kiosk.pairing.create"), pairing);
         const QString code = resultOf(paired).value(QLatin1String("pairing_code")).toString();
         QString error;
         const std::optional<pki::KeyAndCsr> csr = pki::makeCsr(QStringLiteral("kiosk"), &error);
@@ -686,6 +688,23 @@ private Q_SLOTS:
         QVERIFY(replica.lastSeq() > seqBefore);
         QCOMPARE(gaps, 0);
         QVERIFY(held().at(0).toObject().value(QLatin1String("display_name")).toString().endsWith(QStringLiteral(" (new)")));
+
+        // A kiosk of the basement reads the basement's tenants, nobody else's.
+        const EnrolledKiosk basement = enrolKiosk(*root, QStringLiteral("B1 lift lobby"), QStringLiteral("B1"));
+        rpc::RpcClient local;
+        QString error;
+        QVERIFY2(local.openBlocking(kioskEndpoint(basement.certificate, basement.key), 10000, &error), qPrintable(error));
+        const QJsonArray rows = resultOf(local.callBlocking(QStringLiteral("sync.snapshot"), {})).value(QLatin1String("rows")).toArray();
+        QVERIFY(!rows.isEmpty());
+        QVERIFY(rows.size() < current().size());
+        for (const QJsonValue &row : rows)
+            QVERIFY2(row.toObject().value(QLatin1String("shop_no")).toString().startsWith(QStringLiteral("B1-")),
+                qPrintable(row.toObject().value(QLatin1String("shop_no")).toString()));
+        const Outcome since = local.callBlocking(QStringLiteral("events.subscribe"), {{QStringLiteral("since_seq"), 0}});
+        for (const QJsonValue &event : resultOf(since).value(QLatin1String("events")).toArray()) {
+            const QJsonObject payload = event.toObject().value(QLatin1String("payload")).toObject();
+            QVERIFY(payload.contains(QStringLiteral("removed")) || payload.value(QLatin1String("shop_no")).toString().startsWith(QStringLiteral("B1-")));
+        }
     }
 
     // Money through the API with billing running: a cash top-up (idempotent by key), the
