@@ -197,6 +197,38 @@ private:
         return reader->queryInt(QStringLiteral("SELECT count(*) FROM audit_log"), &error);
     }
 
+    // The demo building with its meters' balances taken over, and a Service that runs billing
+    // (the account and money methods need it), as prepayd composes it.
+    std::shared_ptr<billing::TariffBook> m_book;
+    std::unique_ptr<billing::Biller> m_biller;
+
+    void startWithBilling(QList<qint64> *dispatched)
+    {
+        QCOMPARE(store::applySeed(*m_store, QStringLiteral("demo")).outcome, store::SeedOutcome::Applied);
+        const qint64 seededMs = m_clock.wallMs();
+        QVERIFY(m_store->write([seededMs](store::Transaction &tx) { accounts::takeOverMeterBalances(tx, seededMs); }).get().committed());
+        m_book = std::make_shared<billing::TariffBook>();
+        {
+            std::unique_ptr<store::Connection> reader = m_store->openReader();
+            QString error;
+            QVERIFY2(billing::TariffBook::load(*reader, m_book.get(), &error), qPrintable(error));
+        }
+        m_biller = std::make_unique<billing::Biller>(m_book);
+        m_service.reset();
+        service::Config config;
+        config.listenAddress = QStringLiteral("127.0.0.1");
+        config.staffPort = 0;
+        config.kioskPort = 0;
+        config.healthPort = 0;
+        config.requestsPerSecond = 100000;
+        config.requestsBurst = 100000;
+        m_service = std::make_unique<service::Service>(m_clock, *m_store, config, m_dir->path());
+        m_service->setBilling(m_biller.get(), [dispatched](const QList<qint64> &ids) { *dispatched += ids; });
+        QString error;
+        QVERIFY2(m_service->start(&error), qPrintable(error));
+        m_setupCode = *m_service->setupCode();
+    }
+
 private Q_SLOTS:
     void init()
     {
@@ -225,6 +257,7 @@ private Q_SLOTS:
     void cleanup()
     {
         m_service.reset();
+        m_biller.reset();
         m_store->stop();
         m_store.reset();
         m_dir.reset();
@@ -712,28 +745,10 @@ private Q_SLOTS:
     // actions; the ledger and the audit chain verify afterwards.
     void moneyAndMakerChecker()
     {
-        QCOMPARE(store::applySeed(*m_store, QStringLiteral("demo")).outcome, store::SeedOutcome::Applied);
-        const qint64 seededMs = m_clock.wallMs();
-        QVERIFY(m_store->write([seededMs](store::Transaction &tx) { accounts::takeOverMeterBalances(tx, seededMs); }).get().committed());
-        auto book = std::make_shared<billing::TariffBook>();
-        {
-            std::unique_ptr<store::Connection> reader = m_store->openReader();
-            QString error;
-            QVERIFY2(billing::TariffBook::load(*reader, book.get(), &error), qPrintable(error));
-        }
-        billing::Biller biller(book);
         QList<qint64> dispatched;
-        m_service.reset();
-        service::Config config;
-        config.listenAddress = QStringLiteral("127.0.0.1");
-        config.staffPort = 0;
-        config.kioskPort = 0;
-        config.healthPort = 0;
-        m_service = std::make_unique<service::Service>(m_clock, *m_store, config, m_dir->path());
-        m_service->setBilling(&biller, [&dispatched](const QList<qint64> &ids) { dispatched += ids; });
-        QString error;
-        QVERIFY2(m_service->start(&error), qPrintable(error));
-        m_setupCode = *m_service->setupCode();
+        startWithBilling(&dispatched);
+        if (QTest::currentTestFailed())
+            return;
 
         auto root = admin();
         auto ops = staffOf(*root, QStringLiteral("operator"));
@@ -826,6 +841,133 @@ private Q_SLOTS:
             count.bind(1, action);
             QVERIFY2(count.step() == store::Statement::Step::Row && count.int64(0) > 0, qPrintable(action));
         }
+    }
+
+    // Every free-text parameter of every method, with each plain hostile string of
+    // tests/data/hostile-strings.txt (SQL injection classics, quotes, format strings, huge,
+    // JSON-looking, RTL, emoji …), called by a principal allowed to call it, in an otherwise valid
+    // request: never an internal error, and afterwards the file, the ledger and the audit chain
+    // verify and no table lost a row.
+    void hostileTextInEveryParameter()
+    {
+        QList<qint64> dispatched;
+        startWithBilling(&dispatched);
+        if (QTest::currentTestFailed())
+            return;
+        auto root = admin();
+        auto cashier = staffOf(*root, QStringLiteral("cashier"));
+        const EnrolledKiosk kiosk = enrolKiosk(*root, QStringLiteral("lobby"));
+        rpc::RpcClient device;
+        QString error;
+        QVERIFY2(device.openBlocking(kioskEndpoint(kiosk.certificate, kiosk.key), 10000, &error), qPrintable(error));
+
+        // A valid request of each method (fields not listed keep these values).
+        const QHash<QString, QJsonObject> examples{
+            {QStringLiteral("account.list"), {{QStringLiteral("query"), QStringLiteral("A-1F")}, {QStringLiteral("building_code"), QStringLiteral("A")}}},
+            {QStringLiteral("account.get"), {{QStringLiteral("shop_no"), QStringLiteral("A-1F-101")}}},
+            {QStringLiteral("account.usage"), {{QStringLiteral("shop_no"), QStringLiteral("A-1F-101")}, {QStringLiteral("granularity"), QStringLiteral("day")}}},
+            {QStringLiteral("account.open"), {{QStringLiteral("shop_no"), QStringLiteral("A-6F-610")}, {QStringLiteral("display_name"), QStringLiteral("x")},
+                {QStringLiteral("contact_name"), QStringLiteral("y")}, {QStringLiteral("point_codes"), QJsonArray{QStringLiteral("A-6F-610")}},
+                {QStringLiteral("tariff_code"), QStringLiteral("TOU-COM")}}},
+            {QStringLiteral("account.close"), {{QStringLiteral("shop_no"), QStringLiteral("nobody")}, {QStringLiteral("settlement"), QStringLiteral("none")},
+                {QStringLiteral("transfer_to_shop_no"), QStringLiteral("nobody")}, {QStringLiteral("reason"), QStringLiteral("test")}}},
+            {QStringLiteral("account.recharge_cash"), {{QStringLiteral("shop_no"), QStringLiteral("nobody")}, {QStringLiteral("amount_fen"), 100},
+                {QStringLiteral("idempotency_key"), QStringLiteral("hostile-0001")}}},
+            {QStringLiteral("ledger.adjust"), {{QStringLiteral("shop_no"), QStringLiteral("nobody")}, {QStringLiteral("amount_fen"), 100},
+                {QStringLiteral("reason"), QStringLiteral("test")}, {QStringLiteral("idempotency_key"), QStringLiteral("hostile-0002")}}},
+            {QStringLiteral("ledger.reverse"), {{QStringLiteral("entry_id"), 999999}, {QStringLiteral("reason"), QStringLiteral("test")},
+                {QStringLiteral("idempotency_key"), QStringLiteral("hostile-0003")}}},
+            {QStringLiteral("control.set_mode"), {{QStringLiteral("point_code"), QStringLiteral("nowhere")}, {QStringLiteral("mode"), QStringLiteral("force_off")},
+                {QStringLiteral("reason"), QStringLiteral("test")}}},
+            {QStringLiteral("approval.decide"), {{QStringLiteral("approval_id"), 999999}, {QStringLiteral("decision"), QStringLiteral("reject")},
+                {QStringLiteral("note"), QStringLiteral("n")}}},
+            {QStringLiteral("operator.create"), {{QStringLiteral("login"), QStringLiteral("root")}, {QStringLiteral("display_name"), QStringLiteral("n")},
+                {QStringLiteral("role"), QStringLiteral("auditor")}, {QStringLiteral("password"), QStringLiteral("long enough 123")}}},
+            {QStringLiteral("operator.reset_password"), {{QStringLiteral("operator_id"), 999999}, {QStringLiteral("password"), QStringLiteral("long enough 123")},
+                {QStringLiteral("reason"), QStringLiteral("test")}}},
+            {QStringLiteral("operator.set_disabled"), {{QStringLiteral("operator_id"), 999999}, {QStringLiteral("disabled"), false},
+                {QStringLiteral("reason"), QStringLiteral("test")}}},
+            {QStringLiteral("kiosk.pairing.create"), {{QStringLiteral("name"), QStringLiteral("lobby")}, {QStringLiteral("building_code"), QStringLiteral("A")}}},
+            {QStringLiteral("kiosk.revoke"), {{QStringLiteral("kiosk_id"), 999999}, {QStringLiteral("reason"), QStringLiteral("test")}}},
+            {QStringLiteral("kiosk.report_health"), {{QStringLiteral("health"), QJsonObject{{QStringLiteral("printer_detail"), QStringLiteral("ok")}}},
+                {QStringLiteral("app_version"), QStringLiteral("1")}}},
+            {QStringLiteral("import.csv"), {{QStringLiteral("kind"), QStringLiteral("buildings")}, {QStringLiteral("csv"), QStringLiteral("code,name\n")},
+                {QStringLiteral("dry_run"), true}}},
+        };
+        // Passwords cost a hash each (they are length-checked only, like any string); the setup
+        // code and the kiosk enrolment have their own hostile test above.
+        const QStringList skipped{QStringLiteral("password"), QStringLiteral("old_password"), QStringLiteral("new_password")};
+
+        QFile file(QStringLiteral(PREPAY_SOURCE_DIR "/tests/data/hostile-strings.txt"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QStringList hostile;
+        for (const QByteArray &line : file.readAll().split('\n')) {
+            if (!line.isEmpty() && !line.startsWith('#') && !line.contains("\\x") && !line.startsWith('@'))
+                hostile << QString::fromUtf8(line);
+        }
+        hostile << QString(5000, QLatin1Char('A')) << QStringLiteral("' OR '1'='1") << QStringLiteral("A-1F-101' --");
+
+        const auto counts = [this] {
+            std::unique_ptr<store::Connection> reader = m_store->openReader();
+            QMap<QString, qint64> n;
+            store::SqlError e;
+            for (const char *table : {"accounts", "ledger_entries", "ledger_postings", "meters", "metering_points", "operators",
+                     "kiosks", "buildings", "gateways", "readings", "settings", "approvals"})
+                n.insert(QLatin1String(table), reader->queryInt(QStringLiteral("SELECT count(*) FROM %1").arg(QLatin1String(table)), &e));
+            return n;
+        };
+        const QMap<QString, qint64> before = counts();
+        int calls = 0;
+        int internal = 0;
+        for (const rpc::MethodSpec &spec : rpc::methodTable()) {
+            rpc::RpcClient *client = spec.allowed.contains(Principal::Admin) ? root.get()
+                : spec.allowed.contains(Principal::Kiosk)                 ? &device
+                : spec.allowed.contains(Principal::Cashier)               ? cashier.get()
+                                                                          : nullptr;
+            if (!client)
+                continue; // anonymous-only methods: covered by malformedAndHostileInput
+            QJsonObject base = examples.value(spec.name);
+            for (const rpc::Field &field : spec.params) {
+                if (skipped.contains(field.name))
+                    continue;
+                const bool text = field.type == rpc::FieldType::String || field.type == rpc::FieldType::Enum;
+                const bool textList = field.type == rpc::FieldType::Array && field.items && field.items->type == rpc::FieldType::String;
+                const bool object = field.type == rpc::FieldType::Object;
+                if (!text && !textList && !object)
+                    continue;
+                for (const QString &value : std::as_const(hostile)) {
+                    QJsonObject params = base;
+                    if (text)
+                        params.insert(field.name, value);
+                    else if (textList)
+                        params.insert(field.name, QJsonArray{value});
+                    else
+                        params.insert(field.name, QJsonObject{{QStringLiteral("printer_detail"), value}});
+                    const Outcome o = client->callBlocking(spec.name, params);
+                    ++calls;
+                    if (codeOf(o) == ErrorCode::InternalError || codeOf(o) == ErrorCode::Unavailable) {
+                        ++internal;
+                        qWarning("%s.%s = %s: %s", qPrintable(spec.name), qPrintable(field.name),
+                            qPrintable(rpc::printable(value, 40)), qPrintable(describe(o)));
+                    }
+                }
+            }
+        }
+        qInfo("hostile text in every parameter: %d calls, %d internal errors", calls, internal);
+        QCOMPARE(internal, 0);
+        QVERIFY(calls > 2000);
+
+        const QMap<QString, qint64> after = counts();
+        for (auto it = before.cbegin(); it != before.cend(); ++it)
+            QVERIFY2(after.value(it.key()) >= it.value(), qPrintable(it.key())); // nothing dropped or deleted
+        std::unique_ptr<store::Connection> reader = m_store->openReader();
+        store::SqlError e;
+        store::Statement integrity = reader->prepare(QStringLiteral("PRAGMA integrity_check"));
+        QVERIFY(integrity.step() == store::Statement::Step::Row && integrity.text(0) == QStringLiteral("ok"));
+        QVERIFY(ledger::verifyLedger(*reader).ok());
+        QVERIFY(audit::verify(*reader).ok);
+        // The only new ledger entries are recharges and adjustments nobody asked for: none.
+        QCOMPARE(after.value(QStringLiteral("ledger_entries")), before.value(QStringLiteral("ledger_entries")));
     }
 
     // docs/api.md lists exactly the server's methods, each with the principals of the matrix.

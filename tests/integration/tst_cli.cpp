@@ -4,6 +4,9 @@
 #include "prepaydconfig.h"
 #include "store/sqlite.h"
 
+#include <QtCore/QFile>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
 #include <QtCore/QProcess>
 #include <QtCore/QTemporaryDir>
 #include <QtGui/QImage>
@@ -65,6 +68,7 @@ private Q_SLOTS:
     void prepaydRunsUntilSigterm();
     void prepaydRefusesNewerDatabase();
     void prepaydNeedsDataDirectory();
+    void prepaydConfigFile();
     void kioskSelfTestHasNoQmlWarnings();
 };
 
@@ -197,6 +201,61 @@ void TestCli::prepaydNeedsDataDirectory()
 {
     const Run daemon = run(QStringLiteral("prepayd"), {});
     QVERIFY2(daemon.exitCode == 64 && daemon.err.contains(u"--data DIR is required"), qPrintable(describe(daemon)));
+}
+
+// --config: a bad value stops prepayd before it touches anything (exit 78, the line, key, value
+// and reason); --print-config shows the effective values; log.format = json gives one JSON
+// object per line.
+void TestCli::prepaydConfigFile()
+{
+    QTemporaryDir dir;
+    const QString bad = dir.filePath(QStringLiteral("bad.conf"));
+    {
+        QFile file(bad);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("[api]\nstaff_port = 99999\n");
+    }
+    const Run refused = run(QStringLiteral("prepayd"),
+        {QStringLiteral("--data"), dir.filePath(QStringLiteral("data")), QStringLiteral("--config"), bad});
+    QVERIFY2(refused.exitCode == 78, qPrintable(describe(refused)));
+    QVERIFY2(refused.err.contains(u"bad.conf:2: api.staff_port = 99999: must be an integer from 1 to 65535"),
+        qPrintable(describe(refused)));
+    QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("data/prepay.db"))));
+
+    const QString config = prepay::test::writePrepaydConfig(dir.path());
+    {
+        QFile file(config);
+        QVERIFY(file.open(QIODevice::Append));
+        file.write("[log]\nformat = json\n");
+    }
+    const Run printed = run(QStringLiteral("prepayd"), {QStringLiteral("--config"), config, QStringLiteral("--print-config")});
+    QVERIFY2(printed.exitCode == 0 && printed.out.contains(u"format = json") && printed.out.contains(u"[health]"),
+        qPrintable(describe(printed)));
+
+    QProcess daemon;
+    daemon.start(binary(QStringLiteral("prepayd")),
+        {QStringLiteral("--data"), dir.filePath(QStringLiteral("data")), QStringLiteral("--config"), config});
+    QVERIFY(daemon.waitForStarted());
+    QString log;
+    QTRY_VERIFY_WITH_TIMEOUT((log += QString::fromUtf8(daemon.readAllStandardError())).contains(u" ready: "), 30'000);
+    daemon.terminate();
+    QVERIFY(daemon.waitForFinished(30'000));
+    QCOMPARE(daemon.exitCode(), 0);
+    log += QString::fromUtf8(daemon.readAllStandardError());
+    int lines = 0;
+    for (const QString &line : log.split(QLatin1Char('\n'), Qt::SkipEmptyParts)) {
+        const QJsonObject object = QJsonDocument::fromJson(line.toUtf8()).object();
+        QVERIFY2(object.contains(QStringLiteral("time")) && object.contains(QStringLiteral("level"))
+                && object.contains(QStringLiteral("category")) && object.contains(QStringLiteral("message")),
+            qPrintable(line));
+        ++lines;
+    }
+    QVERIFY(lines >= 3);
+    // The setup code goes to stdout only, never into the log.
+    const QString out = QString::fromUtf8(daemon.readAllStandardOutput());
+    QVERIFY2(out.contains(u"One-time setup code: "), qPrintable(out));
+    const QString code = out.section(QStringLiteral("One-time setup code: "), 1).left(14);
+    QVERIFY(!log.contains(code));
 }
 
 void TestCli::kioskSelfTestHasNoQmlWarnings()
