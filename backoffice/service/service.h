@@ -47,6 +47,12 @@ public:
     // Health figures of the other parts (the poller's), merged into GET /health and system.health.
     void addHealthSource(const QString &name, std::function<QJsonObject()> source);
 
+    // Handlers a composition binds besides the service's own (bindAllMethods), called by start()
+    // before it checks that every contract method has a handler. Call before start(). prepayd
+    // binds nothing here; a test or benchmark that composes the service while some methods are
+    // implemented elsewhere binds stand-ins for exactly those (Dispatcher::unbound()).
+    void bindAlso(std::function<void(Dispatcher &, ServiceContext &)> binder);
+
     // False and *error (what and where) when the PKI, the ports or the database cannot be used.
     bool start(QString *error);
     void stop();
@@ -81,6 +87,7 @@ private:
     int m_refreshes = 0;
     QByteArray m_timeZone;
     QList<std::pair<QString, std::function<QJsonObject()>>> m_healthSources;
+    std::function<void(Dispatcher &, ServiceContext &)> m_bindAlso;
     std::optional<QString> m_setupCode;
     QString m_caCertPath;
 };
