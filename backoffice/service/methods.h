@@ -16,6 +16,8 @@ void bindKioskMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindAuditMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindSyncMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindMoneyMethods(Dispatcher &dispatcher, ServiceContext &context);
+// account.list, account.get, account.usage (reads for staff; accountmethods.cpp).
+void bindAccountMethods(Dispatcher &dispatcher, ServiceContext &context);
 
 // Sends every subscribed connection the directory events past its cursor (events.directory
 // notifications, pages of at most 5,000). The Service calls it after each refresh.

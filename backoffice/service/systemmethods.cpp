@@ -97,6 +97,7 @@ void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context)
     bindAuditMethods(dispatcher, context);
     bindSyncMethods(dispatcher, context);
     bindMoneyMethods(dispatcher, context);
+    bindAccountMethods(dispatcher, context);
 }
 
 } // namespace prepay::service
