@@ -15,6 +15,8 @@ void bindOperatorMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindKioskMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindAuditMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindSyncMethods(Dispatcher &dispatcher, ServiceContext &context);
+// import.csv and export.csv (backoffice/catalog: the CSV rules of docs/import.md).
+void bindImportMethods(Dispatcher &dispatcher, ServiceContext &context);
 
 // Sends every subscribed connection the directory events past its cursor (events.directory
 // notifications, pages of at most 5,000). The Service calls it after each refresh.

@@ -49,6 +49,11 @@ Service::~Service()
     stop();
 }
 
+void Service::setExtraBindings(std::function<void(Dispatcher &)> bind)
+{
+    m_extraBindings = std::move(bind);
+}
+
 void Service::addHealthSource(const QString &name, std::function<QJsonObject()> source)
 {
     m_healthSources.append({name, std::move(source)});
@@ -102,6 +107,8 @@ bool Service::start(QString *error)
             [this] { return health(); }});
     m_dispatcher = std::make_unique<Dispatcher>(m_clock, rpc::methodTable(), m_config.frameMaxBytes);
     bindAllMethods(*m_dispatcher, *m_context);
+    if (m_extraBindings)
+        m_extraBindings(*m_dispatcher);
     const QStringList unbound = m_dispatcher->unbound();
     if (!unbound.isEmpty()) {
         *error = QStringLiteral("methods without a handler: %1").arg(unbound.join(QStringLiteral(", ")));

@@ -47,7 +47,14 @@ public:
     // Health figures of the other parts (the poller's), merged into GET /health and system.health.
     void addHealthSource(const QString &name, std::function<QJsonObject()> source);
 
-    // False and *error (what and where) when the PKI, the ports or the database cannot be used.
+    // Binds handlers after the service's own and before start() checks that every method of the
+    // contract has one: for a composition root that serves a method from outside this library,
+    // and for tests of one area while another area's handlers are still being written (they
+    // bind what Dispatcher::unbound() lists). Call before start().
+    void setExtraBindings(std::function<void(Dispatcher &)> bind);
+
+    // False and *error (what and where) when the PKI, the ports or the database cannot be used,
+    // or a method of the contract has no handler.
     bool start(QString *error);
     void stop();
 
@@ -81,6 +88,7 @@ private:
     int m_refreshes = 0;
     QByteArray m_timeZone;
     QList<std::pair<QString, std::function<QJsonObject()>>> m_healthSources;
+    std::function<void(Dispatcher &)> m_extraBindings;
     std::optional<QString> m_setupCode;
     QString m_caCertPath;
 };

@@ -96,6 +96,7 @@ void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context)
     bindKioskMethods(dispatcher, context);
     bindAuditMethods(dispatcher, context);
     bindSyncMethods(dispatcher, context);
+    bindImportMethods(dispatcher, context);
 }
 
 } // namespace prepay::service
