@@ -4,6 +4,7 @@
 #include "api/logging.h"
 #include "api/process.h"
 #include "ctl/accountcommands.h"
+#include "ctl/admincommands.h"
 #include "ctl/auditcommands.h"
 #include "ctl/backupcommands.h"
 #include "ctl/controlcommands.h"
@@ -27,6 +28,6 @@ int main(int argc, char *argv[])
     QTextStream err(stderr);
     const QList<prepay::ctl::Command> commands = prepay::ctl::dbCommands() + prepay::ctl::meterCommands(clock) + prepay::ctl::pollCommands()
         + prepay::ctl::ledgerCommands() + prepay::ctl::controlCommands(clock) + prepay::ctl::accountCommands(clock)
-        + prepay::ctl::auditCommands() + prepay::ctl::backupCommands(clock);
+        + prepay::ctl::auditCommands() + prepay::ctl::backupCommands(clock) + prepay::ctl::adminCommands();
     return prepay::ctl::runCommandLine(app.arguments(), commands, out, err);
 }

@@ -18,6 +18,8 @@ void bindSyncMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindMoneyMethods(Dispatcher &dispatcher, ServiceContext &context);
 // account.list, account.get, account.usage (reads for staff; accountmethods.cpp).
 void bindAccountMethods(Dispatcher &dispatcher, ServiceContext &context);
+// import.csv and export.csv (backoffice/catalog: the CSV rules of docs/import.md).
+void bindImportMethods(Dispatcher &dispatcher, ServiceContext &context);
 
 // Sends every subscribed connection the directory events past its cursor (events.directory
 // notifications, pages of at most 5,000). The Service calls it after each refresh.

@@ -60,11 +60,6 @@ void Service::addHealthSource(const QString &name, std::function<QJsonObject()> 
     m_healthSources.append({name, std::move(source)});
 }
 
-void Service::bindAlso(std::function<void(Dispatcher &, ServiceContext &)> binder)
-{
-    m_bindAlso = std::move(binder);
-}
-
 bool Service::start(QString *error)
 {
     m_startedMs = m_clock.monotonicMs();
@@ -113,8 +108,6 @@ bool Service::start(QString *error)
             [this] { return health(); }, m_biller, m_dispatchCommands});
     m_dispatcher = std::make_unique<Dispatcher>(m_clock, rpc::methodTable(), m_config.frameMaxBytes);
     bindAllMethods(*m_dispatcher, *m_context);
-    if (m_bindAlso)
-        m_bindAlso(*m_dispatcher, *m_context);
     const QStringList unbound = m_dispatcher->unbound();
     if (!unbound.isEmpty()) {
         *error = QStringLiteral("methods without a handler: %1").arg(unbound.join(QStringLiteral(", ")));

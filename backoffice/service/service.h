@@ -53,13 +53,9 @@ public:
     // The account and money methods need billing and the poller's command dispatch (prepayd
     // passes both before start(); without them those methods answer 'unavailable').
     void setBilling(billing::Biller *biller, std::function<void(const QList<qint64> &commandIds)> dispatchCommands);
-    // Handlers a composition binds besides the service's own (bindAllMethods), called by start()
-    // before it checks that every contract method has a handler. Call before start(). prepayd
-    // binds nothing here; a test or benchmark that composes the service while some methods are
-    // implemented elsewhere binds stand-ins for exactly those (Dispatcher::unbound()).
-    void bindAlso(std::function<void(Dispatcher &, ServiceContext &)> binder);
 
-    // False and *error (what and where) when the PKI, the ports or the database cannot be used.
+    // False and *error (what and where) when the PKI, the ports or the database cannot be used,
+    // or a method of the contract has no handler.
     bool start(QString *error);
     void stop();
 
@@ -95,7 +91,6 @@ private:
     billing::Biller *m_biller = nullptr;
     std::function<void(const QList<qint64> &)> m_dispatchCommands;
     QList<std::pair<QString, std::function<QJsonObject()>>> m_healthSources;
-    std::function<void(Dispatcher &, ServiceContext &)> m_bindAlso;
     std::optional<QString> m_setupCode;
     QString m_caCertPath;
 };

@@ -98,6 +98,7 @@ void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context)
     bindSyncMethods(dispatcher, context);
     bindMoneyMethods(dispatcher, context);
     bindAccountMethods(dispatcher, context);
+    bindImportMethods(dispatcher, context);
 }
 
 } // namespace prepay::service

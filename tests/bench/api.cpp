@@ -9,11 +9,10 @@
 // durable commands, and the Service (TLS 1.3 WebSocket API, the directory feed refreshed every
 // 2 s) — and keeps the poller cycling back to back for the whole run.
 //
-// Why in process rather than the prepayd executable: prepayd refuses to start while any method of
-// the contract has no handler, and the contract is landing area by area; in process, the methods
-// not implemented yet in this build are bound to internal_error stand-ins (support/
-// unboundmethods.h), which the load never calls. The composition is prepayd.cpp's, and the
-// clients still talk to it only over TLS WebSockets on loopback, from their own thread.
+// In process rather than the prepayd executable, so the bench can seed the usage history it queries
+// and read its figures without a second process; the composition is prepayd.cpp's (poller, billing
+// and control pipeline, commands, service with billing), and the clients still talk to it only
+// over TLS WebSockets on loopback, from their own thread.
 //
 // --clients staff connections (default 30), each its own TLS WebSocket, logged in (as the one
 // administrator: a session each), run on a second thread with its own event loop. Each makes
@@ -41,7 +40,6 @@
 #include "service/config.h"
 #include "service/service.h"
 #include "store/store.h"
-#include "unboundmethods.h"
 
 #include <QtCore/QCommandLineParser>
 #include <QtCore/QCoreApplication>
@@ -557,7 +555,7 @@ int main(int argc, char *argv[])
     }
     config.connectionsMax = std::max(config.connectionsMax, clientCount + 8);
     service::Service service(clock, store, config, dir.path());
-    service.bindAlso([](service::Dispatcher &d, service::ServiceContext &) { test::bindUnboundToInternalError(d); });
+    service.setBilling(&biller, [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
     {
         QString error;
         if (!service.start(&error)) {

@@ -13,8 +13,6 @@
 //    absent, a day with readings and no consumption zero; another account's usage not mixed in;
 //  - not_found for an unknown shop, and for a shop in a building the staff member is not
 //    limited to (operator_buildings), which the list leaves out as well.
-// Methods of the contract that other areas implement are bound to internal_error stand-ins
-// (support/unboundmethods.h) so the Service starts.
 #include "accounts/takeover.h"
 #include "api/clock.h"
 #include "api/rpcclient.h"
@@ -28,7 +26,6 @@
 #include "store/seed.h"
 #include "store/store.h"
 #include "sync/publisher.h"
-#include "unboundmethods.h"
 
 #include <QtCore/QFile>
 #include <QtCore/QJsonArray>
@@ -307,9 +304,6 @@ private Q_SLOTS:
         config.requestsPerSecond = 1000;
         config.requestsBurst = 1000;
         m_service = std::make_unique<service::Service>(m_clock, *m_store, config, m_dir->path());
-        m_service->bindAlso([](service::Dispatcher &dispatcher, service::ServiceContext &) {
-            test::bindUnboundToInternalError(dispatcher);
-        });
         QVERIFY2(m_service->start(&error), qPrintable(error));
         QVERIFY(m_service->setupCode());
         m_setupCode = *m_service->setupCode();

@@ -1,0 +1,756 @@
+#include "admincommands.h"
+
+#include "api/money.h"
+#include "api/rpcclient.h"
+#include "api/schema.h"
+#include "catalog/csv.h"
+
+#include <QtCore/QDateTime>
+#include <QtCore/QFile>
+#include <QtCore/QFileInfo>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QLocale>
+#include <QtCore/QRandomGenerator>
+#include <QtCore/QRegularExpression>
+#include <QtCore/QSaveFile>
+#include <QtCore/QTimeZone>
+
+#include <termios.h>
+#include <unistd.h>
+
+namespace prepay::ctl {
+
+namespace {
+
+constexpr int exitFileRefused = 1;
+constexpr int exitRefused = 2;
+constexpr int exitCannotConnect = 3;
+constexpr int exitLoginFailed = 4;
+constexpr int exitNoAnswer = 5;
+constexpr int exitNoInput = 66;      // EX_NOINPUT
+constexpr int exitCannotCreate = 73; // EX_CANTCREAT
+
+constexpr int connectTimeoutMs = 10'000;
+constexpr int callTimeoutMs = 30'000;
+constexpr int importTimeoutMs = 300'000; // 10,000 meters checked and written in one transaction
+constexpr quint16 defaultStaffPort = 7443;
+
+const QCommandLineOption serverOption(QStringLiteral("server"),
+    QStringLiteral("prepayd's staff port (default 127.0.0.1:7443; IPv6 as [::1]:7443)."), QStringLiteral("HOST:PORT"));
+const QCommandLineOption caOption(QStringLiteral("ca"),
+    QStringLiteral("The building's CA certificate, the only one trusted (DATA/pki/ca.crt). Required."),
+    QStringLiteral("FILE"));
+const QCommandLineOption loginOption(
+    QStringLiteral("login"), QStringLiteral("Your staff login."), QStringLiteral("LOGIN"));
+const QCommandLineOption passwordFileOption(QStringLiteral("password-file"),
+    QStringLiteral("Read the password from the first line of this file (else PREPAY_PASSWORD, else standard input)."),
+    QStringLiteral("FILE"));
+const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print prepayd's reply as JSON."));
+
+const QCommandLineOption codeOption(QStringLiteral("code"),
+    QStringLiteral("The one-time setup code prepayd printed at its start."), QStringLiteral("CODE"));
+const QCommandLineOption newLoginOption(QStringLiteral("login"),
+    QStringLiteral("The new administrator's login (letters, digits, '.', '-', '_')."), QStringLiteral("LOGIN"));
+const QCommandLineOption nameOption(QStringLiteral("name"), QStringLiteral("Display name."), QStringLiteral("TEXT"));
+const QCommandLineOption dryRunOption(
+    QStringLiteral("dry-run"), QStringLiteral("Check every row as a real import would, then import nothing."));
+const QCommandLineOption fromOption(QStringLiteral("from"),
+    QStringLiteral("ledger: entries at or after DATE (YYYY-MM-DD: 00:00 in --tz; or ISO 8601 with Z or an offset)."),
+    QStringLiteral("DATE"));
+const QCommandLineOption toOption(QStringLiteral("to"),
+    QStringLiteral("ledger: entries before DATE (exclusive), as --from."), QStringLiteral("DATE"));
+const QCommandLineOption tzOption(QStringLiteral("tz"),
+    QStringLiteral("The time zone of --from/--to dates (default Asia/Shanghai, prepayd's default site.time_zone)."),
+    QStringLiteral("ZONE"));
+const QCommandLineOption outOption(QStringLiteral("out"),
+    QStringLiteral("Write the CSV to this new file (never overwritten) instead of standard output."),
+    QStringLiteral("FILE"));
+const QCommandLineOption bomOption(QStringLiteral("bom"),
+    QStringLiteral("Start the CSV with a UTF-8 byte order mark (what Excel needs to read Chinese text)."));
+const QCommandLineOption shopOption(QStringLiteral("shop"), QStringLiteral("The shop number."), QStringLiteral("NO"));
+const QCommandLineOption pointsOption(QStringLiteral("points"),
+    QStringLiteral("The metering points, comma-separated (A-1F-101,A-1F-102)."), QStringLiteral("A,B"));
+const QCommandLineOption tariffOption(
+    QStringLiteral("tariff"), QStringLiteral("Tariff code assigned from today."), QStringLiteral("CODE"));
+const QCommandLineOption phoneOption(QStringLiteral("phone"),
+    QStringLiteral("Contact phone for SMS alarms (digits, optional +)."), QStringLiteral("NUMBER"));
+const QCommandLineOption contactOption(
+    QStringLiteral("contact"), QStringLiteral("Contact person."), QStringLiteral("TEXT"));
+const QCommandLineOption settleOption(QStringLiteral("settle"),
+    QStringLiteral("What happens to the balance: none (only for 0.00), refund-cash or transfer."),
+    QStringLiteral("HOW"));
+const QCommandLineOption toShopOption(QStringLiteral("to"),
+    QStringLiteral("With --settle transfer: the open shop receiving the balance."), QStringLiteral("SHOP"));
+const QCommandLineOption reasonOption(
+    QStringLiteral("reason"), QStringLiteral("Why (kept in the audit log)."), QStringLiteral("TEXT"));
+const QCommandLineOption amountOption(QStringLiteral("amount"),
+    QStringLiteral("The cash paid, in yuan (100.00; at most two decimals)."), QStringLiteral("YUAN"));
+const QCommandLineOption keyOption(QStringLiteral("key"),
+    QStringLiteral("Idempotency key (8-64 of A-Z a-z 0-9 . _ : -); generated and printed when absent. Repeating "
+                   "a recharge with the same key carries it out at most once."),
+    QStringLiteral("KEY"));
+const QCommandLineOption rejectOption(QStringLiteral("reject"), QStringLiteral("Reject instead of approve."));
+const QCommandLineOption noteOption(
+    QStringLiteral("note"), QStringLiteral("A note for the requester."), QStringLiteral("TEXT"));
+
+QString exitCodesHelp()
+{
+    return QStringLiteral(
+        "\n\nExit codes: 0 done; 1 import refused (each bad row printed as \"line N, column C: message\"); "
+        "2 refused by prepayd (its message printed); 3 cannot connect (refused, TLS, wrong CA); 4 login failed "
+        "(wrong login or password, locked, session ended); 5 no answer in time or the connection dropped after the "
+        "request was sent: the outcome is unknown (repeat a recharge with the same --key); 64 usage; 66 cannot read "
+        "a file named on the command line; 73 cannot write --out.");
+}
+
+QString compactJson(const QJsonValue &value)
+{
+    if (value.isObject())
+        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
+    if (value.isArray())
+        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
+    return value.toVariant().toString();
+}
+
+void printJson(const Invocation &in, const QJsonObject &object)
+{
+    in.out << QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Indented));
+    in.out.flush();
+}
+
+QString money(qint64 fen)
+{
+    return Money::fromFen(fen).toString(QLocale());
+}
+
+QString utc(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"));
+}
+
+// The exit code of a refusal and what to print: prepayd's message, and the data it names.
+int failWith(const Invocation &in, const rpc::Error &error)
+{
+    if (in.parser.isSet(jsonOption)) {
+        QJsonObject e{{QStringLiteral("code"), int(error.code)},
+            {QStringLiteral("name"), rpc::errorCodeName(error.code)}, {QStringLiteral("message"), error.message}};
+        if (!error.data.isEmpty())
+            e.insert(QStringLiteral("data"), error.data);
+        printJson(in, QJsonObject{{QStringLiteral("error"), e}});
+    }
+    switch (error.code) {
+    case rpc::ErrorCode::Unavailable:
+        return in.fail(exitNoAnswer, error.message + QStringLiteral(" — the outcome is unknown"));
+    case rpc::ErrorCode::Unauthenticated:
+    case rpc::ErrorCode::Locked: return in.fail(exitLoginFailed, error.message);
+    case rpc::ErrorCode::InvalidRequest:
+        return in.fail(exitRefused,
+            error.message
+                + QStringLiteral(" (a request larger than prepayd's api.frame_max_bytes, 256 KiB by default, is "
+                                 "refused: split the file or raise the limit)"));
+    default: break;
+    }
+    QString message = QStringLiteral("%1 (%2)").arg(error.message, rpc::errorCodeName(error.code));
+    if (!error.data.isEmpty() && !error.data.contains(QLatin1String("rows")))
+        message += QStringLiteral(" ") + compactJson(error.data);
+    return in.fail(exitRefused, message);
+}
+
+// HOST:PORT, [IPv6]:PORT or HOST (the default port).
+bool parseServer(const QString &text, QString *host, quint16 *port)
+{
+    static const QRegularExpression form(
+        QStringLiteral("^(?:\\[([0-9A-Fa-f:.]+)\\]|([A-Za-z0-9.-]+))(?::([0-9]{1,5}))?$"));
+    const QRegularExpressionMatch m = form.match(text);
+    if (!m.hasMatch())
+        return false;
+    *host = m.captured(1).isEmpty() ? m.captured(2) : m.captured(1);
+    if (m.captured(3).isEmpty()) {
+        *port = defaultStaffPort;
+        return true;
+    }
+    const int p = m.captured(3).toInt();
+    if (p < 1 || p > 65535)
+        return false;
+    *port = quint16(p);
+    return true;
+}
+
+// Where to connect and whom to trust; 0 or an exit code (already printed).
+int endpointFrom(const Invocation &in, rpc::Endpoint *endpoint)
+{
+    const QString server = in.parser.isSet(serverOption) ? in.parser.value(serverOption) : QStringLiteral("127.0.0.1");
+    if (!parseServer(server, &endpoint->host, &endpoint->port))
+        return in.fail(exitUsage, QStringLiteral("--server '%1': HOST:PORT expected").arg(server));
+    const QString caPath = in.parser.value(caOption);
+    if (caPath.isEmpty())
+        return in.fail(
+            exitUsage, QStringLiteral("--ca FILE is required: the building's CA certificate (DATA/pki/ca.crt)"));
+    QFile file(caPath);
+    if (!file.open(QIODevice::ReadOnly))
+        return in.fail(exitNoInput, QStringLiteral("--ca %1: %2").arg(caPath, file.errorString()));
+    const QList<QSslCertificate> certificates = QSslCertificate::fromData(file.readAll(), QSsl::Pem);
+    if (certificates.isEmpty() || certificates.first().isNull())
+        return in.fail(exitNoInput, QStringLiteral("--ca %1: no PEM certificate in it").arg(caPath));
+    endpoint->ca = certificates.first();
+    return 0;
+}
+
+// One line from the terminal without echoing it (or from a pipe as it comes).
+QString readSecretLine(const Invocation &in, const QString &prompt)
+{
+    const bool terminal = isatty(STDIN_FILENO) != 0;
+    termios saved{};
+    if (terminal) {
+        in.err << prompt;
+        in.err.flush();
+        if (tcgetattr(STDIN_FILENO, &saved) == 0) {
+            termios quiet = saved;
+            quiet.c_lflag &= ~tcflag_t(ECHO);
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        }
+    }
+    QTextStream input(stdin);
+    const QString line = input.readLine();
+    if (terminal) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        in.err << '\n';
+        in.err.flush();
+    }
+    return line;
+}
+
+// The password: --password-file, PREPAY_PASSWORD, or standard input. nullopt after printing why.
+std::optional<QString> passwordFrom(const Invocation &in, const QString &prompt, int *exitCode)
+{
+    if (in.parser.isSet(passwordFileOption)) {
+        const QString path = in.parser.value(passwordFileOption);
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly)) {
+            *exitCode = in.fail(exitNoInput, QStringLiteral("--password-file %1: %2").arg(path, file.errorString()));
+            return std::nullopt;
+        }
+        QString line = QString::fromUtf8(file.readLine());
+        while (line.endsWith(QLatin1Char('\n')) || line.endsWith(QLatin1Char('\r')))
+            line.chop(1);
+        if (line.isEmpty()) {
+            *exitCode = in.fail(exitUsage, QStringLiteral("--password-file %1: the first line is empty").arg(path));
+            return std::nullopt;
+        }
+        return line;
+    }
+    const QString fromEnvironment = qEnvironmentVariable("PREPAY_PASSWORD");
+    if (!fromEnvironment.isEmpty())
+        return fromEnvironment;
+    const QString typed = readSecretLine(in, prompt);
+    if (typed.isEmpty()) {
+        *exitCode = in.fail(exitUsage,
+            QStringLiteral("no password: give --password-file FILE, set PREPAY_PASSWORD or type it on standard input"));
+        return std::nullopt;
+    }
+    return typed;
+}
+
+int connectTo(const Invocation &in, rpc::RpcClient &client, const rpc::Endpoint &endpoint)
+{
+    QString error;
+    if (!client.openBlocking(endpoint, connectTimeoutMs, &error))
+        return in.fail(exitCannotConnect,
+            QStringLiteral("cannot connect to prepayd at %1:%2: %3").arg(endpoint.host).arg(endpoint.port).arg(error));
+    return 0;
+}
+
+// Connects, logs in, runs `body` and logs out. `body` returns the exit code.
+template<typename Body>
+int loggedIn(const Invocation &in, Body body)
+{
+    rpc::Endpoint endpoint;
+    if (const int rc = endpointFrom(in, &endpoint))
+        return rc;
+    const QString login = in.parser.value(loginOption);
+    if (login.isEmpty())
+        return in.fail(exitUsage, QStringLiteral("--login LOGIN is required"));
+    int rc = 0;
+    const std::optional<QString> password = passwordFrom(in, QStringLiteral("Password for %1: ").arg(login), &rc);
+    if (!password)
+        return rc;
+    rpc::RpcClient client;
+    if ((rc = connectTo(in, client, endpoint)))
+        return rc;
+    const rpc::Outcome session = client.callBlocking(QStringLiteral("session.login"),
+        QJsonObject{{QStringLiteral("login"), login}, {QStringLiteral("password"), *password}}, callTimeoutMs);
+    if (!rpc::succeeded(session)) {
+        const rpc::Error &error = std::get<rpc::Error>(session);
+        if (error.code == rpc::ErrorCode::Unauthenticated || error.code == rpc::ErrorCode::Locked)
+            return in.fail(exitLoginFailed, QStringLiteral("login as %1: %2").arg(login, error.message));
+        return failWith(in, error);
+    }
+    if (std::get<QJsonValue>(session).toObject().value(QLatin1String("must_change_password")).toBool())
+        in.err << "prepayctl: " << login
+               << " still has a first password: prepayd allows only whoami until it is changed\n";
+    rc = body(client);
+    client.callBlocking(QStringLiteral("session.logout"), {}, callTimeoutMs); // ends the session now, not at idle
+    client.close();
+    return rc;
+}
+
+// Calls and hands the result to `print`, or prints the refusal; the exit code.
+template<typename Print>
+int callAndPrint(const Invocation &in, rpc::RpcClient &client, const QString &method, const QJsonObject &params,
+    Print print, int timeoutMs = callTimeoutMs)
+{
+    const rpc::Outcome outcome = client.callBlocking(method, params, timeoutMs);
+    if (!rpc::succeeded(outcome))
+        return failWith(in, std::get<rpc::Error>(outcome));
+    const QJsonObject result = std::get<QJsonValue>(outcome).toObject();
+    if (in.parser.isSet(jsonOption))
+        printJson(in, result);
+    else
+        print(result);
+    in.out.flush();
+    return 0;
+}
+
+// ---- setup, whoami
+
+int setup(const Invocation &in)
+{
+    const QString code = in.parser.value(codeOption);
+    const QString login = in.parser.value(newLoginOption);
+    const QString name = in.parser.value(nameOption);
+    if (code.isEmpty() || login.isEmpty() || name.isEmpty())
+        return in.fail(exitUsage, QStringLiteral("--code CODE, --login LOGIN and --name TEXT are required"));
+    rpc::Endpoint endpoint;
+    if (const int rc = endpointFrom(in, &endpoint))
+        return rc;
+    int rc = 0;
+    const std::optional<QString> password
+        = passwordFrom(in, QStringLiteral("New password for %1 (10 to 256 characters): ").arg(login), &rc);
+    if (!password)
+        return rc;
+    rpc::RpcClient client;
+    if ((rc = connectTo(in, client, endpoint)))
+        return rc;
+    return callAndPrint(in, client, QStringLiteral("setup.create_admin"),
+        QJsonObject{{QStringLiteral("setup_code"), code}, {QStringLiteral("login"), login},
+            {QStringLiteral("display_name"), name}, {QStringLiteral("password"), *password}},
+        [&](const QJsonObject &r) {
+            in.out << "administrator " << r.value(QLatin1String("login")).toString() << " created (operator id "
+                   << r.value(QLatin1String("operator_id")).toInteger() << "); log in with --login "
+                   << r.value(QLatin1String("login")).toString() << "\n";
+        });
+}
+
+int whoami(const Invocation &in)
+{
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, client, QStringLiteral("session.whoami"), {}, [&](const QJsonObject &r) {
+            const QJsonObject staff = r.value(QLatin1String("staff")).toObject();
+            in.out << staff.value(QLatin1String("login")).toString() << " ("
+                   << r.value(QLatin1String("principal")).toString() << ", "
+                   << staff.value(QLatin1String("display_name")).toString() << ")";
+            if (staff.value(QLatin1String("must_change_password")).toBool())
+                in.out << " — must change the password";
+            in.out << '\n';
+        });
+    });
+}
+
+// ---- import, export
+
+int importFile(const Invocation &in)
+{
+    const QString kind = in.positional.at(0);
+    const QString path = in.positional.at(1);
+    if (kind != u"buildings" && kind != u"gateways" && kind != u"meters")
+        return in.fail(exitUsage, QStringLiteral("KIND '%1': buildings, gateways or meters").arg(kind));
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return in.fail(exitNoInput, QStringLiteral("%1: %2").arg(path, file.errorString()));
+    if (file.size() > catalog::CsvLimits::textCharsMax * 4)
+        return in.fail(exitFileRefused, QStringLiteral("%1: %2 bytes; split the file").arg(path).arg(file.size()));
+    QString error;
+    const std::optional<QString> text = catalog::decodeUtf8(file.readAll(), &error);
+    if (!text)
+        return in.fail(exitFileRefused, QStringLiteral("%1: %2").arg(path, error));
+
+    // prepayd's API refuses a text with control characters other than line breaks (a tab, a
+    // NUL) as a whole; said here by line, a person can find them.
+    const QStringList lines
+        = QString(*text).replace(QStringLiteral("\r\n"), QStringLiteral("\n")).split(QLatin1Char('\n'));
+    bool forbidden = false;
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        if (rpc::hasForbiddenCharacters(lines.at(i))) {
+            in.err << path << ": line " << (i + 1)
+                   << ": a control character (a tab, a lone carriage return, …) or invalid Unicode\n";
+            forbidden = true;
+        }
+    }
+    if (forbidden)
+        return in.fail(exitFileRefused, QStringLiteral("%1: not sent; nothing was imported").arg(path));
+
+    const bool dryRun = in.parser.isSet(dryRunOption);
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        QJsonObject params{{QStringLiteral("kind"), kind}, {QStringLiteral("csv"), *text}};
+        if (dryRun)
+            params.insert(QStringLiteral("dry_run"), true);
+        const rpc::Outcome outcome = client.callBlocking(QStringLiteral("import.csv"), params, importTimeoutMs);
+        if (!rpc::succeeded(outcome)) {
+            const rpc::Error &e = std::get<rpc::Error>(outcome);
+            if (e.code != rpc::ErrorCode::InvalidParams || !e.data.contains(QLatin1String("rows")))
+                return failWith(in, e);
+            if (in.parser.isSet(jsonOption)) {
+                printJson(in,
+                    QJsonObject{{QStringLiteral("error"),
+                        QJsonObject{{QStringLiteral("code"), int(e.code)}, {QStringLiteral("message"), e.message},
+                            {QStringLiteral("data"), e.data}}}});
+            }
+            for (const QJsonValue &v : e.data.value(QLatin1String("rows")).toArray()) {
+                const QJsonObject row = v.toObject();
+                const qint64 line = row.value(QLatin1String("line")).toInteger();
+                const QString column = row.value(QLatin1String("column")).toString();
+                in.err << path << ": " << (line > 0 ? QStringLiteral("line %1").arg(line) : QStringLiteral("the file"));
+                if (!column.isEmpty())
+                    in.err << ", column " << column;
+                in.err << ": " << row.value(QLatin1String("message")).toString() << '\n';
+            }
+            if (const qint64 omitted = e.data.value(QLatin1String("omitted")).toInteger(); omitted > 0)
+                in.err << path << ": … and " << omitted << " more\n";
+            return in.fail(exitFileRefused, e.message);
+        }
+        const QJsonObject result = std::get<QJsonValue>(outcome).toObject();
+        if (in.parser.isSet(jsonOption)) {
+            printJson(in, result);
+            return 0;
+        }
+        in.out << result.value(QLatin1String("message")).toString() << '\n';
+        const QJsonObject counts = result.value(QLatin1String("counts")).toObject();
+        for (auto it = counts.begin(); it != counts.end(); ++it)
+            in.out << "  " << it.key() << ": " << it.value().toInteger() << '\n';
+        in.out.flush();
+        return 0;
+    });
+}
+
+// DATE as ms: YYYY-MM-DD at 00:00 in `zone`, or an ISO 8601 date-time that says its offset.
+std::optional<qint64> instantFrom(const QString &text, const QTimeZone &zone)
+{
+    if (QRegularExpression(QStringLiteral("^[0-9]{4}-[0-9]{2}-[0-9]{2}$")).match(text).hasMatch()) {
+        const QDate date = QDate::fromString(text, Qt::ISODate);
+        if (!date.isValid())
+            return std::nullopt;
+        return QDateTime(date, QTime(0, 0), zone).toMSecsSinceEpoch();
+    }
+    // Without Z or an offset a time would be read as this machine's local time: refused.
+    if (!QRegularExpression(QStringLiteral("(Z|[+-][0-9]{2}:?[0-9]{2})$")).match(text).hasMatch())
+        return std::nullopt;
+    const QDateTime at = QDateTime::fromString(text, Qt::ISODateWithMs);
+    if (!at.isValid())
+        return std::nullopt;
+    return at.toMSecsSinceEpoch();
+}
+
+int exportList(const Invocation &in)
+{
+    const QString what = in.positional.at(0);
+    if (what != u"accounts" && what != u"meters" && what != u"ledger")
+        return in.fail(exitUsage, QStringLiteral("WHAT '%1': accounts, meters or ledger").arg(what));
+    QJsonObject params{{QStringLiteral("what"), what}};
+    if ((in.parser.isSet(fromOption) || in.parser.isSet(toOption)) && what != u"ledger")
+        return in.fail(exitUsage, QStringLiteral("--from and --to apply to the ledger only"));
+    const QTimeZone zone(in.parser.isSet(tzOption) ? in.parser.value(tzOption).toUtf8() : QByteArray("Asia/Shanghai"));
+    if (!zone.isValid())
+        return in.fail(
+            exitUsage, QStringLiteral("--tz %1: not a time zone this machine knows").arg(in.parser.value(tzOption)));
+    for (const auto &[option, key] :
+        {std::pair{&fromOption, QStringLiteral("from_ms")}, std::pair{&toOption, QStringLiteral("to_ms")}}) {
+        if (!in.parser.isSet(*option))
+            continue;
+        const std::optional<qint64> ms = instantFrom(in.parser.value(*option), zone);
+        if (!ms || *ms < 0)
+            return in.fail(exitUsage,
+                QStringLiteral("--%1 '%2': YYYY-MM-DD or an ISO 8601 time with Z or an offset")
+                    .arg(option->names().first(), in.parser.value(*option)));
+        params.insert(key, *ms);
+    }
+    const QString outPath = in.parser.value(outOption);
+    if (!outPath.isEmpty() && QFileInfo::exists(outPath))
+        return in.fail(
+            exitCannotCreate, QStringLiteral("--out %1 exists already; it is never overwritten").arg(outPath));
+
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        const rpc::Outcome outcome = client.callBlocking(QStringLiteral("export.csv"), params, importTimeoutMs);
+        if (!rpc::succeeded(outcome))
+            return failWith(in, std::get<rpc::Error>(outcome));
+        const QJsonObject result = std::get<QJsonValue>(outcome).toObject();
+        QByteArray bytes = result.value(QLatin1String("csv")).toString().toUtf8();
+        if (in.parser.isSet(bomOption))
+            bytes.prepend("\xEF\xBB\xBF");
+        const qint64 rows = result.value(QLatin1String("rows")).toInteger();
+        if (outPath.isEmpty()) {
+            if (in.parser.isSet(jsonOption)) {
+                printJson(in, result);
+            } else {
+                if (in.parser.isSet(bomOption))
+                    in.out << QChar(0xFEFF);
+                in.out << result.value(QLatin1String("csv")).toString();
+                in.out.flush();
+            }
+            return 0;
+        }
+        QSaveFile file(outPath);
+        if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit())
+            return in.fail(exitCannotCreate, QStringLiteral("--out %1: %2").arg(outPath, file.errorString()));
+        if (in.parser.isSet(jsonOption))
+            printJson(in,
+                QJsonObject{
+                    {QStringLiteral("what"), what}, {QStringLiteral("rows"), rows}, {QStringLiteral("out"), outPath}});
+        else
+            in.out << rows << " rows of " << what << " written to " << outPath << '\n';
+        return 0;
+    });
+}
+
+// ---- accounts and money (docs/api.md: account.open, account.close, account.recharge_cash)
+
+void printPending(const Invocation &in, const QJsonObject &r)
+{
+    in.out << "waiting for a second person's approval: request #" << r.value(QLatin1String("approval_id")).toInteger()
+           << " (someone else runs: prepayctl admin approve " << r.value(QLatin1String("approval_id")).toInteger()
+           << ")\n";
+}
+
+int accountOpen(const Invocation &in)
+{
+    const QString shop = in.parser.value(shopOption);
+    const QString name = in.parser.value(nameOption);
+    QStringList points;
+    for (const QString &p : in.parser.value(pointsOption).split(QLatin1Char(','), Qt::SkipEmptyParts))
+        points << p.trimmed();
+    if (shop.isEmpty() || name.isEmpty() || points.isEmpty())
+        return in.fail(exitUsage, QStringLiteral("--shop NO, --name TEXT and --points A,B are required"));
+    QJsonObject params{{QStringLiteral("shop_no"), shop}, {QStringLiteral("display_name"), name},
+        {QStringLiteral("point_codes"), QJsonArray::fromStringList(points)}};
+    if (in.parser.isSet(tariffOption))
+        params.insert(QStringLiteral("tariff_code"), in.parser.value(tariffOption));
+    if (in.parser.isSet(phoneOption))
+        params.insert(QStringLiteral("contact_phone"), in.parser.value(phoneOption));
+    if (in.parser.isSet(contactOption))
+        params.insert(QStringLiteral("contact_name"), in.parser.value(contactOption));
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, client, QStringLiteral("account.open"), params, [&](const QJsonObject &r) {
+            in.out << (r.value(QLatin1String("already")).toBool() ? "already open: " : "opened: ") << shop
+                   << " (account " << r.value(QLatin1String("account_id")).toInteger() << ")";
+            if (const QString message = r.value(QLatin1String("message")).toString(); !message.isEmpty())
+                in.out << " — " << message;
+            in.out << '\n';
+        });
+    });
+}
+
+int accountClose(const Invocation &in)
+{
+    const QString shop = in.parser.value(shopOption);
+    const QString settle = in.parser.value(settleOption);
+    const QString reason = in.parser.value(reasonOption);
+    if (shop.isEmpty() || settle.isEmpty() || reason.isEmpty())
+        return in.fail(exitUsage, QStringLiteral("--shop NO, --settle HOW and --reason TEXT are required"));
+    QString settlement;
+    if (settle == u"none")
+        settlement = QStringLiteral("none");
+    else if (settle == u"refund-cash")
+        settlement = QStringLiteral("refund_cash");
+    else if (settle == u"transfer")
+        settlement = QStringLiteral("transfer");
+    else
+        return in.fail(exitUsage, QStringLiteral("--settle '%1': none, refund-cash or transfer").arg(settle));
+    if ((settlement == u"transfer") != in.parser.isSet(toShopOption))
+        return in.fail(exitUsage, QStringLiteral("--to SHOP goes with --settle transfer, and only with it"));
+    QJsonObject params{{QStringLiteral("shop_no"), shop}, {QStringLiteral("settlement"), settlement},
+        {QStringLiteral("reason"), reason}};
+    if (in.parser.isSet(toShopOption))
+        params.insert(QStringLiteral("transfer_to_shop_no"), in.parser.value(toShopOption));
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, client, QStringLiteral("account.close"), params, [&](const QJsonObject &r) {
+            if (r.value(QLatin1String("status")).toString() == u"pending_approval") {
+                printPending(in, r);
+                return;
+            }
+            in.out << "closed: " << shop;
+            if (const QString message = r.value(QLatin1String("message")).toString(); !message.isEmpty())
+                in.out << " — " << message;
+            in.out << '\n';
+        });
+    });
+}
+
+QString newIdempotencyKey()
+{
+    static const QString alphabet = QStringLiteral("abcdefghijkmnpqrstuvwxyz23456789");
+    QString key = QStringLiteral("ctl-");
+    for (int i = 0; i < 20; ++i)
+        key += alphabet.at(int(QRandomGenerator::system()->bounded(quint32(alphabet.size()))));
+    return key;
+}
+
+int recharge(const Invocation &in)
+{
+    const QString shop = in.parser.value(shopOption);
+    if (shop.isEmpty() || !in.parser.isSet(amountOption))
+        return in.fail(exitUsage, QStringLiteral("--shop NO and --amount YUAN are required"));
+    const Parsed<Money> amount = Money::parse(in.parser.value(amountOption));
+    if (!amount.ok())
+        return in.fail(exitUsage, QStringLiteral("--amount: %1").arg(amount.errorMessage()));
+    QString key = in.parser.value(keyOption);
+    if (key.isEmpty()) {
+        key = newIdempotencyKey();
+        // Before the call: if the answer is lost, the key is what makes a retry safe.
+        in.err << "prepayctl: idempotency key " << key << " (to retry: the same command with --key " << key << ")\n";
+        in.err.flush();
+    } else if (!QRegularExpression(QStringLiteral("^[A-Za-z0-9._:-]{8,64}$")).match(key).hasMatch()) {
+        return in.fail(exitUsage, QStringLiteral("--key '%1': 8 to 64 of A-Z a-z 0-9 . _ : -").arg(key));
+    }
+    const QJsonObject params{{QStringLiteral("shop_no"), shop}, {QStringLiteral("amount_fen"), amount.value.fen()},
+        {QStringLiteral("idempotency_key"), key}};
+    const int rc = loggedIn(in, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, client, QStringLiteral("account.recharge_cash"), params, [&](const QJsonObject &r) {
+            in.out << "recharged " << money(amount.value.fen()) << " to " << shop << ": balance "
+                   << money(r.value(QLatin1String("balance_fen")).toInteger()) << ", receipt "
+                   << r.value(QLatin1String("receipt_no")).toString() << ", ledger entry "
+                   << r.value(QLatin1String("entry_id")).toInteger() << " (key " << key << ")\n";
+        });
+    });
+    if (rc == exitNoAnswer)
+        in.err << "prepayctl: run it again with --key " << key << ": it is carried out at most once\n";
+    return rc;
+}
+
+// ---- approvals
+
+int approvals(const Invocation &in)
+{
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, client, QStringLiteral("approval.list"), {}, [&](const QJsonObject &r) {
+            const QJsonArray list = r.value(QLatin1String("approvals")).toArray();
+            if (list.isEmpty()) {
+                in.out << "no request waits for a decision\n";
+                return;
+            }
+            for (const QJsonValue &v : list) {
+                const QJsonObject a = v.toObject();
+                in.out << '#' << a.value(QLatin1String("approval_id")).toInteger() << ' '
+                       << a.value(QLatin1String("kind")).toString() << " by "
+                       << a.value(QLatin1String("requested_by_login")).toString() << " at "
+                       << utc(a.value(QLatin1String("requested_at_ms")).toInteger());
+                if (a.contains(QLatin1String("expires_at_ms")))
+                    in.out << ", expires " << utc(a.value(QLatin1String("expires_at_ms")).toInteger());
+                in.out << "\n    " << a.value(QLatin1String("reason")).toString() << "\n    "
+                       << compactJson(a.value(QLatin1String("payload"))) << '\n';
+            }
+        });
+    });
+}
+
+int approve(const Invocation &in)
+{
+    bool ok = false;
+    const qint64 id = in.positional.at(0).toLongLong(&ok);
+    if (!ok || id < 1)
+        return in.fail(exitUsage,
+            QStringLiteral("ID '%1': the request's number (prepayctl admin approvals)").arg(in.positional.at(0)));
+    const bool reject = in.parser.isSet(rejectOption);
+    QJsonObject params{{QStringLiteral("approval_id"), id},
+        {QStringLiteral("decision"), reject ? QStringLiteral("reject") : QStringLiteral("approve")}};
+    if (in.parser.isSet(noteOption))
+        params.insert(QStringLiteral("note"), in.parser.value(noteOption));
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, client, QStringLiteral("approval.decide"), params, [&](const QJsonObject &r) {
+            in.out << "request #" << id << (reject ? " rejected" : " approved");
+            if (const QString status = r.value(QLatin1String("status")).toString(); !status.isEmpty())
+                in.out << " (" << status << ")";
+            in.out << '\n';
+        });
+    });
+}
+
+} // namespace
+
+QList<Command> adminCommands()
+{
+    const QList<QCommandLineOption> common{serverOption, caOption, loginOption, passwordFileOption, jsonOption};
+    const QString connection = QStringLiteral(
+        " Talks to a running prepayd over TLS 1.3 (--server, default 127.0.0.1:7443), trusting only the building's "
+        "CA (--ca); logs in as --login with the password from --password-file, PREPAY_PASSWORD or standard input "
+        "(never an argument), and logs out at the end.");
+    const QString w = QStringLiteral("admin");
+    return {
+        {{w, QStringLiteral("setup")},
+            QStringLiteral("--ca FILE --code CODE --login L --name TEXT   create the first administrator"),
+            QStringLiteral("Create the first administrator with the one-time setup code prepayd printed at its "
+                           "start (only while no administrator exists). The password (10 to 256 characters) is "
+                           "the new administrator's, from --password-file, PREPAY_PASSWORD or standard input.")
+                + exitCodesHelp(),
+            {serverOption, caOption, newLoginOption, passwordFileOption, jsonOption, codeOption, nameOption}, {}, {},
+            setup},
+        {{w, QStringLiteral("whoami")}, QStringLiteral("--ca FILE --login L   check a login against prepayd"),
+            QStringLiteral("Log in and print who prepayd says you are.") + connection + exitCodesHelp(), common, {}, {},
+            whoami},
+        {{w, QStringLiteral("import")},
+            QStringLiteral("--ca FILE --login L [--dry-run]   buildings, gateways or meters from CSV"),
+            QStringLiteral("Import buildings, gateways (with their buses) or meters (with their metering points "
+                           "and installations) from a UTF-8 CSV file with a header line; the columns are in "
+                           "docs/import.md. prepayd checks every row and imports all of them or none; a refused "
+                           "file prints every bad row as \"line N, column C: message\". --dry-run checks only. "
+                           "prepayd polls new meters after its next restart.")
+                + connection + exitCodesHelp(),
+            common + QList<QCommandLineOption>{dryRunOption}, {QStringLiteral("KIND"), QStringLiteral("FILE")}, {},
+            importFile},
+        {{w, QStringLiteral("export")},
+            QStringLiteral(
+                "--ca FILE --login L [--from DATE --to DATE] [--out FILE]   accounts, meters or ledger as CSV"),
+            QStringLiteral("Export accounts, meters (in the import's columns, plus their state) or the ledger's "
+                           "postings (of a period with --from/--to) as CSV: RFC 4180, UTF-8, a header line. To "
+                           "standard output, or to a new file with --out.")
+                + connection + exitCodesHelp(),
+            common + QList<QCommandLineOption>{fromOption, toOption, tzOption, outOption, bomOption},
+            {QStringLiteral("WHAT")}, {}, exportList},
+        {{w, QStringLiteral("account"), QStringLiteral("open")},
+            QStringLiteral("--ca FILE --login L --shop NO --name TEXT --points A,B [--tariff CODE] [--phone N]"),
+            QStringLiteral("Open a tenant account on one or more metering points (one wallet), with its tariff "
+                           "from today (account.open).")
+                + connection + exitCodesHelp(),
+            common
+                + QList<QCommandLineOption>{shopOption, nameOption, pointsOption, tariffOption, phoneOption,
+                    contactOption},
+            {}, {}, accountOpen},
+        {{w, QStringLiteral("account"), QStringLiteral("close")},
+            QStringLiteral(
+                "--ca FILE --login L --shop NO --settle none|refund-cash|transfer [--to SHOP] --reason TEXT"),
+            QStringLiteral("Close a tenant account: its balance refunded in cash or transferred to another open "
+                           "shop, its supply tripped (account.close). A cash refund above the approval threshold "
+                           "waits for a second person: the request number is printed.")
+                + connection + exitCodesHelp(),
+            common + QList<QCommandLineOption>{shopOption, settleOption, toShopOption, reasonOption}, {}, {},
+            accountClose},
+        {{w, QStringLiteral("recharge")},
+            QStringLiteral("--ca FILE --login L --shop NO --amount YUAN [--key K]   a cash top-up at the counter"),
+            QStringLiteral("A cash top-up (account.recharge_cash): the wallet credited, a prepaid meter recharged, "
+                           "the supply restored when the balance allows. The amount is parsed strictly (yuan, at "
+                           "most two decimals). Without --key a key is generated and printed first; repeating the "
+                           "command with it carries the top-up out at most once.")
+                + connection + exitCodesHelp(),
+            common + QList<QCommandLineOption>{shopOption, amountOption, keyOption}, {}, {}, recharge},
+        {{w, QStringLiteral("approvals")}, QStringLiteral("--ca FILE --login L   requests waiting for a decision"),
+            QStringLiteral("List the maker-checker requests waiting for a second person (approval.list).") + connection
+                + exitCodesHelp(),
+            common, {}, {}, approvals},
+        {{w, QStringLiteral("approve")},
+            QStringLiteral("--ca FILE --login L [--reject] [--note TEXT]   decide a request"),
+            QStringLiteral("Approve — and thereby carry out — or reject someone else's request (approval.decide).")
+                + connection + exitCodesHelp(),
+            common + QList<QCommandLineOption>{rejectOption, noteOption}, {QStringLiteral("ID")}, {}, approve},
+    };
+}
+
+} // namespace prepay::ctl
