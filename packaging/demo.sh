@@ -11,7 +11,9 @@
 # swapped in the simulator and replaced with prepayctl; prepayd restarted recharges the old
 # meter's balance onto the new one), prepayd's API and health endpoint (the building's CA and
 # server certificate made at first start, the one-time setup code of the first administrator,
-# GET /health), an online backup verified while prepayd runs and the audit chain checked, and
+# GET /health), staff actions over the API with prepayctl admin (the first administrator from the
+# setup code, a cash top-up, a refund waiting for a second person, an export), an online backup
+# verified while prepayd runs and the audit chain checked, and
 # the kiosk's attract screen (in a window when there is a
 # display, else rendered to a PNG). Each issue adds its part here.
 #
@@ -186,6 +188,24 @@ sqlite3 "$db" "SELECT '  after the restart: ' || kind || ' of ' || printf('%.2f'
 "$bin/prepayctl" meter read --tcp "127.0.0.1:$port_base" --unit "$unit" | grep -E 'serial|balance|purchase|relay' | sed 's/^/    /'
 "$bin/prepayctl" ledger verify --db "$db"
 
+say "staff work through prepayd's API (TLS 1.3, the building's CA): the first administrator from the setup code, a cash top-up, a refund that waits for a second person"
+code=$(sed -n 's/.*One-time setup code: \([A-Z0-9-]*\).*/\1/p' "$demo/prepayd-3.log" | tail -1)
+[ -n "$code" ] || die "prepayd printed no setup code (see $demo/prepayd-3.log)"
+admin_password=$(head -c 15 /dev/urandom | base64)
+( umask 077; printf '%s\n' "$admin_password" > "$demo/admin-password" )
+api=(--server "127.0.0.1:$api_port" --ca "$demo/pki/ca.crt" --password-file "$demo/admin-password")
+"$bin/prepayctl" admin setup "${api[@]}" --code "$code" --login demo-admin --name "演示管理员"
+echo "  (its password is in $demo/admin-password)"
+"$bin/prepayctl" admin whoami "${api[@]}" --login demo-admin
+"$bin/prepayctl" admin recharge "${api[@]}" --login demo-admin --shop A-1F-105 --amount 200 --key demo-counter-0001
+echo "  the same key again is the same sale, not a second one:"
+"$bin/prepayctl" admin recharge "${api[@]}" --login demo-admin --shop A-1F-105 --amount 200 --key demo-counter-0001
+"$bin/prepayctl" admin account close "${api[@]}" --login demo-admin --shop B-1F-101 --settle refund-cash \
+    --reason "lease ended"
+"$bin/prepayctl" admin approvals "${api[@]}" --login demo-admin
+echo "  (a second person decides it: prepayctl admin approve ID --login THEIR-LOGIN; the requester cannot)"
+"$bin/prepayctl" admin export meters "${api[@]}" --login demo-admin --out "$demo/meters.csv"
+
 say "the file while prepayd runs: an online backup, verified before it is kept; the audit chain"
 "$bin/prepayctl" backup --db "$db" --out "$demo/backup-demo.db"
 "$bin/prepayctl" verify --db "$demo/backup-demo.db"
@@ -211,6 +231,7 @@ cat <<EOF
 The demo is running. Try, in another terminal:
   bash -c 'exec 3<>/dev/tcp/127.0.0.1/$health_port; printf "GET /health HTTP/1.0\\r\\n\\r\\n" >&3; cat <&3'
   $bin/prepayctl poll status --db $db
+  $bin/prepayctl admin approvals --server 127.0.0.1:$api_port --ca $demo/pki/ca.crt --login demo-admin --password-file $demo/admin-password
   $bin/prepayctl control preview --db $db --all
   $bin/prepayctl ledger verify --db $db
   $bin/prepayctl billing recompute --db $db --point A-1F-101
