@@ -89,16 +89,6 @@ private:
     store::SqlError m_error;
 };
 
-QJsonValue optionalInt(const store::Statement &s, int column)
-{
-    return s.isNull(column) ? QJsonValue(QJsonValue::Null) : QJsonValue(s.int64(column));
-}
-
-QJsonValue optionalText(const store::Statement &s, int column)
-{
-    return s.isNull(column) ? QJsonValue(QJsonValue::Null) : QJsonValue(s.text(column));
-}
-
 qint64 operatorOf(const CallPtr &call)
 {
     return call->client && call->client->staff ? call->client->staff->operatorId : 0;
@@ -218,10 +208,10 @@ void list(ServiceContext &context, const CallPtr &call)
     store::Statement::Step step;
     while ((step = s.step()) == store::Statement::Step::Row) {
         accounts.append(QJsonObject{{QStringLiteral("account_id"), s.int64(0)}, {QStringLiteral("shop_no"), s.text(1)},
-            {QStringLiteral("display_name"), s.text(2)}, {QStringLiteral("building_code"), optionalText(s, 3)},
-            {QStringLiteral("state"), s.text(4)}, {QStringLiteral("status"), optionalText(s, 5)},
-            {QStringLiteral("balance_fen"), optionalInt(s, 6)},
-            {QStringLiteral("last_reading_ms"), optionalInt(s, 7)}});
+            {QStringLiteral("display_name"), s.text(2)}, {QStringLiteral("building_code"), textOrNull(s, 3)},
+            {QStringLiteral("state"), s.text(4)}, {QStringLiteral("status"), textOrNull(s, 5)},
+            {QStringLiteral("balance_fen"), intOrNull(s, 6)},
+            {QStringLiteral("last_reading_ms"), intOrNull(s, 7)}});
     }
     if (step == store::Statement::Step::Error) {
         failInternal(call, s.error().toString());
@@ -278,9 +268,9 @@ std::optional<QJsonArray> pointsOf(store::Connection &db, qint64 accountId, QDat
     store::Statement::Step step;
     while ((step = s.step()) == store::Statement::Step::Row) {
         QJsonObject point{{QStringLiteral("point_code"), s.text(0)}, {QStringLiteral("building_code"), s.text(1)},
-            {QStringLiteral("floor"), s.int64(2)}, {QStringLiteral("room"), optionalText(s, 3)},
+            {QStringLiteral("floor"), s.int64(2)}, {QStringLiteral("room"), textOrNull(s, 3)},
             {QStringLiteral("linked_at_ms"), s.int64(4)}, {QStringLiteral("control_mode"), s.text(5)},
-            {QStringLiteral("mode_expires_at_ms"), optionalInt(s, 6)},
+            {QStringLiteral("mode_expires_at_ms"), intOrNull(s, 6)},
             {QStringLiteral("thresholds"),
                 QJsonObject{{QStringLiteral("alarm1_fen"), s.int64(7)}, {QStringLiteral("alarm2_fen"), s.int64(8)},
                     {QStringLiteral("overdraft_limit_fen"), s.int64(9)}}},
@@ -294,13 +284,13 @@ std::optional<QJsonArray> pointsOf(store::Connection &db, qint64 accountId, QDat
         } else {
             point.insert(QStringLiteral("meter"),
                 QJsonObject{{QStringLiteral("serial_number"), s.int64(14)}, {QStringLiteral("model"), s.text(15)},
-                    {QStringLiteral("capability"), s.text(16)}, {QStringLiteral("bus"), optionalText(s, 17)},
-                    {QStringLiteral("unit_id"), optionalInt(s, 18)}, {QStringLiteral("installed_at_ms"), s.int64(19)},
-                    {QStringLiteral("relay_state"), optionalText(s, 20)},
-                    {QStringLiteral("relay_mode"), optionalText(s, 21)}, {QStringLiteral("comm_state"), s.text(22)},
-                    {QStringLiteral("last_reading_ms"), optionalInt(s, 23)},
-                    {QStringLiteral("energy_total_wh"), optionalInt(s, 24)},
-                    {QStringLiteral("meter_balance_fen"), optionalInt(s, 25)}});
+                    {QStringLiteral("capability"), s.text(16)}, {QStringLiteral("bus"), textOrNull(s, 17)},
+                    {QStringLiteral("unit_id"), intOrNull(s, 18)}, {QStringLiteral("installed_at_ms"), s.int64(19)},
+                    {QStringLiteral("relay_state"), textOrNull(s, 20)},
+                    {QStringLiteral("relay_mode"), textOrNull(s, 21)}, {QStringLiteral("comm_state"), s.text(22)},
+                    {QStringLiteral("last_reading_ms"), intOrNull(s, 23)},
+                    {QStringLiteral("energy_total_wh"), intOrNull(s, 24)},
+                    {QStringLiteral("meter_balance_fen"), intOrNull(s, 25)}});
         }
         points.append(point);
     }
@@ -326,7 +316,7 @@ std::optional<QJsonArray> ledgerOf(store::Connection &db, qint64 walletId, store
     while ((step = s.step()) == store::Statement::Step::Row) {
         entries.append(QJsonObject{{QStringLiteral("entry_id"), s.int64(0)}, {QStringLiteral("kind"), s.text(1)},
             {QStringLiteral("amount_fen"), s.int64(2)}, {QStringLiteral("created_at_ms"), s.int64(3)},
-            {QStringLiteral("reason"), optionalText(s, 4)}});
+            {QStringLiteral("reason"), textOrNull(s, 4)}});
     }
     if (step == store::Statement::Step::Error) {
         *error = s.error();
@@ -375,11 +365,11 @@ void get(ServiceContext &context, const CallPtr &call)
         return;
     }
     QJsonObject account{{QStringLiteral("account_id"), s.int64(0)}, {QStringLiteral("shop_no"), s.text(1)},
-        {QStringLiteral("display_name"), s.text(2)}, {QStringLiteral("contact_name"), optionalText(s, 3)},
-        {QStringLiteral("contact_phone"), optionalText(s, 4)}, {QStringLiteral("state"), s.text(5)},
-        {QStringLiteral("opened_at_ms"), optionalInt(s, 6)}, {QStringLiteral("closed_at_ms"), optionalInt(s, 7)},
-        {QStringLiteral("building_code"), optionalText(s, 8)}, {QStringLiteral("balance_fen"), optionalInt(s, 9)},
-        {QStringLiteral("status"), optionalText(s, 10)}, {QStringLiteral("last_reading_ms"), optionalInt(s, 11)},
+        {QStringLiteral("display_name"), s.text(2)}, {QStringLiteral("contact_name"), textOrNull(s, 3)},
+        {QStringLiteral("contact_phone"), textOrNull(s, 4)}, {QStringLiteral("state"), s.text(5)},
+        {QStringLiteral("opened_at_ms"), intOrNull(s, 6)}, {QStringLiteral("closed_at_ms"), intOrNull(s, 7)},
+        {QStringLiteral("building_code"), textOrNull(s, 8)}, {QStringLiteral("balance_fen"), intOrNull(s, 9)},
+        {QStringLiteral("status"), textOrNull(s, 10)}, {QStringLiteral("last_reading_ms"), intOrNull(s, 11)},
         {QStringLiteral("tariff"),
             s.isNull(12) ? QJsonValue(QJsonValue::Null)
                          : QJsonValue(QJsonObject{{QStringLiteral("code"), s.text(12)},

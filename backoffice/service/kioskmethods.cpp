@@ -53,23 +53,14 @@ std::optional<QJsonObject> kioskJson(store::Connection &db, qint64 id)
         return std::nullopt;
     QJsonObject o{{QStringLiteral("kiosk_id"), s.int64(0)}, {QStringLiteral("name"), s.text(1)},
         {QStringLiteral("state"), s.text(3)}};
-    const auto optionalInt = [&](int column, const QString &key) {
-        if (!s.isNull(column))
-            o.insert(key, s.int64(column));
-    };
-    const auto optionalText = [&](int column, const QString &key) {
-        if (!s.isNull(column))
-            o.insert(key, s.text(column));
-    };
-    optionalText(2, QStringLiteral("building_code"));
-    optionalInt(4, QStringLiteral("pairing_expires_at_ms"));
-    optionalInt(5, QStringLiteral("enrolled_at_ms"));
-    optionalInt(6, QStringLiteral("revoked_at_ms"));
-    optionalInt(7, QStringLiteral("last_seen_ms"));
-    optionalText(8, QStringLiteral("last_address"));
-    optionalText(9, QStringLiteral("app_version"));
-    if (!s.isNull(10))
-        o.insert(QStringLiteral("health"), QJsonDocument::fromJson(s.text(10).toUtf8()).object());
+    insertPresent(o, QStringLiteral("building_code"), textOrNull(s, 2));
+    insertPresent(o, QStringLiteral("pairing_expires_at_ms"), intOrNull(s, 4));
+    insertPresent(o, QStringLiteral("enrolled_at_ms"), intOrNull(s, 5));
+    insertPresent(o, QStringLiteral("revoked_at_ms"), intOrNull(s, 6));
+    insertPresent(o, QStringLiteral("last_seen_ms"), intOrNull(s, 7));
+    insertPresent(o, QStringLiteral("last_address"), textOrNull(s, 8));
+    insertPresent(o, QStringLiteral("app_version"), textOrNull(s, 9));
+    insertPresent(o, QStringLiteral("health"), objectOrNull(s, 10));
     if (!s.text(11).isEmpty())
         o.insert(QStringLiteral("cert_sha256"), s.text(11).toLower());
     return o;

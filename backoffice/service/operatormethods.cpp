@@ -16,12 +16,6 @@ namespace prepay::service {
 
 namespace {
 
-void failBusy(const CallPtr &call)
-{
-    call->fail(rpc::ErrorCode::RateLimited,
-        QStringLiteral("prepayd is busy checking other passwords: try again in a few seconds"));
-}
-
 // The operator row as staff see it (never the hash).
 std::optional<QJsonObject> operatorJson(store::Connection &db, qint64 id)
 {
@@ -35,10 +29,8 @@ std::optional<QJsonObject> operatorJson(store::Connection &db, qint64 id)
         {QStringLiteral("display_name"), s.text(2)}, {QStringLiteral("role"), s.text(3)},
         {QStringLiteral("disabled"), s.int64(4) != 0}, {QStringLiteral("must_change_password"), s.int64(5) != 0},
         {QStringLiteral("failed_attempts"), s.int64(6)}, {QStringLiteral("created_at_ms"), s.int64(9)}};
-    if (!s.isNull(7))
-        o.insert(QStringLiteral("locked_until_ms"), s.int64(7));
-    if (!s.isNull(8))
-        o.insert(QStringLiteral("last_login_at_ms"), s.int64(8));
+    insertPresent(o, QStringLiteral("locked_until_ms"), intOrNull(s, 7));
+    insertPresent(o, QStringLiteral("last_login_at_ms"), intOrNull(s, 8));
     return o;
 }
 

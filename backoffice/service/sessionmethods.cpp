@@ -20,12 +20,6 @@ namespace prepay::service {
 
 namespace {
 
-void failBusy(const CallPtr &call)
-{
-    call->fail(rpc::ErrorCode::RateLimited,
-        QStringLiteral("prepayd is busy checking other passwords: try again in a few seconds"));
-}
-
 QJsonObject identityJson(const StaffIdentity &staff)
 {
     return QJsonObject{{QStringLiteral("operator_id"), staff.operatorId}, {QStringLiteral("login"), staff.login},

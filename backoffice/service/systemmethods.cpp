@@ -27,29 +27,17 @@ void auditList(ServiceContext &context, const CallPtr &call)
     while (s.step() == store::Statement::Step::Row) {
         QJsonObject row{{QStringLiteral("seq"), s.int64(0)}, {QStringLiteral("at_ms"), s.int64(1)},
             {QStringLiteral("action"), s.text(7)}};
-        const auto optionalInt = [&](int column, const QString &key) {
-            if (!s.isNull(column))
-                row.insert(key, s.int64(column));
-        };
-        const auto optionalText = [&](int column, const QString &key) {
-            if (!s.isNull(column))
-                row.insert(key, s.text(column));
-        };
-        const auto optionalJson = [&](int column, const QString &key) {
-            if (!s.isNull(column))
-                row.insert(key, QJsonDocument::fromJson(s.text(column).toUtf8()).object());
-        };
-        optionalInt(2, QStringLiteral("operator_id"));
-        optionalText(3, QStringLiteral("operator_login"));
-        optionalInt(4, QStringLiteral("session_id"));
-        optionalInt(5, QStringLiteral("kiosk_id"));
-        optionalText(6, QStringLiteral("source_address"));
-        optionalText(8, QStringLiteral("subject_kind"));
-        optionalText(9, QStringLiteral("subject_id"));
-        optionalJson(10, QStringLiteral("before"));
-        optionalJson(11, QStringLiteral("after"));
-        optionalText(12, QStringLiteral("reason"));
-        optionalText(13, QStringLiteral("correlation_id"));
+        insertPresent(row, QStringLiteral("operator_id"), intOrNull(s, 2));
+        insertPresent(row, QStringLiteral("operator_login"), textOrNull(s, 3));
+        insertPresent(row, QStringLiteral("session_id"), intOrNull(s, 4));
+        insertPresent(row, QStringLiteral("kiosk_id"), intOrNull(s, 5));
+        insertPresent(row, QStringLiteral("source_address"), textOrNull(s, 6));
+        insertPresent(row, QStringLiteral("subject_kind"), textOrNull(s, 8));
+        insertPresent(row, QStringLiteral("subject_id"), textOrNull(s, 9));
+        insertPresent(row, QStringLiteral("before"), objectOrNull(s, 10));
+        insertPresent(row, QStringLiteral("after"), objectOrNull(s, 11));
+        insertPresent(row, QStringLiteral("reason"), textOrNull(s, 12));
+        insertPresent(row, QStringLiteral("correlation_id"), textOrNull(s, 13));
         rows.append(row);
     }
     if (!s.error().ok()) {

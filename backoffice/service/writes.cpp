@@ -2,6 +2,8 @@
 
 #include "service/servicelog.h"
 
+#include <QtCore/QJsonDocument>
+
 namespace prepay::service {
 
 void failInternal(const CallPtr &call, const QString &detail)
@@ -11,6 +13,34 @@ void failInternal(const CallPtr &call, const QString &detail)
     call->fail(rpc::ErrorCode::InternalError,
         QStringLiteral("prepayd could not complete this (its log says why under %1); nothing was changed")
             .arg(call->correlationId));
+}
+
+void failBusy(const CallPtr &call)
+{
+    call->fail(rpc::ErrorCode::RateLimited,
+        QStringLiteral("prepayd is busy checking other passwords: try again in a few seconds"));
+}
+
+QJsonValue intOrNull(const store::Statement &s, int column)
+{
+    return s.isNull(column) ? QJsonValue(QJsonValue::Null) : QJsonValue(s.int64(column));
+}
+
+QJsonValue textOrNull(const store::Statement &s, int column)
+{
+    return s.isNull(column) ? QJsonValue(QJsonValue::Null) : QJsonValue(s.text(column));
+}
+
+QJsonValue objectOrNull(const store::Statement &s, int column)
+{
+    return s.isNull(column) ? QJsonValue(QJsonValue::Null)
+                            : QJsonValue(QJsonDocument::fromJson(s.text(column).toUtf8()).object());
+}
+
+void insertPresent(QJsonObject &object, const QString &key, const QJsonValue &value)
+{
+    if (!value.isNull())
+        object.insert(key, value);
 }
 
 void replyFrom(const CallPtr &call, const store::Written<JobOutcome> &written)

@@ -42,6 +42,16 @@ void replyFrom(const CallPtr &call, const store::Written<JobOutcome> &written);
 // An internal error: logged, and the client told to look for the correlation id.
 void failInternal(const CallPtr &call, const QString &detail);
 
+// prepayd is computing as many password hashes as it may at once (staff::HashLimiter).
+void failBusy(const CallPtr &call);
+
+// A nullable column as JSON: null for NULL (JSON-text columns parsed into an object).
+QJsonValue intOrNull(const store::Statement &s, int column);
+QJsonValue textOrNull(const store::Statement &s, int column);
+QJsonValue objectOrNull(const store::Statement &s, int column);
+// Inserts key → value unless it is null: members the docs mark optional are left out.
+void insertPresent(QJsonObject &object, const QString &key, const QJsonValue &value);
+
 inline QByteArray compact(const QJsonObject &object)
 {
     return QJsonDocument(object).toJson(QJsonDocument::Compact);

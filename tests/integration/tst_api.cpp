@@ -6,6 +6,7 @@
 #include "api/clock.h"
 #include "api/methods.h"
 #include "api/rpcclient.h"
+#include "apitest.h"
 #include "audit/audit.h"
 #include "pki/pki.h"
 #include "service/config.h"
@@ -34,35 +35,13 @@ using namespace prepay;
 using rpc::ErrorCode;
 using rpc::Outcome;
 using rpc::Principal;
+using test::codeOf;
+using test::describe;
+using test::resultOf;
 
 namespace {
 
 const QString adminPassword = QStringLiteral("correct horse battery");
-
-rpc::ErrorCode codeOf(const Outcome &outcome)
-{
-    return std::holds_alternative<rpc::Error>(outcome) ? std::get<rpc::Error>(outcome).code : ErrorCode(0);
-}
-
-QString describe(const Outcome &outcome)
-{
-    if (rpc::succeeded(outcome))
-        return QStringLiteral("ok ") + QString::fromUtf8(QJsonDocument(std::get<QJsonValue>(outcome).toObject()).toJson(QJsonDocument::Compact));
-    const rpc::Error &e = std::get<rpc::Error>(outcome);
-    return rpc::errorCodeName(e.code) + QStringLiteral(": ") + e.message;
-}
-
-QJsonObject resultOf(const Outcome &outcome)
-{
-    return rpc::succeeded(outcome) ? std::get<QJsonValue>(outcome).toObject() : QJsonObject();
-}
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
 
 QSslCertificate pemCert(const QByteArray &pem)
 {
@@ -83,13 +62,19 @@ private:
     QSslCertificate m_ca;
     QString m_setupCode;
 
-    rpc::Endpoint staffEndpoint() const
+    rpc::Endpoint staffEndpoint() const { return test::staffEndpoint(*m_service, m_ca); }
+
+    // (Re)starts the Service on this test's store and directory, with billing when given.
+    void restart(const service::Config &config, billing::Biller *biller = nullptr, QList<qint64> *dispatched = nullptr)
     {
-        rpc::Endpoint e;
-        e.host = QStringLiteral("127.0.0.1");
-        e.port = m_service->staffPort();
-        e.ca = m_ca;
-        return e;
+        m_service.reset();
+        test::RunningService running = test::startService(m_clock, *m_store, m_dir->path(), config, biller, dispatched);
+        QVERIFY2(running.service, qPrintable(running.error));
+        m_service = std::move(running.service);
+        m_ca = running.ca;
+        m_setupCode = running.setupCode;
+        QVERIFY(!m_ca.isNull());
+        QVERIFY(!m_setupCode.isEmpty());
     }
 
     std::unique_ptr<rpc::RpcClient> connectStaff()
@@ -214,19 +199,7 @@ private:
             QVERIFY2(billing::TariffBook::load(*reader, m_book.get(), &error), qPrintable(error));
         }
         m_biller = std::make_unique<billing::Biller>(m_book);
-        m_service.reset();
-        service::Config config;
-        config.listenAddress = QStringLiteral("127.0.0.1");
-        config.staffPort = 0;
-        config.kioskPort = 0;
-        config.healthPort = 0;
-        config.requestsPerSecond = 100000;
-        config.requestsBurst = 100000;
-        m_service = std::make_unique<service::Service>(m_clock, *m_store, config, m_dir->path());
-        m_service->setBilling(m_biller.get(), [dispatched](const QList<qint64> &ids) { *dispatched += ids; });
-        QString error;
-        QVERIFY2(m_service->start(&error), qPrintable(error));
-        m_setupCode = *m_service->setupCode();
+        restart(test::loopbackConfig(), m_biller.get(), dispatched);
     }
 
 private Q_SLOTS:
@@ -236,22 +209,7 @@ private Q_SLOTS:
         store::OpenResult opened = store::Store::open(m_dir->filePath(QStringLiteral("prepay.db")), m_clock);
         QVERIFY2(opened.store, qPrintable(opened.message));
         m_store = std::move(opened.store);
-        service::Config config;
-        config.listenAddress = QStringLiteral("127.0.0.1");
-        config.staffPort = 0; // any free port (a file cannot say 0; a test can)
-        config.kioskPort = 0;
-        config.healthPort = freePort();
-        config.requestsPerSecond = 1000;
-        config.requestsBurst = 1000;
-        m_service = std::make_unique<service::Service>(m_clock, *m_store, config, m_dir->path());
-        QString error;
-        QVERIFY2(m_service->start(&error), qPrintable(error));
-        QVERIFY(m_service->setupCode());
-        m_setupCode = *m_service->setupCode();
-        QFile ca(m_service->caCertPath());
-        QVERIFY(ca.open(QIODevice::ReadOnly));
-        m_ca = pemCert(ca.readAll());
-        QVERIFY(!m_ca.isNull());
+        restart(test::loopbackConfig());
     }
 
     void cleanup()
@@ -591,17 +549,10 @@ private Q_SLOTS:
 
     void rateLimitPerConnection()
     {
-        m_service.reset();
-        service::Config config;
-        config.listenAddress = QStringLiteral("127.0.0.1");
-        config.staffPort = 0;
-        config.kioskPort = 0;
-        config.healthPort = 0;
+        service::Config config = test::loopbackConfig();
         config.requestsPerSecond = 5;
         config.requestsBurst = 10;
-        m_service = std::make_unique<service::Service>(m_clock, *m_store, config, m_dir->path());
-        QString error;
-        QVERIFY2(m_service->start(&error), qPrintable(error));
+        restart(config);
         auto client = connectStaff();
         int limited = 0;
         for (int i = 0; i < 30; ++i)

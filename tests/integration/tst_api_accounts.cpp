@@ -16,6 +16,7 @@
 #include "accounts/takeover.h"
 #include "api/clock.h"
 #include "api/rpcclient.h"
+#include "apitest.h"
 #include "billing/biller.h"
 #include "billing/tariff.h"
 #include "control/pipeline.h"
@@ -40,38 +41,15 @@
 using namespace prepay;
 using rpc::ErrorCode;
 using rpc::Outcome;
+using test::codeOf;
+using test::describe;
+using test::resultOf;
 
 namespace {
 
 const QString adminPassword = QStringLiteral("correct horse battery");
 constexpr qint64 kMinuteMs = 60'000;
 constexpr qint64 kHourMs = 60 * kMinuteMs;
-
-rpc::ErrorCode codeOf(const Outcome &outcome)
-{
-    return std::holds_alternative<rpc::Error>(outcome) ? std::get<rpc::Error>(outcome).code : ErrorCode(0);
-}
-
-QString describe(const Outcome &outcome)
-{
-    if (rpc::succeeded(outcome))
-        return QStringLiteral("ok ")
-            + QString::fromUtf8(QJsonDocument(std::get<QJsonValue>(outcome).toObject()).toJson(QJsonDocument::Compact));
-    const rpc::Error &e = std::get<rpc::Error>(outcome);
-    return rpc::errorCodeName(e.code) + QStringLiteral(": ") + e.message;
-}
-
-QJsonObject resultOf(const Outcome &outcome)
-{
-    return rpc::succeeded(outcome) ? std::get<QJsonValue>(outcome).toObject() : QJsonObject();
-}
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
 
 struct AccountFacts
 {
@@ -296,20 +274,12 @@ private Q_SLOTS:
         m_pipeline = std::make_unique<control::BatchPipeline>(*m_biller, m_clock, [](const QList<qint64> &) {});
         m_pipeline->install(*m_recorder);
 
-        service::Config config;
-        config.listenAddress = QStringLiteral("127.0.0.1");
-        config.staffPort = 0;
-        config.kioskPort = 0;
-        config.healthPort = freePort();
-        config.requestsPerSecond = 1000;
-        config.requestsBurst = 1000;
-        m_service = std::make_unique<service::Service>(m_clock, *m_store, config, m_dir->path());
-        QVERIFY2(m_service->start(&error), qPrintable(error));
-        QVERIFY(m_service->setupCode());
-        m_setupCode = *m_service->setupCode();
-        QFile ca(m_service->caCertPath());
-        QVERIFY(ca.open(QIODevice::ReadOnly));
-        m_ca = QSslCertificate(ca.readAll(), QSsl::Pem);
+        test::RunningService running =
+            test::startService(m_clock, *m_store, m_dir->path(), test::loopbackConfig(), m_biller.get());
+        QVERIFY2(running.service, qPrintable(running.error));
+        m_service = std::move(running.service);
+        m_setupCode = running.setupCode;
+        m_ca = running.ca;
         QVERIFY(!m_ca.isNull());
         QVERIFY(refreshDirectory());
     }

@@ -14,6 +14,7 @@
 #include "api/clock.h"
 #include "api/money.h"
 #include "api/rpcclient.h"
+#include "apitest.h"
 #include "catalog/csv.h"
 #include "catalog/importer.h"
 #include "ctl/admincommands.h"
@@ -37,27 +38,11 @@ using namespace prepay;
 using catalog::parseCsv;
 using rpc::ErrorCode;
 using rpc::Outcome;
+using test::describe;
 
 namespace {
 
 const QString adminPassword = QStringLiteral("correct horse battery");
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
-
-QString describe(const Outcome &outcome)
-{
-    if (rpc::succeeded(outcome))
-        return QStringLiteral("ok ")
-            + QString::fromUtf8(QJsonDocument(std::get<QJsonValue>(outcome).toObject()).toJson(QJsonDocument::Compact));
-    const rpc::Error &e = std::get<rpc::Error>(outcome);
-    return rpc::errorCodeName(e.code) + QStringLiteral(": ") + e.message + QStringLiteral(" ")
-        + QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Compact));
-}
 
 struct Ran
 {
@@ -132,26 +117,16 @@ private:
     {
         m_service.reset();
         m_biller.reset();
-        service::Config config;
-        config.listenAddress = QStringLiteral("127.0.0.1");
-        config.staffPort = 0;
-        config.kioskPort = 0;
-        config.healthPort = freePort();
-        config.requestsPerSecond = 1000;
-        config.requestsBurst = 1000;
-        m_service = std::make_unique<service::Service>(m_clock, *m_store, config, m_dir->path());
         if (book) {
             m_book = book;
             m_biller = std::make_unique<billing::Biller>(m_book);
-            m_service->setBilling(m_biller.get(), [](const QList<qint64> &) {});
         }
-        QString error;
-        QVERIFY2(m_service->start(&error), qPrintable(error));
-        QVERIFY(m_service->setupCode());
-        m_setupCode = *m_service->setupCode();
-        QFile ca(m_service->caCertPath());
-        QVERIFY(ca.open(QIODevice::ReadOnly));
-        m_ca = QSslCertificate(ca.readAll(), QSsl::Pem);
+        test::RunningService running =
+            test::startService(m_clock, *m_store, m_dir->path(), test::loopbackConfig(), m_biller.get());
+        QVERIFY2(running.service, qPrintable(running.error));
+        m_service = std::move(running.service);
+        m_setupCode = running.setupCode;
+        m_ca = running.ca;
     }
 
     QString writeFile(const QString &name, const QByteArray &bytes)
@@ -363,7 +338,7 @@ private Q_SLOTS:
         QCOMPARE(r.rc, 4);
         // 3: nobody listening; and a CA that did not sign prepayd's certificate (TLS refused).
         r = prepayctl({QStringLiteral("admin"), QStringLiteral("whoami"), QStringLiteral("--server"),
-            QStringLiteral("127.0.0.1:%1").arg(freePort()), QStringLiteral("--ca"), m_service->caCertPath(),
+            QStringLiteral("127.0.0.1:%1").arg(test::freeLoopbackPort()), QStringLiteral("--ca"), m_service->caCertPath(),
             QStringLiteral("--login"), QStringLiteral("root"), QStringLiteral("--password-file"), m_passwordFile});
         QCOMPARE(r.rc, 3);
         QTemporaryDir other;
