@@ -28,6 +28,7 @@
 // between the first and the last call (from the database).
 // Options: --clients N --calls N --rate R --meters N --baud B. The last line is one JSON object.
 #include "accounts/takeover.h"
+#include "eventloop.h"
 #include "api/clock.h"
 #include "api/rpcclient.h"
 #include "billing/biller.h"
@@ -310,27 +311,6 @@ bool writeSite(store::Store &store, const Layout &l, quint16 portBase, qint64 no
     return written.committed();
 }
 
-// Runs the event loop until `done` or the deadline; false on the deadline.
-bool runUntil(const std::function<bool()> &done, qint64 deadlineMs)
-{
-    if (done())
-        return true;
-    QEventLoop loop;
-    QElapsedTimer t;
-    t.start();
-    bool met = false;
-    QTimer check;
-    check.setInterval(5);
-    QObject::connect(&check, &QTimer::timeout, &loop, [&] {
-        met = done();
-        if (met || t.elapsed() > deadlineMs)
-            loop.quit();
-    });
-    check.start();
-    loop.exec();
-    return met;
-}
-
 struct Sample
 {
     int method = 0; // index into kMethods
@@ -383,7 +363,7 @@ public:
             m_next[size_t(i)] = m_rate > 0 ? 1000.0 / m_rate * i / m_clients : 0;
             schedule(i);
         }
-        runUntil([this] { return m_running == 0 && m_done == m_clients; }, 24 * 3'600'000LL);
+        test::runUntil([this] { return m_running == 0 && m_done == m_clients; }, 24 * 3'600'000LL);
         m_elapsedS = double(m_timer.nsecsElapsed()) / 1e9;
         m_connections.clear(); // on the thread they live on
     }
@@ -595,7 +575,7 @@ int main(int argc, char *argv[])
     QString loadError;
     QMetaObject::invokeMethod(
         &load, [&] { phase = load.connectAll(&loadError) ? 1 : -1; }, Qt::QueuedConnection);
-    if (!runUntil([&phase] { return phase != 0; }, 600'000) || phase < 0) {
+    if (!test::runUntil([&phase] { return phase != 0; }, 600'000) || phase < 0) {
         std::fprintf(stderr, "clients: %s\n", qPrintable(loadError));
         loadThread.quit();
         loadThread.wait();
@@ -623,7 +603,7 @@ int main(int argc, char *argv[])
             phase = 2;
         },
         Qt::QueuedConnection);
-    runUntil([&phase] { return phase == 2; }, 24 * 3'600'000LL);
+    test::runUntil([&phase] { return phase == 2; }, 24 * 3'600'000LL);
     const qint64 loadEndMs = clock.wallMs();
     keepPolling.stop();
     loadThread.quit();

@@ -10,6 +10,7 @@
 // Options: --meters N --buses N --baud B --offline-percent P --dead-gateways N --commands N
 // --no-naive. The last line is one JSON object with the figures and the targets.
 #include "api/clock.h"
+#include "eventloop.h"
 #include "commands/commandexecutor.h"
 #include "commands/commandstore.h"
 #include "modbus/profile.h"
@@ -195,27 +196,6 @@ int simCtl(quint16 control, const QStringList &arguments)
     return ctl.exitCode();
 }
 
-// Runs the event loop (idle, not spinning) until `done` or the deadline; false on the deadline.
-bool runUntil(const std::function<bool()> &done, qint64 deadlineMs)
-{
-    if (done())
-        return true;
-    QEventLoop loop;
-    QElapsedTimer t;
-    t.start();
-    bool met = false;
-    QTimer check;
-    check.setInterval(5);
-    QObject::connect(&check, &QTimer::timeout, &loop, [&] {
-        met = done();
-        if (met || t.elapsed() > deadlineMs)
-            loop.quit();
-    });
-    check.start();
-    loop.exec();
-    return met;
-}
-
 double cpuSeconds()
 {
     rusage u{};
@@ -372,7 +352,7 @@ int main(int argc, char *argv[])
     QElapsedTimer cycleTimer;
     cycleTimer.start();
     poller.startCycle();
-    if (!runUntil([&poller] { return !poller.cycleRunning(); }, 3'600'000)) {
+    if (!test::runUntil([&poller] { return !poller.cycleRunning(); }, 3'600'000)) {
         std::fprintf(stderr, "the cycle did not finish within an hour\n");
         return 1;
     }
@@ -409,7 +389,7 @@ int main(int argc, char *argv[])
         const qint64 pauseMs = qint64(rng.bounded(300));
         QElapsedTimer pause;
         pause.start();
-        runUntil([&pause, pauseMs] { return pause.elapsed() >= pauseMs; }, pauseMs + 1000);
+        test::runUntil([&pause, pauseMs] { return pause.elapsed() >= pauseMs; }, pauseMs + 1000);
         commands::CommandRequest r;
         r.meterId = healthy[int(rng.bounded(healthy.size()))] + 1;
         r.kind = commands::Kind::Recharge;
@@ -424,9 +404,9 @@ int main(int argc, char *argv[])
         }
         commandIds.append(e.commandId);
         std::future<commands::ExecuteResult> done = poller.commandDone(e.commandId);
-        runUntil([&done] { return done.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }, 120'000);
+        test::runUntil([&done] { return done.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }, 120'000);
     }
-    runUntil([&poller] { return !poller.cycleRunning(); }, 3'600'000);
+    test::runUntil([&poller] { return !poller.cycleRunning(); }, 3'600'000);
     if (steadyCycleS == 0)
         steadyCycleS = seconds(second.nsecsElapsed());
     poller.stop();
