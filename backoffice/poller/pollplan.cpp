@@ -1,5 +1,6 @@
 #include "pollplan.h"
 
+#include "store/settings.h"
 #include "store/sqlite.h"
 
 #include <QtCore/QSet>
@@ -14,33 +15,6 @@ qint64 ratedMaxPowerW(qint64 maxCurrentMa, bool threePhase)
 }
 
 namespace {
-
-// A setting that must be a whole number in [min, max]. A missing row keeps the default (the
-// migration inserts every row, so it only goes missing by hand); anything else is an error.
-bool readIntSetting(store::Connection &db, const QString &key, qint64 min, qint64 max, qint64 *value, QString *error)
-{
-    store::Statement s = db.prepare(QStringLiteral("SELECT value FROM settings WHERE key = ?1"));
-    s.bind(1, key);
-    switch (s.step()) {
-    case store::Statement::Step::Done: return true;
-    case store::Statement::Step::Error:
-        *error = QStringLiteral("cannot read setting %1: %2").arg(key, s.error().toString());
-        return false;
-    case store::Statement::Step::Row: break;
-    }
-    const QString text = s.text(0);
-    bool ok = false;
-    const qint64 parsed = text.toLongLong(&ok);
-    if (!ok || parsed < min || parsed > max) {
-        *error = QStringLiteral("setting %1 is '%2', expected a whole number from %3 to %4")
-                     .arg(key, text)
-                     .arg(min)
-                     .arg(max);
-        return false;
-    }
-    *value = parsed;
-    return true;
-}
 
 char parityLetter(const QString &parity)
 {
@@ -98,10 +72,10 @@ bool loadPollPlan(store::Connection &db, PollPlan *plan, QString *error)
     // Site-wide settings first: a building without its own interval uses poll.interval_ms.
     qint64 defaultIntervalMs = 1'800'000;
     qint64 offlineAfterFailures = p.offlineAfterFailures;
-    if (!readIntSetting(db, QStringLiteral("poll.interval_ms"), 60'000, 86'400'000, &defaultIntervalMs, error)
-        || !readIntSetting(db, QStringLiteral("poll.fresh_max_age_ms"), 0, 86'400'000, &p.freshMaxAgeMs, error)
-        || !readIntSetting(db, QStringLiteral("poll.offline_after_failures"), 1, 100, &offlineAfterFailures, error)
-        || !readIntSetting(
+    if (!store::readIntSetting(db, QStringLiteral("poll.interval_ms"), 60'000, 86'400'000, &defaultIntervalMs, error)
+        || !store::readIntSetting(db, QStringLiteral("poll.fresh_max_age_ms"), 0, 86'400'000, &p.freshMaxAgeMs, error)
+        || !store::readIntSetting(db, QStringLiteral("poll.offline_after_failures"), 1, 100, &offlineAfterFailures, error)
+        || !store::readIntSetting(
             db, QStringLiteral("poll.offline_probe_interval_ms"), 1'000, 86'400'000, &p.offlineProbeIntervalMs, error))
         return false;
     p.offlineAfterFailures = int(offlineAfterFailures);
