@@ -334,6 +334,40 @@ QString subjectKindOf(const QJsonObject &p)
     return QStringLiteral("ledger_entry");
 }
 
+// The subject as the audit row records it before and after an action: an account's status and
+// wallet balance, a point's control mode, an entry's kind and whether it is reversed.
+QJsonObject subjectState(store::Transaction &tx, const QJsonObject &p, qint64 nowMs)
+{
+    if (p.contains(QLatin1String("shop_no"))) {
+        store::Statement s = tx.prepare(QStringLiteral(
+            "SELECT id, status FROM accounts WHERE shop_no = ?1 ORDER BY status = 'open' DESC, id DESC LIMIT 1"));
+        s.bind(1, p.value(QLatin1String("shop_no")).toString());
+        if (s.step() != store::Statement::Step::Row)
+            return QJsonObject{{QStringLiteral("exists"), false}};
+        const qint64 accountId = s.int64(0);
+        const QString status = s.text(1);
+        const std::optional<Money> balance = walletBalance(tx, accountId, nowMs);
+        return QJsonObject{{QStringLiteral("account_id"), accountId}, {QStringLiteral("status"), status},
+            {QStringLiteral("balance_fen"), balance ? QJsonValue(balance->fen()) : QJsonValue()}};
+    }
+    if (p.contains(QLatin1String("point_code"))) {
+        store::Statement s = tx.prepare(QStringLiteral(
+            "SELECT coalesce(cs.control_mode, 'auto'), cs.mode_expires_at_ms FROM metering_points mp "
+            "LEFT JOIN control_settings cs ON cs.metering_point_id = mp.id WHERE mp.code = ?1"));
+        s.bind(1, p.value(QLatin1String("point_code")).toString());
+        if (s.step() != store::Statement::Step::Row)
+            return QJsonObject{{QStringLiteral("exists"), false}};
+        return QJsonObject{{QStringLiteral("control_mode"), s.text(0)}, {QStringLiteral("mode_expires_at_ms"), intOrNull(s, 1)}};
+    }
+    store::Statement s = tx.prepare(QStringLiteral(
+        "SELECT e.kind, (SELECT count(*) FROM ledger_entries r WHERE r.reverses_entry_id = e.id) "
+        "FROM ledger_entries e WHERE e.id = ?1"));
+    s.bind(1, p.value(QLatin1String("entry_id")).toInteger());
+    if (s.step() != store::Statement::Step::Row)
+        return QJsonObject{{QStringLiteral("exists"), false}};
+    return QJsonObject{{QStringLiteral("kind"), s.text(0)}, {QStringLiteral("reversed"), s.int64(1) > 0}};
+}
+
 void finishAction(ServiceContext &context, const CallPtr &call, const store::Written<ActionOutcome> &written)
 {
     if (written.committed() && !written.value.commandIds.isEmpty() && context.dispatchCommands)
@@ -379,11 +413,14 @@ void act(ServiceContext &context, const CallPtr &call, const ActionSpec &spec)
                 outcome.job = JobOutcome::ok(pending);
                 return outcome;
             }
+            const QJsonObject before = subjectState(tx, params, nowMs);
             ActionContext a{tx, biller, operatorId, std::nullopt, nowMs};
             ActionOutcome outcome = spec.run(a, params);
             if (outcome.job.error || !tx.error().ok() || tx.rollbackRequested())
                 return outcome;
-            entry.afterJson = compact(outcome.job.result.toObject());
+            entry.beforeJson = compact(before);
+            entry.afterJson = compact(QJsonObject{{QStringLiteral("subject"), subjectState(tx, params, nowMs)},
+                {QStringLiteral("result"), outcome.job.result}});
             audit::append(tx, entry);
             return outcome;
         },
@@ -484,6 +521,7 @@ void decide(ServiceContext &context, const CallPtr &call)
                 return refused(tx, rpc::ErrorCode::Conflict,
                     QStringLiteral("prepayd cannot carry out a %1 request").arg(staff::approvalKindCode(approval.kind)));
             // The maker's action, on the maker's behalf, with the approval named in the ledger.
+            const QJsonObject before = subjectState(tx, approval.payload, nowMs);
             ActionContext a{tx, biller, approval.requestedBy, approvalId, nowMs};
             ActionOutcome outcome = spec->run(a, approval.payload);
             if (outcome.job.error || !tx.error().ok() || tx.rollbackRequested())
@@ -496,7 +534,9 @@ void decide(ServiceContext &context, const CallPtr &call)
             done.subjectKind = subjectKindOf(approval.payload);
             done.subjectId = subjectOf(approval.payload);
             done.reason = approval.reason;
-            done.afterJson = compact(outcome.job.result.toObject());
+            done.beforeJson = compact(before);
+            done.afterJson = compact(QJsonObject{{QStringLiteral("subject"), subjectState(tx, approval.payload, nowMs)},
+                {QStringLiteral("result"), outcome.job.result}});
             audit::append(tx, done);
             QJsonObject reply = outcome.job.result.toObject();
             reply.insert(QStringLiteral("approval_id"), approvalId);

@@ -784,6 +784,14 @@ private Q_SLOTS:
         const ledger::VerifyReport ledgerReport = ledger::verifyLedger(*reader);
         QVERIFY2(ledgerReport.ok(), qPrintable(QStringLiteral("%1 ledger violations %2").arg(ledgerReport.violations.size()).arg(ledgerReport.error)));
         QVERIFY(audit::verify(*reader).ok);
+        // Before and after: the top-up's row holds the wallet on both sides.
+        {
+            store::Statement row = reader->prepare(QStringLiteral(
+                "SELECT json_extract(before_json, '$.balance_fen'), json_extract(after_json, '$.subject.balance_fen') "
+                "FROM audit_log WHERE action = 'account.recharge_cash' ORDER BY seq LIMIT 1"));
+            QVERIFY(row.step() == store::Statement::Step::Row);
+            QCOMPARE(row.int64(1) - row.int64(0), qint64(10000));
+        }
         store::SqlError sqlError;
         for (const QString &action : {QStringLiteral("account.recharge_cash"), QStringLiteral("approval.request"),
                  QStringLiteral("approval.decide"), QStringLiteral("ledger.adjust"), QStringLiteral("control.set_mode"),
