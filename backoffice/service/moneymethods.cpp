@@ -389,6 +389,12 @@ void act(ServiceContext &context, const CallPtr &call, const ActionSpec &spec)
     }
     billing::Biller &biller = *context.biller;
     const QJsonObject params = call->params();
+    if (spec.method == QLatin1String("ledger.adjust") && params.value(QLatin1String("amount_fen")).toInteger() == 0) {
+        // Refused now rather than after a second person approved nothing.
+        call->fail(rpc::ErrorCode::InvalidParams, QStringLiteral("params.amount_fen must not be 0"),
+            QJsonObject{{QStringLiteral("field"), QStringLiteral("params.amount_fen")}});
+        return;
+    }
     const qint64 operatorId = call->client->staff->operatorId;
     const staff::StaffSettings settings = context.staffSettings;
     audit::Entry entry = auditEntry(context, *call, spec.method, subjectKindOf(params), subjectOf(params));
