@@ -45,8 +45,8 @@ bool isDigits(QByteArrayView text)
 
 bool hasControl(QByteArrayView text)
 {
-    return std::any_of(text.begin(), text.end(),
-                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; });
+    return std::any_of(
+        text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; });
 }
 
 // A minimal scanner over JSON text that QJsonDocument has already accepted, so it only has to
@@ -318,10 +318,10 @@ std::optional<QByteArray> wechatResponseMessage(QByteArrayView timestamp, QByteA
 }
 
 std::optional<QByteArray> wechatRequestMessage(QByteArrayView method, QByteArrayView canonicalUrl,
-                                               QByteArrayView timestamp, QByteArrayView nonce, QByteArrayView body)
+    QByteArrayView timestamp, QByteArrayView nonce, QByteArrayView body)
 {
-    const bool methodOk = !method.isEmpty()
-        && std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    const bool methodOk
+        = !method.isEmpty() && std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
     if (!methodOk || !canonicalUrl.startsWith('/') || hasControl(canonicalUrl) || canonicalUrl.contains(' '))
         return std::nullopt;
     const auto rest = wechatResponseMessage(timestamp, nonce, body);

@@ -27,7 +27,7 @@ using FormFields = QList<std::pair<QByteArray, QByteArray>>;
 // Limits on what we accept from outside.
 inline constexpr qsizetype formBodyBytesMax = 64 * 1024; // an Alipay notification is ~2 KiB
 inline constexpr qsizetype formFieldsMax = 128;          // it has ~35 fields
-inline constexpr qsizetype yuanIntegerDigitsMax = 12;   // 999,999,999,999.99 yuan fits qint64 fen easily
+inline constexpr qsizetype yuanIntegerDigitsMax = 12;    // 999,999,999,999.99 yuan fits qint64 fen easily
 
 // application/x-www-form-urlencoded, decoded once (§1.5 step 1), strictly:
 //   - `&` separates fields, the first `=` separates key from value; a field without `=`, an
@@ -50,7 +50,10 @@ QByteArray formEncode(const FormFields &fields);
 
 // What the Alipay string-to-sign is built for: a request we sign (§1.2: `sign` excluded,
 // `sign_type` included) or a notification we verify (§1.5: both excluded).
-enum class AlipaySignScope { Request, Notification };
+enum class AlipaySignScope {
+    Request,
+    Notification
+};
 // The Alipay string-to-sign: fields minus the excluded keys and minus empty values, sorted by
 // key in byte order, joined as `k=v&k=v` with raw (unencoded) values. A key that appears twice
 // makes the content ambiguous (which value did Alipay sign?), so it is refused: nothing.
@@ -81,7 +84,7 @@ AlipayResponse alipayResponseNode(QByteArrayView rawBody, QByteArrayView method)
 // starting with `/`, a timestamp that is not decimal digits, or a nonce that is empty or holds
 // a control character would make the message ambiguous: nothing.
 std::optional<QByteArray> wechatRequestMessage(QByteArrayView method, QByteArrayView canonicalUrl,
-                                               QByteArrayView timestamp, QByteArrayView nonce, QByteArrayView body);
+    QByteArrayView timestamp, QByteArrayView nonce, QByteArrayView body);
 std::optional<QByteArray> wechatResponseMessage(QByteArrayView timestamp, QByteArrayView nonce, QByteArrayView body);
 
 struct WechatAuthorization

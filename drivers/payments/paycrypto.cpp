@@ -215,8 +215,7 @@ PrivateKey PrivateKey::load(QByteArrayView text, KeyLoadStatus *status)
         report(status, result);
         return {};
     }
-    if (!unarmoured->label.isEmpty() && unarmoured->label != "RSA PRIVATE KEY"
-        && unarmoured->label != "PRIVATE KEY") {
+    if (!unarmoured->label.isEmpty() && unarmoured->label != "RSA PRIVATE KEY" && unarmoured->label != "PRIVATE KEY") {
         report(status, KeyLoadStatus::Malformed);
         return {};
     }
@@ -434,7 +433,7 @@ std::optional<QByteArray> signRsaSha256(const PrivateKey &key, QByteArrayView me
         return std::nullopt;
     QByteArray signature(static_cast<qsizetype>(length), '\0');
     if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(signature.data()), &length, data,
-                       static_cast<size_t>(message.size()))
+            static_cast<size_t>(message.size()))
         != 1)
         return std::nullopt;
     signature.truncate(static_cast<qsizetype>(length));
@@ -457,14 +456,13 @@ VerifyStatus verifyRsaSha256(const PublicKey &key, QByteArrayView message, QByte
         || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
         return VerifyStatus::BadSignature;
     const int verdict = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char *>(signature->constData()),
-                                         static_cast<size_t>(signature->size()),
-                                         reinterpret_cast<const unsigned char *>(message.data()),
-                                         static_cast<size_t>(message.size()));
+        static_cast<size_t>(signature->size()), reinterpret_cast<const unsigned char *>(message.data()),
+        static_cast<size_t>(message.size()));
     return verdict == 1 ? VerifyStatus::Valid : VerifyStatus::BadSignature;
 }
 
-GcmOpened aesGcmOpen(QByteArrayView key, QByteArrayView nonce, QByteArrayView associatedData,
-                     QByteArrayView ciphertextAndTag)
+GcmOpened aesGcmOpen(
+    QByteArrayView key, QByteArrayView nonce, QByteArrayView associatedData, QByteArrayView ciphertextAndTag)
 {
     GcmOpened result;
     const EVP_CIPHER *cipher = nullptr;
@@ -492,8 +490,8 @@ GcmOpened aesGcmOpen(QByteArrayView key, QByteArrayView nonce, QByteArrayView as
     // decrypting all of it and getting 16 bytes of "garbage" at the end).
     const QByteArrayView ciphertext = ciphertextAndTag.first(ciphertextAndTag.size() - gcmTagBytes);
     std::array<unsigned char, gcmTagBytes> tag{};
-    std::copy_n(reinterpret_cast<const unsigned char *>(ciphertextAndTag.data()) + ciphertext.size(), gcmTagBytes,
-                tag.begin());
+    std::copy_n(
+        reinterpret_cast<const unsigned char *>(ciphertextAndTag.data()) + ciphertext.size(), gcmTagBytes, tag.begin());
 
     const ossl::ErrorQueueGuard guard;
     const ossl::CipherCtx ctx(EVP_CIPHER_CTX_new());
@@ -505,16 +503,15 @@ GcmOpened aesGcmOpen(QByteArrayView key, QByteArrayView nonce, QByteArrayView as
         return result;
     int length = 0;
     if (!associatedData.isEmpty()
-        && EVP_DecryptUpdate(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char *>(associatedData.data()),
-                             static_cast<int>(associatedData.size()))
+        && EVP_DecryptUpdate(ctx.get(), nullptr, &length,
+               reinterpret_cast<const unsigned char *>(associatedData.data()), static_cast<int>(associatedData.size()))
             != 1)
         return result;
     QByteArray plaintext(ciphertext.size(), '\0');
     int written = 0;
     if (!ciphertext.isEmpty()) {
         if (EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char *>(plaintext.data()), &length,
-                              reinterpret_cast<const unsigned char *>(ciphertext.data()),
-                              static_cast<int>(ciphertext.size()))
+                reinterpret_cast<const unsigned char *>(ciphertext.data()), static_cast<int>(ciphertext.size()))
             != 1)
             return result;
         written = length;

@@ -176,7 +176,7 @@ struct GcmOpened
 // Decrypts `ciphertextAndTag` (the provider's decoded `ciphertext`: data followed by the
 // 16-byte tag) with AES-GCM. The key's length picks AES-128 or AES-256; WeChat's APIv3 key is
 // its 32 ASCII bytes used as they are. No plaintext is returned unless the tag checks.
-GcmOpened aesGcmOpen(QByteArrayView key, QByteArrayView nonce, QByteArrayView associatedData,
-                     QByteArrayView ciphertextAndTag);
+GcmOpened aesGcmOpen(
+    QByteArrayView key, QByteArrayView nonce, QByteArrayView associatedData, QByteArrayView ciphertextAndTag);
 
 } // namespace prepay::payments

@@ -7,8 +7,8 @@
 //    duplicate keys and `\/` escapes in the sign are handled;
 //  - C3 the Alipay request signer reproduces A3 byte for byte from PKCS#1 PEM and PKCS#8 bare
 //    base64 keys; a one-byte change fails verification;
-//  - C4 (partly) certificate serial, RFC 2253 issuer and Alipay SN formula on the WeChat test
-//    certificate — the Alipay certificates of A4 are not in the notes;
+//  - C4 the Alipay certificate SN of A4's app and Alipay certificates; the root bundle's SN is
+//    not covered (no usable copy of that bundle); serial and issuer of the WeChat certificate;
 //  - C5 the WeChat signer reproduces B1 and B2, and the Authorization header has its format;
 //  - C6 B3 (AES-256) and B4 (AES-128) verify and decrypt, B5 decrypts; flipping a ciphertext,
 //    tag, AAD or nonce bit, or the wrong key, is rejected; a re-serialised body fails;
@@ -86,8 +86,7 @@ Resource resourceOf(const QByteArray &body)
 {
     const QJsonObject resource = QJsonDocument::fromJson(body).object().value(QLatin1String("resource")).toObject();
     Resource out;
-    const auto decoded =
-        decodeBase64Strict(resource.value(QLatin1String("ciphertext")).toString().toUtf8());
+    const auto decoded = decodeBase64Strict(resource.value(QLatin1String("ciphertext")).toString().toUtf8());
     if (!decoded)
         qFatal("resource ciphertext is not strict base64");
     out.ciphertext = *decoded;
@@ -108,6 +107,7 @@ private Q_SLOTS:
     void c2AlipayResponse();
     void c2AlipayResponseShapes();
     void c3AlipayRequestSigner();
+    void c4AlipayCertSn();
     void c4CertificateFields();
     void c5WechatSigner();
     void c6WechatNotifications();
@@ -130,18 +130,18 @@ void TestPayCrypto::vectorFilesAreTheNotesBytes()
 {
     // The digests the notes give for the vectors: a damaged file fails here, not later.
     QCOMPARE(sha256(readData("a1-string-to-sign.txt")).toHex(),
-             QByteArray("f7ddd6b8ed65cde03339b71735ad29e044d8f3ed0e2659c5156d9ed2acaf1f57"));
+        QByteArray("f7ddd6b8ed65cde03339b71735ad29e044d8f3ed0e2659c5156d9ed2acaf1f57"));
     QCOMPARE(readData("a1-string-to-sign.txt").size(), 680);
     QCOMPARE(sha256(readData("a3-string-to-sign.txt")).toHex(),
-             QByteArray("1f3a22d9f75c8ca52c745d14ecfc76d4f07cc82c64798f1dbdbacb5266c47ed8"));
+        QByteArray("1f3a22d9f75c8ca52c745d14ecfc76d4f07cc82c64798f1dbdbacb5266c47ed8"));
     QCOMPARE(readData("b2-message.txt").size(), 328);
     QCOMPARE(sha256(readData("b2-message.txt")).toHex(),
-             QByteArray("43c4e601dc1fe50f0b1e7ccbc71bb5bd615723f16a151b9ead696b631055c637"));
+        QByteArray("43c4e601dc1fe50f0b1e7ccbc71bb5bd615723f16a151b9ead696b631055c637"));
     QCOMPARE(sha256(readData("b3-body.json")).toHex(),
-             QByteArray("ef9498cc68273ea0362170d8ad51439a68575e655fb7e1c80e1b8b24fd118e69"));
+        QByteArray("ef9498cc68273ea0362170d8ad51439a68575e655fb7e1c80e1b8b24fd118e69"));
     QCOMPARE(readData("b3-plaintext.json").size(), 410);
     QCOMPARE(sha256(readData("b3-plaintext.json")).toHex(),
-             QByteArray("974c056d742b6fae58a7d087ab8e5ba4e534954bb055f256f9f60cbd7ad480d8"));
+        QByteArray("974c056d742b6fae58a7d087ab8e5ba4e534954bb055f256f9f60cbd7ad480d8"));
 }
 
 void TestPayCrypto::c1AlipayNotification()
@@ -179,7 +179,7 @@ void TestPayCrypto::c1AlipayNotification()
             field.second = "0.11";
     }
     QCOMPARE(verifyRsaSha256(alipayKey, *alipayStringToSign(tampered, AlipaySignScope::Notification), sign),
-             VerifyStatus::BadSignature);
+        VerifyStatus::BadSignature);
     // sign_type kept in the signed set (the request rule applied to a notification).
     const auto withSignType = alipayStringToSign(*decoded, AlipaySignScope::Request);
     QVERIFY(withSignType->contains("&sign_type=RSA2&"));
@@ -191,7 +191,7 @@ void TestPayCrypto::c1AlipayNotification()
     QVERIFY(wronglyDecoded);
     QCOMPARE(fieldValue(*wronglyDecoded, "subject"), QByteArray("语雀空间+500人规模"));
     QCOMPARE(verifyRsaSha256(alipayKey, *alipayStringToSign(*wronglyDecoded, AlipaySignScope::Notification), sign),
-             VerifyStatus::BadSignature);
+        VerifyStatus::BadSignature);
     // The classic wrong key: our own app public key instead of Alipay's.
     const PublicKey appKey = PublicKey::load(readData("a3-app-public-key.txt"));
     QVERIFY(!appKey.isNull());
@@ -210,12 +210,13 @@ void TestPayCrypto::c2AlipayResponse()
 
     const AlipayResponse response = alipayResponseNode(raw, "alipay.open.file.upload");
     QCOMPARE(response.status, AlipayResponse::Status::Found);
-    QCOMPARE(response.node,
-             QByteArray(R"({"code":"10000","msg":"Success","file_id":"CAxAToWB1JsAAAAAAAAAAAAADgSLAQBr"})"));
+    QCOMPARE(
+        response.node, QByteArray(R"({"code":"10000","msg":"Success","file_id":"CAxAToWB1JsAAAAAAAAAAAAADgSLAQBr"})"));
     QCOMPARE(verifyRsaSha256(alipayKey, response.node, response.sign), VerifyStatus::Valid);
 
     // Re-serialised: QJsonDocument sorts the keys — the trap of fzlee/alipay#10.
-    const QByteArray reserialised = QJsonDocument(QJsonDocument::fromJson(response.node).object()).toJson(QJsonDocument::Compact);
+    const QByteArray reserialised
+        = QJsonDocument(QJsonDocument::fromJson(response.node).object()).toJson(QJsonDocument::Compact);
     QVERIFY(reserialised != response.node);
     QCOMPARE(verifyRsaSha256(alipayKey, reserialised, response.sign), VerifyStatus::BadSignature);
     // The same keys in the same order with spacing added also fail.
@@ -239,14 +240,17 @@ void TestPayCrypto::c2AlipayResponseShapes()
     using Status = AlipayResponse::Status;
     const QByteArrayView method("alipay.trade.precreate");
     // Spacing, nesting, braces inside strings and a `\"` escape are all kept byte for byte.
-    const QByteArray node = R"({ "code" : "10000", "qr_code":"https://qr.alipay.com/x?a={b}", "x":{"y":["}",{"z":"\"}"}]} })";
-    const QByteArray body = R"({"other":[1,{"a":"}"}],"alipay_trade_precreate_response":)" + node + R"(,"sign":"AAAA"})";
+    const QByteArray node
+        = R"({ "code" : "10000", "qr_code":"https://qr.alipay.com/x?a={b}", "x":{"y":["}",{"z":"\"}"}]} })";
+    const QByteArray body
+        = R"({"other":[1,{"a":"}"}],"alipay_trade_precreate_response":)" + node + R"(,"sign":"AAAA"})";
     const AlipayResponse found = alipayResponseNode(body, method);
     QCOMPARE(found.status, Status::Found);
     QCOMPARE(found.node, node);
     QCOMPARE(found.sign, QByteArray("AAAA"));
 
-    const QByteArray unsignedError = R"({"error_response":{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-signature"}})";
+    const QByteArray unsignedError
+        = R"({"error_response":{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-signature"}})";
     QCOMPARE(alipayResponseNode(unsignedError, method).status, Status::ErrorResponse);
     QCOMPARE(alipayResponseNode(R"({"sign":"AAAA"})", method).status, Status::Missing);
     QCOMPARE(alipayResponseNode(R"({"alipay_trade_precreate_response":"text"})", method).status, Status::Malformed);
@@ -254,11 +258,14 @@ void TestPayCrypto::c2AlipayResponseShapes()
     QCOMPARE(alipayResponseNode("[]", method).status, Status::Malformed);
     QCOMPARE(alipayResponseNode("", method).status, Status::Malformed);
     // Two nodes: which did Alipay sign? Refused.
-    QCOMPARE(alipayResponseNode(R"({"alipay_trade_precreate_response":{"code":"40004"},"alipay_trade_precreate_response":{"code":"10000"}})", method)
-                 .status,
-             Status::Malformed);
+    QCOMPARE(
+        alipayResponseNode(
+            R"({"alipay_trade_precreate_response":{"code":"40004"},"alipay_trade_precreate_response":{"code":"10000"}})",
+            method)
+            .status,
+        Status::Malformed);
     QCOMPARE(alipayResponseNode(R"({"alipay_trade_precreate_response":{},"error_response":{}})", method).status,
-             Status::Malformed);
+        Status::Malformed);
 }
 
 void TestPayCrypto::c3AlipayRequestSigner()
@@ -274,7 +281,7 @@ void TestPayCrypto::c3AlipayRequestSigner()
     request.append(Field{"notify_url", "https://example.com/alipay/notify"});
     request.append(Field{"app_auth_token", ""}); // empty: dropped
     request.append(Field{"biz_content",
-                    R"({"out_trade_no":"K20240101000001","subject":"Electricity top-up","timeout_express":"5m","total_amount":"88.88"})"});
+        R"({"out_trade_no":"K20240101000001","subject":"Electricity top-up","timeout_express":"5m","total_amount":"88.88"})"});
     const auto content = alipayStringToSign(request, AlipaySignScope::Request);
     QVERIFY(content);
     QCOMPARE(*content, readData("a3-string-to-sign.txt"));
@@ -303,17 +310,51 @@ void TestPayCrypto::c3AlipayRequestSigner()
     changed.replace("88.88", "88.89");
     QCOMPARE(verifyRsaSha256(appKey, changed, expected), VerifyStatus::BadSignature);
     QCOMPARE(verifyRsaSha256(appKey, *content, encodeBase64(flipBit(*decodeBase64Strict(expected), 100))),
-             VerifyStatus::BadSignature);
+        VerifyStatus::BadSignature);
     QCOMPARE(verifyRsaSha256(PublicKey(), *content, expected), VerifyStatus::NoKey);
     QVERIFY(!signRsaSha256(PrivateKey(), *content));
 }
 
+void TestPayCrypto::c4AlipayCertSn()
+{
+    // A4: the app and Alipay certificates of alipay-sdk-nodejs-all's fixtures, with the issuer,
+    // decimal serial and SN the notes give. (The root bundle's SN is not checked: that
+    // repository's stored root bundle is AES-encrypted, and the notes do not reproduce it.)
+    struct Case
+    {
+        const char *file;
+        const char *issuer;
+        const char *serial;
+        const char *sn;
+    };
+    const Case cases[] = {
+        {"a4-appCertPublicKey_2021001161683774.crt",
+            "CN=Ant Financial Certification Authority Class 1 R1,OU=Certification Authority,O=Ant Financial,C=CN",
+            "42701552708448241360226107228231049510", "866efef280dec9137a87d047ac446315"},
+        {"a4-alipayCertPublicKey_RSA2.crt",
+            "CN=Ant Financial Certification Authority Class 2 R1,OU=Certification Authority,O=Ant Financial,C=CN",
+            "42701552432456004857627230056898180491", "7513daaaa48aa3ba2e4018d84402479c"},
+    };
+    for (const Case &c : cases) {
+        KeyLoadStatus status = KeyLoadStatus::Malformed;
+        const Certificate cert = Certificate::load(readData(c.file), &status);
+        QCOMPARE(status, KeyLoadStatus::Loaded);
+        QCOMPARE(cert.issuerRfc2253(), QByteArray(c.issuer));
+        QCOMPARE(cert.serialDecimal(), QByteArray(c.serial));
+        QCOMPARE(alipayCertSn(cert), QByteArray(c.sn));
+        QVERIFY(cert.isRsaSigned());
+        QCOMPARE(cert.publicKey().bits(), 2048);
+    }
+    // A bundle of both, in order (the root SN's joining rule, on certificates we have).
+    const QByteArray bundle = readData(cases[0].file) + '\n' + readData(cases[1].file);
+    QCOMPARE(alipayRootCertSn(bundle), std::optional<QByteArray>(QByteArray(cases[0].sn) + '_' + cases[1].sn));
+}
+
 void TestPayCrypto::c4CertificateFields()
 {
-    // A4's Alipay certificates are not reproduced in the notes (only their SNs), so the SN
-    // function is checked here on the WeChat test certificate of Appendix B: the serial the
-    // notes give, the issuer as `openssl x509 -issuer -nameopt RFC2253` prints it, and the SN as
-    // the MD5 of their concatenation.
+    // The WeChat test certificate of Appendix B: the serial the notes give, the issuer as
+    // `openssl x509 -issuer -nameopt RFC2253` prints it, and the SN as the MD5 of their
+    // concatenation.
     KeyLoadStatus status = KeyLoadStatus::Malformed;
     const Certificate cert = Certificate::load(readData("wechatpay-test-cert.pem"), &status);
     QCOMPARE(status, KeyLoadStatus::Loaded);
@@ -327,7 +368,8 @@ void TestPayCrypto::c4CertificateFields()
 
     // A bundle of the same certificate twice, and a bundle with a broken block.
     const QByteArray pem = readData("wechatpay-test-cert.pem");
-    QCOMPARE(alipayRootCertSn(QByteArray(pem + pem)), std::optional<QByteArray>(alipayCertSn(cert) + '_' + alipayCertSn(cert)));
+    QCOMPARE(alipayRootCertSn(QByteArray(pem + pem)),
+        std::optional<QByteArray>(alipayCertSn(cert) + '_' + alipayCertSn(cert)));
     QVERIFY(!alipayRootCertSn(QByteArray(pem + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")));
     QVERIFY(!alipayRootCertSn(""));
     QVERIFY(Certificate::load("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").isNull());
@@ -345,7 +387,7 @@ void TestPayCrypto::c5WechatSigner()
     QCOMPARE(encodeBase64(*b1), readLine("b1-sign.txt"));
 
     const auto message = wechatRequestMessage("POST", "/v3/pay/transactions/native", "1704081600",
-                                              "593BEC0C930BF1AFEB40B4A08C8FB242", readData("b2-body.json"));
+        "593BEC0C930BF1AFEB40B4A08C8FB242", readData("b2-body.json"));
     QVERIFY(message);
     QCOMPARE(*message, readData("b2-message.txt"));
     const auto b2 = signRsaSha256(key, *message);
@@ -359,9 +401,9 @@ void TestPayCrypto::c5WechatSigner()
     auth.serialNo = "D7CE59D1F522D701";
     auth.signature = encodeBase64(*b2);
     QCOMPARE(*wechatAuthorizationHeader(auth),
-             "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"593BEC0C930BF1AFEB40B4A08C8FB242\","
-             "timestamp=\"1704081600\",serial_no=\"D7CE59D1F522D701\",signature=\""
-                 + readLine("b2-sign.txt") + '"');
+        "WECHATPAY2-SHA256-RSA2048 mchid=\"1230000109\",nonce_str=\"593BEC0C930BF1AFEB40B4A08C8FB242\","
+        "timestamp=\"1704081600\",serial_no=\"D7CE59D1F522D701\",signature=\""
+            + readLine("b2-sign.txt") + '"');
     auth.mchid = "1230000109\",x=\"y";
     QVERIFY(!wechatAuthorizationHeader(auth));
     auth.mchid.clear();
@@ -369,7 +411,7 @@ void TestPayCrypto::c5WechatSigner()
 
     // GET: empty body, the last \n still there.
     QCOMPARE(*wechatRequestMessage("GET", "/v3/pay/transactions/out-trade-no/K1?mchid=1230000109", "1", "n", ""),
-             QByteArray("GET\n/v3/pay/transactions/out-trade-no/K1?mchid=1230000109\n1\nn\n\n"));
+        QByteArray("GET\n/v3/pay/transactions/out-trade-no/K1?mchid=1230000109\n1\nn\n\n"));
     QVERIFY(!wechatRequestMessage("post", "/v3", "1", "n", ""));
     QVERIFY(!wechatRequestMessage("POST", "v3", "1", "n", ""));
     QVERIFY(!wechatRequestMessage("POST", "/v3", "1a", "n", ""));
@@ -389,29 +431,33 @@ void TestPayCrypto::c6WechatNotifications()
     const QByteArray b3 = readData("b3-body.json");
     const auto b3Message = wechatResponseMessage("1704081691", "fcb7f2b9c1c54f8e9a0d3e2b7c6a5d41", b3);
     QVERIFY(b3Message);
-    QCOMPARE(sha256(*b3Message).toHex(), QByteArray("60428e2461abfa08ea22b5664d542d5db78de356b89b99cc2a3878b455664585"));
+    QCOMPARE(
+        sha256(*b3Message).toHex(), QByteArray("60428e2461abfa08ea22b5664d542d5db78de356b89b99cc2a3878b455664585"));
     QCOMPARE(verifyRsaSha256(platformKey, *b3Message, readLine("b3-signature.txt")), VerifyStatus::Valid);
     const Resource r3 = resourceOf(b3);
     QCOMPARE(r3.ciphertext.last(gcmTagBytes).toHex(), QByteArray("f3a58ef091f89c09f0ba5c7d32e3ef66"));
-    const GcmOpened opened3 = aesGcmOpen("KioskSandboxAPIv3Key0123456789ab", r3.nonce, r3.associatedData, r3.ciphertext);
+    const GcmOpened opened3
+        = aesGcmOpen("KioskSandboxAPIv3Key0123456789ab", r3.nonce, r3.associatedData, r3.ciphertext);
     QCOMPARE(opened3.status, GcmStatus::Opened);
     QCOMPARE(opened3.plaintext, readData("b3-plaintext.json"));
     // The body re-serialised (same JSON, keys sorted) no longer verifies.
     const QByteArray reserialised = QJsonDocument::fromJson(b3).toJson(QJsonDocument::Compact);
     QVERIFY(reserialised != b3);
-    QCOMPARE(verifyRsaSha256(platformKey, *wechatResponseMessage("1704081691", "fcb7f2b9c1c54f8e9a0d3e2b7c6a5d41", reserialised),
-                             readLine("b3-signature.txt")),
-             VerifyStatus::BadSignature);
+    QCOMPARE(verifyRsaSha256(platformKey,
+                 *wechatResponseMessage("1704081691", "fcb7f2b9c1c54f8e9a0d3e2b7c6a5d41", reserialised),
+                 readLine("b3-signature.txt")),
+        VerifyStatus::BadSignature);
     // Another timestamp in the header: fails.
     QCOMPARE(verifyRsaSha256(platformKey, *wechatResponseMessage("1704081692", "fcb7f2b9c1c54f8e9a0d3e2b7c6a5d41", b3),
-                             readLine("b3-signature.txt")),
-             VerifyStatus::BadSignature);
+                 readLine("b3-signature.txt")),
+        VerifyStatus::BadSignature);
 
     // B4: wechatpay-go's own notification, a 16-byte APIv3 key, so AES-128-GCM.
     const QByteArray b4 = readData("b4-body.json");
     const auto b4Message = wechatResponseMessage("1624523846", "EcZ9Cmy4Xyx1i6RlJQzLcCyEqDa26NBz", b4);
     QCOMPARE(b4Message->size(), 613);
-    QCOMPARE(sha256(*b4Message).toHex(), QByteArray("d2c90663606e98fc711012c768a5150ff0f953e4bccecc69395f4fe977dc4257"));
+    QCOMPARE(
+        sha256(*b4Message).toHex(), QByteArray("d2c90663606e98fc711012c768a5150ff0f953e4bccecc69395f4fe977dc4257"));
     QCOMPARE(verifyRsaSha256(platformKey, *b4Message, readLine("b4-signature.txt")), VerifyStatus::Valid);
     const Resource r4 = resourceOf(b4);
     QCOMPARE(r4.nonce, QByteArray("Kj7QIyUiYx1q"));
@@ -430,13 +476,14 @@ void TestPayCrypto::c6GcmTampering()
         const GcmOpened opened = aesGcmOpen(k, n, aad, c);
         return opened.status == GcmStatus::Rejected && opened.plaintext.isEmpty();
     };
-    QVERIFY(rejected(key, r.nonce, r.associatedData, flipBit(r.ciphertext, 0)));                      // ciphertext
-    QVERIFY(rejected(key, r.nonce, r.associatedData, flipBit(r.ciphertext, r.ciphertext.size() - 20, 7))); // ciphertext end
+    QVERIFY(rejected(key, r.nonce, r.associatedData, flipBit(r.ciphertext, 0))); // ciphertext
+    QVERIFY(
+        rejected(key, r.nonce, r.associatedData, flipBit(r.ciphertext, r.ciphertext.size() - 20, 7))); // ciphertext end
     QVERIFY(rejected(key, r.nonce, r.associatedData, flipBit(r.ciphertext, r.ciphertext.size() - 1))); // tag
-    QVERIFY(rejected(key, r.nonce, flipBit(r.associatedData, 0), r.ciphertext));                        // AAD
-    QVERIFY(rejected(key, r.nonce, QByteArray(), r.ciphertext));                                         // AAD dropped
-    QVERIFY(rejected(key, flipBit(r.nonce, 11), r.associatedData, r.ciphertext));                        // nonce
-    QVERIFY(rejected(flipBit(key, 31), r.nonce, r.associatedData, r.ciphertext));                        // key
+    QVERIFY(rejected(key, r.nonce, flipBit(r.associatedData, 0), r.ciphertext));                       // AAD
+    QVERIFY(rejected(key, r.nonce, QByteArray(), r.ciphertext));                                       // AAD dropped
+    QVERIFY(rejected(key, flipBit(r.nonce, 11), r.associatedData, r.ciphertext));                      // nonce
+    QVERIFY(rejected(flipBit(key, 31), r.nonce, r.associatedData, r.ciphertext));                      // key
     // Without the tag (the classic bug's input) it is too short to be anything but rejected.
     QVERIFY(rejected(key, r.nonce, r.associatedData, r.ciphertext.first(r.ciphertext.size() - 1)));
     QCOMPARE(aesGcmOpen(key, r.nonce, r.associatedData, r.ciphertext.first(15)).status, GcmStatus::TooShort);
@@ -449,11 +496,12 @@ void TestPayCrypto::c6ShortGcmVector()
     // B5: wechatpay-go's AES test (16-byte key).
     const auto ciphertext = decodeBase64Strict("FsdXzxryWfKwvLJKf8LG/ToRPTRh8RN9wROC");
     QVERIFY(ciphertext);
-    const GcmOpened opened = aesGcmOpen("testAPIv3Key0000", "wCq51qZv4Yfg", "Dl56FrqWQJF1t9LtC3vEUsniZKvbqdR8", *ciphertext);
+    const GcmOpened opened
+        = aesGcmOpen("testAPIv3Key0000", "wCq51qZv4Yfg", "Dl56FrqWQJF1t9LtC3vEUsniZKvbqdR8", *ciphertext);
     QCOMPARE(opened.status, GcmStatus::Opened);
     QCOMPARE(opened.plaintext, QByteArray("Hello World"));
     QCOMPARE(aesGcmOpen("testAPIv3Key1111", "wCq51qZv4Yfg", "Dl56FrqWQJF1t9LtC3vEUsniZKvbqdR8", *ciphertext).status,
-             GcmStatus::Rejected);
+        GcmStatus::Rejected);
 }
 
 void TestPayCrypto::c7ProbeSignatures_data()
@@ -462,13 +510,11 @@ void TestPayCrypto::c7ProbeSignatures_data()
     QTest::addColumn<int>("expected");
     const int malformed = static_cast<int>(VerifyStatus::MalformedSignature);
     QTest::newRow("probe") << QByteArray("WECHATPAY/SIGNTEST/") << malformed;
-    QTest::newRow("probe with junk")
-        << QByteArray("WECHATPAY/SIGNTEST/dGhpcyBpcyBub3QgYSBzaWduYXR1cmU=") << malformed;
+    QTest::newRow("probe with junk") << QByteArray("WECHATPAY/SIGNTEST/dGhpcyBpcyBub3QgYSBzaWduYXR1cmU=") << malformed;
     QTest::newRow("empty") << QByteArray() << malformed;
     QTest::newRow("padding only") << QByteArray("====") << malformed;
     QTest::newRow("valid base64, too short") << QByteArray("c291cmNl") << malformed;
-    QTest::newRow("url-safe alphabet")
-        << readLine("b3-signature.txt").replace('+', '-').replace('/', '_') << malformed;
+    QTest::newRow("url-safe alphabet") << readLine("b3-signature.txt").replace('+', '-').replace('/', '_') << malformed;
     QTest::newRow("trailing newline") << readLine("b3-signature.txt") + '\n' << malformed;
     QTest::newRow("plus decoded as space") << readLine("b3-signature.txt").replace('+', ' ') << malformed;
     QTest::newRow("truncated") << readLine("b3-signature.txt").chopped(4) << malformed;
@@ -485,7 +531,8 @@ void TestPayCrypto::c7ProbeSignatures()
     QFETCH(QByteArray, signature);
     QFETCH(int, expected);
     const PublicKey key = PublicKey::load(readData("wechatpay-test-public-key.pem"));
-    const auto message = wechatResponseMessage("1704081691", "fcb7f2b9c1c54f8e9a0d3e2b7c6a5d41", readData("b3-body.json"));
+    const auto message
+        = wechatResponseMessage("1704081691", "fcb7f2b9c1c54f8e9a0d3e2b7c6a5d41", readData("b3-body.json"));
     QCOMPARE(static_cast<int>(verifyRsaSha256(key, *message, signature)), expected);
 }
 
@@ -512,9 +559,9 @@ void TestPayCrypto::c8Amounts()
 void TestPayCrypto::c8AmountsRefused_data()
 {
     QTest::addColumn<QByteArray>("text");
-    for (const char *text : {"1e2", "0.001", "-1.00", " 1.00", "1,00", "1.00 ", "+1.00", "1.", ".5", "", ".",
-                             "1..0", "1.0.0", "0x10", "1 000.00", "１.００", "¥1.00", "1.00元", "NaN", "inf",
-                             "1000000000000.00", "99999999999999999999"}) {
+    for (const char *text :
+        {"1e2", "0.001", "-1.00", " 1.00", "1,00", "1.00 ", "+1.00", "1.", ".5", "", ".", "1..0", "1.0.0", "0x10",
+            "1 000.00", "１.００", "¥1.00", "1.00元", "NaN", "inf", "1000000000000.00", "99999999999999999999"}) {
         QTest::newRow(text) << QByteArray(text);
     }
 }
@@ -529,9 +576,16 @@ void TestPayCrypto::c9FormCodec()
 {
     const QByteArray sign = readLine("a1-sign.txt"); // holds `+`, `/` and `=`
     const FormFields fields = {
-        {"plus", "a+b"},          {"slash", "a/b"},       {"equals", "a=b=="},  {"amp", "a&b"},
-        {"percent", "100%25 %"},  {"space", " a  b "},    {"chinese", "语雀空间 500人规模"},
-        {"empty", ""},            {"sign", sign},         {"plus", "repeated key kept"},
+        {"plus", "a+b"},
+        {"slash", "a/b"},
+        {"equals", "a=b=="},
+        {"amp", "a&b"},
+        {"percent", "100%25 %"},
+        {"space", " a  b "},
+        {"chinese", "语雀空间 500人规模"},
+        {"empty", ""},
+        {"sign", sign},
+        {"plus", "repeated key kept"},
         {"symbols", "~!*'();:@$,?#[]\"<>\\^`{|}"},
     };
     const QByteArray body = formEncode(fields);
@@ -585,8 +639,8 @@ void TestPayCrypto::base64Strict()
     QCOMPARE(decodeBase64Strict("Zm8="), std::optional<QByteArray>(QByteArray("fo")));
     QCOMPARE(decodeBase64Strict("Zm9v"), std::optional<QByteArray>(QByteArray("foo")));
     QCOMPARE(decodeBase64Strict("+/+/"), std::optional<QByteArray>(QByteArray("\xfb\xff\xbf")));
-    for (const char *bad : {"Zg", "Zg=", "Zh==", "Zm9=", "Z===", "Zg==Zg==", "Zm=v", " Zm9v", "Zm9v\n", "Zm 9v",
-                            "-_-_", "Zm9v=", "Zm9\xff", "=Zm9"}) {
+    for (const char *bad : {"Zg", "Zg=", "Zh==", "Zm9=", "Z===", "Zg==Zg==", "Zm=v", " Zm9v", "Zm9v\n", "Zm 9v", "-_-_",
+             "Zm9v=", "Zm9\xff", "=Zm9"}) {
         QVERIFY2(!decodeBase64Strict(bad), bad);
     }
     // Round trip over every byte value.
@@ -606,11 +660,12 @@ void TestPayCrypto::keyLoading()
     QVERIFY(!PrivateKey::load(pkcs1Bare, &status).isNull());
     QCOMPARE(status, KeyLoadStatus::Loaded);
     QCOMPARE(encodeBase64(*signRsaSha256(PrivateKey::load(pkcs1Bare), readData("a3-string-to-sign.txt"))),
-             readLine("a3-sign.txt"));
+        readLine("a3-sign.txt"));
     // Public keys: PEM and bare base64 give the same key.
     QByteArray wechatBare = readData("wechatpay-test-public-key.pem");
     wechatBare.replace("-----BEGIN PUBLIC KEY-----", "").replace("-----END PUBLIC KEY-----", "");
-    QCOMPARE(PublicKey::load(wechatBare).spkiDer(), PublicKey::load(readData("wechatpay-test-public-key.pem")).spkiDer());
+    QCOMPARE(
+        PublicKey::load(wechatBare).spkiDer(), PublicKey::load(readData("wechatpay-test-public-key.pem")).spkiDer());
 
     QVERIFY(PrivateKey::load("not a key", &status).isNull());
     QCOMPARE(status, KeyLoadStatus::NotPemOrBase64);
@@ -632,7 +687,8 @@ void TestPayCrypto::keyLoading()
     // Legacy PEM encryption headers and encrypted PKCS#8 are refused, never prompted for.
     QByteArray legacy = readData("wechatpay-test-private-key.pem");
     legacy.replace("-----BEGIN PRIVATE KEY-----\n",
-                   "-----BEGIN PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n");
+        "-----BEGIN PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: "
+        "AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n");
     QVERIFY(PrivateKey::load(legacy, &status).isNull());
     QCOMPARE(status, KeyLoadStatus::Encrypted);
     QByteArray pkcs8 = readData("wechatpay-test-private-key.pem");
