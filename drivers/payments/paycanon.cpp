@@ -375,8 +375,8 @@ std::optional<Money> fenFromYuan(QByteArrayView text)
     for (const char c : integer)
         fen = fen * 10 + (c - '0');
     fen *= 100;
-    if (decimals.size() >= 1)
-        fen += (decimals[0] - '0') * 10;
+    if (!decimals.isEmpty())
+        fen += qint64(decimals[0] - '0') * 10;
     if (decimals.size() == 2)
         fen += decimals[1] - '0';
     return Money::fromFen(fen);

@@ -25,9 +25,9 @@ namespace prepay::payments {
 using FormFields = QList<std::pair<QByteArray, QByteArray>>;
 
 // Limits on what we accept from outside.
-inline constexpr qsizetype formBodyBytesMax = 64 * 1024; // an Alipay notification is ~2 KiB
-inline constexpr qsizetype formFieldsMax = 128;          // it has ~35 fields
-inline constexpr qsizetype yuanIntegerDigitsMax = 12;    // 999,999,999,999.99 yuan fits qint64 fen easily
+inline constexpr qsizetype formBodyBytesMax = qsizetype(64) * 1024; // an Alipay notification is ~2 KiB
+inline constexpr qsizetype formFieldsMax = 128;                     // it has ~35 fields
+inline constexpr qsizetype yuanIntegerDigitsMax = 12;               // 999,999,999,999.99 yuan fits qint64 fen easily
 
 // application/x-www-form-urlencoded, decoded once (§1.5 step 1), strictly:
 //   - `&` separates fields, the first `=` separates key from value; a field without `=`, an

@@ -52,7 +52,7 @@ bool constantTimeEquals(QByteArrayView a, QByteArrayView b);
 //   - no whitespace anywhere — not even a trailing newline. Signatures arrive in headers and
 //     form fields where a line break is never legitimate, so one is a sign of a mangled value
 //     (a `+` turned into a space by a wrong form decoder is the classic case). Callers that
-//     read base64 from a file trim it themselves (PublicKey::fromBase64Der does);
+//     read base64 from a file trim it themselves (the key loaders below do);
 //   - the unused bits of the last character must be zero, so every byte string has exactly
 //     one accepted encoding;
 //   - the URL-safe alphabet (`-`, `_`) is refused.

@@ -622,7 +622,7 @@ void TestPayCrypto::c9FormDecodeRefused_data()
     QTest::newRow("too large") << QByteArray("a=") + QByteArray(formBodyBytesMax, 'x');
     QByteArray many;
     for (int i = 0; i <= formFieldsMax; ++i)
-        many += (i ? "&k" : "k") + QByteArray::number(i) + "=v";
+        many += (i != 0 ? "&k" : "k") + QByteArray::number(i) + "=v";
     QTest::newRow("too many fields") << many;
 }
 
