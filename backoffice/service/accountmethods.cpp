@@ -325,26 +325,46 @@ std::optional<QJsonArray> ledgerOf(store::Connection &db, qint64 walletId, store
     return entries;
 }
 
-void get(ServiceContext &context, const CallPtr &call)
+// The call's account (by shop, within the caller's buildings) and the site's local date, read in
+// the caller's read transaction; answers not_found or internal_error itself when there is none.
+struct Subject
 {
-    const QString shopNo = call->params().value(QLatin1String("shop_no")).toString();
-    ReadTransaction read(context.reader);
+    AccountRow account;
+    QDate today;
+};
+
+std::optional<Subject> subjectOf(ServiceContext &context, const CallPtr &call, const ReadTransaction &read,
+    const QString &shopNo)
+{
     store::SqlError error = read.error();
     const std::optional<AccountRow> found
         = error.ok() ? findAccount(context, shopNo, operatorOf(call), &error) : std::nullopt;
     if (!error.ok()) {
         failInternal(call, error.toString());
-        return;
+        return std::nullopt;
     }
     if (!found) {
         failNoShop(call, shopNo);
-        return;
+        return std::nullopt;
     }
     const QDate today = localToday(context, &error);
     if (!error.ok()) {
         failInternal(call, error.toString());
-        return;
+        return std::nullopt;
     }
+    return Subject{*found, today};
+}
+
+void get(ServiceContext &context, const CallPtr &call)
+{
+    const QString shopNo = call->params().value(QLatin1String("shop_no")).toString();
+    ReadTransaction read(context.reader);
+    const std::optional<Subject> subject = subjectOf(context, call, read, shopNo);
+    if (!subject)
+        return;
+    const std::optional<AccountRow> found = subject->account;
+    const QDate today = subject->today;
+    store::SqlError error;
 
     store::Statement s = context.reader.prepare(QStringLiteral(
         "SELECT a.id, a.shop_no, a.display_name, a.contact_name, a.contact_phone, a.status, a.opened_at_ms, "
@@ -399,22 +419,11 @@ void usage(ServiceContext &context, const CallPtr &call)
     const int periods = int(std::min<qint64>(asked, daily ? kUsageDaysMax : kUsageMonthsMax));
 
     ReadTransaction read(context.reader);
-    store::SqlError error = read.error();
-    const std::optional<AccountRow> found
-        = error.ok() ? findAccount(context, shopNo, operatorOf(call), &error) : std::nullopt;
-    if (!error.ok()) {
-        failInternal(call, error.toString());
+    const std::optional<Subject> subject = subjectOf(context, call, read, shopNo);
+    if (!subject)
         return;
-    }
-    if (!found) {
-        failNoShop(call, shopNo);
-        return;
-    }
-    const QDate today = localToday(context, &error);
-    if (!error.ok()) {
-        failInternal(call, error.toString());
-        return;
-    }
+    const std::optional<AccountRow> found = subject->account;
+    const QDate today = subject->today;
     QString from, to;
     if (daily) {
         from = today.addDays(-(periods - 1)).toString(Qt::ISODate);
