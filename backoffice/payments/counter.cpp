@@ -1,8 +1,6 @@
 #include "counter.h"
 
-#include "commands/command.h"
-#include "commands/commandstore.h"
-#include "control/controller.h"
+#include "credit.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
 
@@ -84,18 +82,6 @@ TopUpResult creditCash(store::Transaction &tx, const billing::TariffBook &book, 
         return result;
     }
 
-    // Meters that hold their own balance get the money too.
-    store::Statement prepaid = tx.prepare(QStringLiteral(
-        "SELECT m.id FROM account_metering_points ap "
-        "JOIN meter_installations i ON i.metering_point_id = ap.metering_point_id AND i.removed_at_ms IS NULL "
-        "JOIN meters m ON m.id = i.meter_id "
-        "WHERE ap.account_id = ?1 AND ap.unlinked_at_ms IS NULL AND m.capability = 'prepaid'"));
-    prepaid.bind(1, accountId);
-    QList<qint64> prepaidMeters;
-    while (prepaid.step() == store::Statement::Step::Row)
-        prepaidMeters << prepaid.int64(0);
-    if (!prepaid.error().ok())
-        return storeFailed(tx, prepaid.error());
     store::Statement order = tx.prepare(QStringLiteral(
         "INSERT INTO topup_orders (account_id, amount_fen, idempotency_key, request_hash, operator_id, state, "
         "created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'paid', ?6, ?6)"));
@@ -120,46 +106,20 @@ TopUpResult creditCash(store::Transaction &tx, const billing::TariffBook &book, 
     if (const store::SqlError e = number.run(); !e.ok())
         return storeFailed(tx, e);
 
-    const ledger::PostResult posted = ledger.recharge(accountId, ledger::Channel::Cash, result.attemptId, request.amount);
-    if (posted.outcome == ledger::PostOutcome::StoreFailed)
+    CreditRequest credit;
+    credit.accountId = accountId;
+    credit.attemptId = result.attemptId;
+    credit.channel = ledger::Channel::Cash;
+    credit.amount = request.amount;
+    credit.receiptNo = result.receiptNo;
+    const CreditResult credited = creditAttempt(tx, book, credit, nowMs);
+    if (credited.outcome == CreditOutcome::StoreFailed)
         return storeFailed(tx, store::SqlError());
-    if (posted.outcome != ledger::PostOutcome::Posted)
-        return refused(tx, TopUpOutcome::Conflict,
-            QStringLiteral("the ledger refused the credit: %1 (%2)").arg(ledger::postOutcomeCode(posted.outcome), posted.message));
-    result.entryId = posted.entryId;
-
-    // Several meters holding their own balance share the top-up equally (the first takes the
-    // odd fen): each deducts its own consumption, and the backoffice wallet decides the relay.
-    const qint64 meters = prepaidMeters.size();
-    for (qsizetype i = 0; i < prepaidMeters.size(); ++i) {
-        const qint64 share = request.amount.fen() / meters + (i == 0 ? request.amount.fen() % meters : 0);
-        if (share <= 0)
-            continue;
-        commands::CommandRequest job;
-        job.meterId = prepaidMeters.at(i);
-        job.kind = commands::Kind::Recharge;
-        job.idempotencyKey = QStringLiteral("recharge:attempt:%1:meter:%2").arg(result.attemptId).arg(job.meterId);
-        job.correlationId = result.receiptNo;
-        job.cause = commands::Cause::Payment;
-        job.reason = QStringLiteral("cash top-up %1").arg(result.receiptNo);
-        job.amountFen = share;
-        job.rechargeTxn = quint32(result.attemptId & 0x7fff'ffff); // the high bit marks replacement carries
-        if (i == 0)
-            job.ledgerEntryId = result.entryId; // the command store ties one delivery to a credit
-        const commands::EnqueueResult queued = commands::CommandStore::enqueueWithin(tx, job, nowMs);
-        if (queued.outcome == commands::EnqueueOutcome::StoreFailed)
-            return storeFailed(tx, store::SqlError());
-        if (queued.outcome != commands::EnqueueOutcome::Queued)
-            return refused(tx, TopUpOutcome::Conflict,
-                QStringLiteral("the meter recharge: %1 (%2)").arg(commands::enqueueOutcomeCode(queued.outcome), queued.message));
-        result.commandIds << queued.commandId;
-    }
-
-    result.commandIds += control::Controller::evaluate(
-        tx, book, control::Controller::pointsOfAccounts(tx, {accountId}), nowMs);
-    if (!tx.error().ok())
-        return storeFailed(tx, store::SqlError());
-    result.balance = ledger.walletBalance(accountId).value_or(Money());
+    if (credited.outcome != CreditOutcome::Posted)
+        return refused(tx, TopUpOutcome::Conflict, credited.message);
+    result.entryId = credited.entryId;
+    result.commandIds = credited.commandIds;
+    result.balance = credited.balance;
     result.outcome = TopUpOutcome::Credited;
     result.message = QStringLiteral("%1 credited to shop %2").arg(request.amount.toDecimalString(), request.shopNo);
     return result;
