@@ -8,6 +8,7 @@
 #include "pki/pki.h"
 #include "service/config.h"
 #include "staff/staffsettings.h"
+#include "store/asyncwrite.h"
 #include "store/store.h"
 
 #include <QtCore/QJsonObject>
@@ -69,15 +70,7 @@ audit::Entry auditEntry(const ServiceContext &context, const Call &call, const Q
 template<typename Job, typename Done>
 void ServiceContext::write(Job &&job, Done &&done)
 {
-    using Future = decltype(store.write(std::forward<Job>(job)));
-    auto future = std::make_shared<Future>(store.write(std::forward<Job>(job)));
-    auto callback = std::make_shared<std::decay_t<Done>>(std::forward<Done>(done));
-    QPointer<QObject> target = loop;
-    waiters->start([future, callback, target] {
-        auto written = std::make_shared<decltype(future->get())>(future->get());
-        if (target)
-            QMetaObject::invokeMethod(target, [callback, written] { (*callback)(*written); }, Qt::QueuedConnection);
-    });
+    store::writeThen(store, *waiters, loop, std::forward<Job>(job), std::forward<Done>(done));
 }
 
 } // namespace prepay::service
