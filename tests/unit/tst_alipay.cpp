@@ -911,6 +911,46 @@ private Q_SLOTS:
         QCOMPARE(no.body, QByteArray("fail"));
     }
 
+    // Certificate mode (§1.6), with stand-in certificates from the sandbox folder: requests carry
+    // app_cert_sn and alipay_root_cert_sn; answers are verified with the certificate their
+    // alipay_cert_sn names, and an unknown SN is never believed.
+    void certificateMode()
+    {
+        AlipayConfig config = sandboxConfig();
+        config.alipayPublicKeyFile.clear();
+        config.alipayCertFiles = {keyPath("wechat-platform-1.pem")};
+        config.appCertFile = keyPath("unionpay-merchant.pem");
+        config.rootCertFile = keyPath("unionpay-root.pem");
+        ScriptedTransport transport;
+        auto alipay = provider(transport, config);
+        QVERIFY(alipay);
+        const Certificate alipayCert = Certificate::load(readFile(keyPath("wechat-platform-1.pem")));
+        const Certificate appCert = Certificate::load(readFile(keyPath("unionpay-merchant.pem")));
+        const PrivateKey certKey = privateKey("wechat-platform-1.key");
+        const QByteArray node = "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\"}";
+        const auto body = [&](const QByteArray &sn) -> QByteArray {
+            return "{\"alipay_trade_query_response\":" + node + ",\"alipay_cert_sn\":\"" + sn + "\",\"sign\":\""
+                + signBase64(certKey, node) + "\"}";
+        };
+        bool checked = false;
+        transport.steps.append([&](const HttpCall &call) {
+            const auto fields = formDecode(call.body);
+            checked = fields && value(*fields, "app_cert_sn") == alipayCertSn(appCert)
+                && value(*fields, "alipay_root_cert_sn") == *alipayRootCertSn(readFile(keyPath("unionpay-root.pem")));
+            return ok200(body(alipayCertSn(alipayCert)));
+        });
+        transport.steps.append([&](const HttpCall &) { return ok200(body("0123456789abcdef0123456789abcdef")); });
+        std::optional<QueryResult> known;
+        std::optional<QueryResult> unknown;
+        alipay->query(TradeRef{QStringLiteral("P0001A"), 0}, [&](const QueryResult &r) { known = r; });
+        alipay->query(TradeRef{QStringLiteral("P0001A"), 0}, [&](const QueryResult &r) { unknown = r; });
+        QVERIFY(known && unknown);
+        QVERIFY(checked);
+        QCOMPARE(known->outcome, Outcome::Ok);
+        QCOMPARE(known->trade.state, TradeState::NotFound);
+        QCOMPARE(unknown->outcome, Outcome::Unknown);
+    }
+
     void loadErrorsNameTheFile()
     {
         ScriptedTransport transport;
