@@ -148,7 +148,7 @@ QStringList splitCsvLine(const QString &line)
 struct AlipayProvider::Keys
 {
     PrivateKey appKey;
-    PublicKey alipayKey;                     // public-key mode
+    PublicKey alipayKey;                      // public-key mode
     QHash<QByteArray, PublicKey> alipayCerts; // certificate mode: alipay_cert_sn → key
     QByteArray appCertSn, rootCertSn;         // certificate mode, sent on requests
 
@@ -249,7 +249,8 @@ std::unique_ptr<AlipayProvider> loadAlipay(
             return nullptr;
         const auto rootSn = alipayRootCertSn(*rootText);
         if (!rootSn || rootSn->isEmpty()) {
-            why = fileError(config.rootCertFile, QStringLiteral("not a certificate bundle with an RSA-signed certificate"));
+            why = fileError(
+                config.rootCertFile, QStringLiteral("not a certificate bundle with an RSA-signed certificate"));
             return nullptr;
         }
         keys->rootCertSn = *rootSn;
@@ -290,8 +291,8 @@ void AlipayProvider::call(const QByteArray &method, const QByteArray &bizContent
     HttpCall http;
     http.method = QByteArrayLiteral("POST");
     http.url = m_config.gateway;
-    http.headers.append({QByteArrayLiteral("Content-Type"),
-        QByteArrayLiteral("application/x-www-form-urlencoded;charset=utf-8")});
+    http.headers.append(
+        {QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/x-www-form-urlencoded;charset=utf-8")});
     http.body = requestBody(method, bizContent, withNotifyUrl);
     http.timeoutMs = m_config.timeoutMs;
     if (http.body.isEmpty()) {
@@ -304,11 +305,12 @@ void AlipayProvider::call(const QByteArray &method, const QByteArray &bizContent
     m_transport.send(http, [this, method, name, done = std::move(done)](const HttpReply &reply) {
         Answer answer;
         if (reply.transport != HttpReply::Transport::Ok) {
-            answer.message = QStringLiteral("%1: %2 (%3)")
-                                 .arg(name,
-                                     reply.transport == HttpReply::Transport::Timeout ? QStringLiteral("timeout")
-                                                                                       : QStringLiteral("transport failure"),
-                                     reply.error);
+            answer.message
+                = QStringLiteral("%1: %2 (%3)")
+                      .arg(name,
+                          reply.transport == HttpReply::Transport::Timeout ? QStringLiteral("timeout")
+                                                                           : QStringLiteral("transport failure"),
+                          reply.error);
             done(answer);
             return;
         }
@@ -321,7 +323,8 @@ void AlipayProvider::call(const QByteArray &method, const QByteArray &bizContent
         if (response.status != AlipayResponse::Status::Found) {
             answer.message = response.status == AlipayResponse::Status::ErrorResponse
                 ? QStringLiteral("%1: gateway error_response (not trusted)").arg(name)
-                : QStringLiteral("%1: no %2_response node").arg(name, QString::fromLatin1(QByteArray(method).replace('.', '_')));
+                : QStringLiteral("%1: no %2_response node")
+                      .arg(name, QString::fromLatin1(QByteArray(method).replace('.', '_')));
             done(answer);
             return;
         }
@@ -329,7 +332,8 @@ void AlipayProvider::call(const QByteArray &method, const QByteArray &bizContent
         if (m_keys->certificateMode()) {
             key = m_keys->alipayCerts.value(response.certSn);
             if (key.isNull()) {
-                answer.message = QStringLiteral("%1: unknown alipay_cert_sn %2").arg(name, QString::fromLatin1(response.certSn));
+                answer.message
+                    = QStringLiteral("%1: unknown alipay_cert_sn %2").arg(name, QString::fromLatin1(response.certSn));
                 done(answer);
                 return;
             }
@@ -401,7 +405,8 @@ void AlipayProvider::create(const CreateRequest &request, std::function<void(con
             if (result.qrPayload.isEmpty() || (!echoed.isEmpty() && echoed != outTradeNo)) {
                 result.outcome = Outcome::Unknown;
                 result.qrPayload.clear();
-                result.message = QStringLiteral("alipay.trade.precreate: answer without qr_code or for another out_trade_no");
+                result.message
+                    = QStringLiteral("alipay.trade.precreate: answer without qr_code or for another out_trade_no");
             }
         }
         done(result);
@@ -439,8 +444,9 @@ void AlipayProvider::query(const TradeRef &trade, std::function<void(const Query
             if (!known || (!echoed.isEmpty() && echoed != outTradeNo)
                 || (result.trade.state == TradeState::Paid && !total)) {
                 result.outcome = Outcome::Unknown;
-                result.message = QStringLiteral("alipay.trade.query: unexpected trade_status %1, out_trade_no or total_amount")
-                                     .arg(status);
+                result.message
+                    = QStringLiteral("alipay.trade.query: unexpected trade_status %1, out_trade_no or total_amount")
+                          .arg(status);
             }
         }
         done(result);
@@ -545,8 +551,8 @@ void AlipayProvider::refundQuery(
             if (echoed.isEmpty() && amount.isEmpty()) {
                 result.state = RefundState::Processing;
                 result.code = QStringLiteral("REFUND_NOT_EXIST");
-                result.message = QStringLiteral(
-                    "alipay.trade.fastpay.refund.query: no such refund (yet): retry the refund with the same out_request_no");
+                result.message = QStringLiteral("alipay.trade.fastpay.refund.query: no such refund (yet): retry the "
+                                                "refund with the same out_request_no");
             } else if (!echoed.isEmpty() && echoed != outRefundNo) {
                 result.outcome = Outcome::Unknown;
                 result.message = QStringLiteral("alipay.trade.fastpay.refund.query: answer for another out_request_no");
@@ -592,9 +598,10 @@ void AlipayProvider::bill(QDate date, std::function<void(const BillResult &)> do
             BillResult bill;
             bill.date = date;
             if (reply.transport != HttpReply::Transport::Ok || reply.status != 200) {
-                bill.message = QStringLiteral("bill: download failed (%1)")
-                                   .arg(reply.transport == HttpReply::Transport::Ok ? QStringLiteral("HTTP %1").arg(reply.status)
-                                                                                     : reply.error);
+                bill.message
+                    = QStringLiteral("bill: download failed (%1)")
+                          .arg(reply.transport == HttpReply::Transport::Ok ? QStringLiteral("HTTP %1").arg(reply.status)
+                                                                           : reply.error);
                 done(bill);
                 return;
             }
@@ -675,7 +682,10 @@ std::optional<AlipayBill> parseAlipayBill(const QString &csv, QString *error)
             continue;
         }
         if (fields.size() < columns.size()) {
-            why = QStringLiteral("line %1: %2 columns, header has %3").arg(lineNo).arg(fields.size()).arg(columns.size());
+            why = QStringLiteral("line %1: %2 columns, header has %3")
+                      .arg(lineNo)
+                      .arg(fields.size())
+                      .arg(columns.size());
             return std::nullopt;
         }
         const QString type = fields.at(columns.value(colType));
@@ -806,7 +816,8 @@ Notification AlipayProvider::readNotification(const NotifyRequest &request, qint
     if (const auto paidAt = beijingMs(text("gmt_payment")))
         out.trade.paidAtMs = *paidAt;
 
-    const bool isRefund = !text("refund_fee").isEmpty() || !text("out_biz_no").isEmpty() || !text("gmt_refund").isEmpty();
+    const bool isRefund
+        = !text("refund_fee").isEmpty() || !text("out_biz_no").isEmpty() || !text("gmt_refund").isEmpty();
     if (isRefund) {
         out.verdict = NotifyVerdict::Valid;
         out.kind = Notification::Kind::Refund;

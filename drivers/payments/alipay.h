@@ -36,13 +36,13 @@ class PublicKey;
 
 struct AlipayConfig
 {
-    QUrl gateway;                  // https://openapi.alipay.com/gateway.do, or the sandbox's
-    QString appId, sellerId;       // ours; responses and notifications must name them
-    QString appPrivateKeyFile;     // PEM or bare base64 (PKCS#1 / PKCS#8)
-    QString alipayPublicKeyFile;   // public-key mode: the ALIPAY key, not ours
-    QStringList alipayCertFiles;   // certificate mode instead: Alipay's certificates, by alipay_cert_sn
+    QUrl gateway;                      // https://openapi.alipay.com/gateway.do, or the sandbox's
+    QString appId, sellerId;           // ours; responses and notifications must name them
+    QString appPrivateKeyFile;         // PEM or bare base64 (PKCS#1 / PKCS#8)
+    QString alipayPublicKeyFile;       // public-key mode: the ALIPAY key, not ours
+    QStringList alipayCertFiles;       // certificate mode instead: Alipay's certificates, by alipay_cert_sn
     QString appCertFile, rootCertFile; // certificate mode: app_cert_sn, alipay_root_cert_sn on requests
-    QUrl notifyUrl;                // common parameter notify_url (precreate), no query
+    QUrl notifyUrl;                    // common parameter notify_url (precreate), no query
     QString timeoutExpress = QStringLiteral("5m");
     int timeoutMs = 10000; // per HTTP call
 };
@@ -78,8 +78,8 @@ public:
     // alipay.trade.close: only for WAIT_BUYER_PAY; never refunds.
     void close(const TradeRef &trade, std::function<void(const AbandonResult &)> done);
     void refund(const RefundRequest &request, std::function<void(const RefundResult &)> done) override;
-    void refundQuery(const TradeRef &trade, const QString &outRefundNo,
-        std::function<void(const RefundResult &)> done) override;
+    void refundQuery(
+        const TradeRef &trade, const QString &outRefundNo, std::function<void(const RefundResult &)> done) override;
     // downloadurl.query, then an unsigned GET of the URL (a ZIP of GBK CSV; the 业务明细 entry).
     void bill(QDate date, std::function<void(const BillResult &)> done) override;
 
@@ -91,8 +91,8 @@ public:
 private:
     friend std::unique_ptr<AlipayProvider> loadAlipay(
         const AlipayConfig &config, Transport &transport, const prepay::Clock &clock, QString *error);
-    AlipayProvider(const AlipayConfig &config, Transport &transport, const prepay::Clock &clock,
-        std::unique_ptr<Keys> keys);
+    AlipayProvider(
+        const AlipayConfig &config, Transport &transport, const prepay::Clock &clock, std::unique_ptr<Keys> keys);
 
     struct Answer;
     QByteArray requestBody(const QByteArray &method, const QByteArray &bizContent, bool withNotifyUrl) const;

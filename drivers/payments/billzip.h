@@ -29,11 +29,11 @@ struct ZipEntry
 
 enum class ZipStatus {
     Ok = 0,
-    NotZip = 1,        // no end-of-central-directory record
-    Unsupported = 2,   // ZIP64, multi-disk, encrypted, or a method other than stored/deflate
-    Corrupt = 3,       // offsets or sizes outside the archive, bad signatures, inflate error
-    BadChecksum = 4,   // CRC-32 of the inflated data differs from the directory's
-    TooLarge = 5,      // beyond zipArchiveBytesMax / zipEntryBytesMax / zipEntriesMax
+    NotZip = 1,      // no end-of-central-directory record
+    Unsupported = 2, // ZIP64, multi-disk, encrypted, or a method other than stored/deflate
+    Corrupt = 3,     // offsets or sizes outside the archive, bad signatures, inflate error
+    BadChecksum = 4, // CRC-32 of the inflated data differs from the directory's
+    TooLarge = 5,    // beyond zipArchiveBytesMax / zipEntryBytesMax / zipEntriesMax
 };
 QString zipStatusCode(ZipStatus status);
 

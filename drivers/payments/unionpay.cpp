@@ -197,7 +197,8 @@ UnionPayProvider::Verified UnionPayProvider::verify(const FormFields &fields, qi
         return out;
     }
     if (!cert.isValidAt(nowMs)) {
-        out.reason = QStringLiteral("signPubKeyCert (serial %1) is outside its validity").arg(QString::fromLatin1(cert.serialDecimal()));
+        out.reason = QStringLiteral("signPubKeyCert (serial %1) is outside its validity")
+                         .arg(QString::fromLatin1(cert.serialDecimal()));
         return out;
     }
     if (!cert.subjectCommonName().contains(unionPayCn)) {
@@ -235,8 +236,8 @@ void UnionPayProvider::call(const QString &path, FormFields fields, std::functio
     HttpCall http;
     http.method = QByteArrayLiteral("POST");
     http.url = endpoint(m_config.gateway, path);
-    http.headers.append({QByteArrayLiteral("Content-Type"),
-        QByteArrayLiteral("application/x-www-form-urlencoded;charset=UTF-8")});
+    http.headers.append(
+        {QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/x-www-form-urlencoded;charset=UTF-8")});
     http.body = formEncode(fields);
     http.timeoutMs = m_config.timeoutMs;
     m_transport.send(http, [this, path, done = std::move(done)](const HttpReply &reply) {
@@ -245,7 +246,7 @@ void UnionPayProvider::call(const QString &path, FormFields fields, std::functio
             out.reason = QStringLiteral("%1: %2 (%3)")
                              .arg(path,
                                  reply.transport == HttpReply::Transport::Timeout ? QStringLiteral("timeout")
-                                                                                   : QStringLiteral("transport failure"),
+                                                                                  : QStringLiteral("transport failure"),
                                  reply.error);
         } else if (reply.status != 200) {
             out.reason = QStringLiteral("%1: HTTP %2").arg(path).arg(reply.status);
@@ -332,51 +333,52 @@ void UnionPayProvider::query(const TradeRef &trade, std::function<void(const Que
     fields.append({QByteArrayLiteral("orderId"), trade.outTradeNo.toUtf8()});
     fields.append({QByteArrayLiteral("txnTime"), beijingCompact(trade.createdAtMs)});
     const QString orderId = trade.outTradeNo;
-    call(QStringLiteral("/gateway/api/queryTrans.do"), fields, [orderId, done = std::move(done)](const Verified &answer) {
-        QueryResult result;
-        result.trade.outTradeNo = orderId;
-        if (answer.verdict != NotifyVerdict::Valid) {
-            result.message = answer.reason;
+    call(QStringLiteral("/gateway/api/queryTrans.do"), fields,
+        [orderId, done = std::move(done)](const Verified &answer) {
+            QueryResult result;
+            result.trade.outTradeNo = orderId;
+            if (answer.verdict != NotifyVerdict::Valid) {
+                result.message = answer.reason;
+                done(result);
+                return;
+            }
+            const QString respCode = answer.text("respCode");
+            result.code = respCode;
+            result.message = answer.text("respMsg");
+            if (respCode == QLatin1String("34")) {
+                result.outcome = Outcome::Ok;
+                result.trade.state = TradeState::NotFound;
+                result.trade.rawState = respCode;
+                done(result);
+                return;
+            }
+            result.outcome = outcomeOf(respCode);
+            if (result.outcome != Outcome::Ok) {
+                done(result);
+                return;
+            }
+            const QString orig = answer.text("origRespCode");
+            result.code = orig;
+            result.trade.rawState = orig;
+            if (orig == QLatin1String("00"))
+                result.trade.state = TradeState::Paid;
+            else if (orig == QLatin1String("03") || orig == QLatin1String("04") || orig == QLatin1String("05"))
+                result.trade.state = TradeState::WaitingPayment;
+            else
+                result.trade.state = TradeState::Failed;
+            result.trade.providerTxnId = answer.text("queryId");
+            const auto total = fenFromDigits(answer.values.value(QByteArrayLiteral("txnAmt")));
+            result.trade.totalFen = total ? *total : -1;
+            const QString currency = answer.text("currencyCode");
+            result.trade.currency = currency == QLatin1String("156") ? QStringLiteral("CNY") : currency;
+            const QString echoed = answer.text("orderId");
+            if (orig.isEmpty() || (!echoed.isEmpty() && echoed != orderId)
+                || (result.trade.state == TradeState::Paid && !total)) {
+                result.outcome = Outcome::Unknown;
+                result.message = QStringLiteral("unionpay query: no origRespCode, another orderId, or no txnAmt");
+            }
             done(result);
-            return;
-        }
-        const QString respCode = answer.text("respCode");
-        result.code = respCode;
-        result.message = answer.text("respMsg");
-        if (respCode == QLatin1String("34")) {
-            result.outcome = Outcome::Ok;
-            result.trade.state = TradeState::NotFound;
-            result.trade.rawState = respCode;
-            done(result);
-            return;
-        }
-        result.outcome = outcomeOf(respCode);
-        if (result.outcome != Outcome::Ok) {
-            done(result);
-            return;
-        }
-        const QString orig = answer.text("origRespCode");
-        result.code = orig;
-        result.trade.rawState = orig;
-        if (orig == QLatin1String("00"))
-            result.trade.state = TradeState::Paid;
-        else if (orig == QLatin1String("03") || orig == QLatin1String("04") || orig == QLatin1String("05"))
-            result.trade.state = TradeState::WaitingPayment;
-        else
-            result.trade.state = TradeState::Failed;
-        result.trade.providerTxnId = answer.text("queryId");
-        const auto total = fenFromDigits(answer.values.value(QByteArrayLiteral("txnAmt")));
-        result.trade.totalFen = total ? *total : -1;
-        const QString currency = answer.text("currencyCode");
-        result.trade.currency = currency == QLatin1String("156") ? QStringLiteral("CNY") : currency;
-        const QString echoed = answer.text("orderId");
-        if (orig.isEmpty() || (!echoed.isEmpty() && echoed != orderId)
-            || (result.trade.state == TradeState::Paid && !total)) {
-            result.outcome = Outcome::Unknown;
-            result.message = QStringLiteral("unionpay query: no origRespCode, another orderId, or no txnAmt");
-        }
-        done(result);
-    });
+        });
 }
 
 void UnionPayProvider::abandon(const TradeRef &trade, std::function<void(const AbandonResult &)> done)

@@ -52,8 +52,8 @@ public:
     void query(const TradeRef &trade, std::function<void(const QueryResult &)> done) override;
     void abandon(const TradeRef &trade, std::function<void(const AbandonResult &)> done) override;
     void refund(const RefundRequest &request, std::function<void(const RefundResult &)> done) override;
-    void refundQuery(const TradeRef &trade, const QString &outRefundNo,
-        std::function<void(const RefundResult &)> done) override;
+    void refundQuery(
+        const TradeRef &trade, const QString &outRefundNo, std::function<void(const RefundResult &)> done) override;
     void bill(QDate date, std::function<void(const BillResult &)> done) override;
 
     Notification readNotification(const NotifyRequest &request, qint64 nowMs) const override;
@@ -65,8 +65,8 @@ public:
 private:
     friend std::unique_ptr<UnionPayProvider> loadUnionPay(
         const UnionPayConfig &config, Transport &transport, const prepay::Clock &clock, QString *error);
-    UnionPayProvider(const UnionPayConfig &config, Transport &transport, const prepay::Clock &clock,
-        std::unique_ptr<Keys> keys);
+    UnionPayProvider(
+        const UnionPayConfig &config, Transport &transport, const prepay::Clock &clock, std::unique_ptr<Keys> keys);
 
     struct Verified;
     // Checks signPubKeyCert and the signature of a decoded form at `nowMs`.

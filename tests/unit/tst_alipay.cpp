@@ -206,8 +206,8 @@ QByteArray writeZip(const QList<TestZipEntry> &entries)
     QByteArray directory;
     for (const TestZipEntry &entry : entries) {
         const QByteArray stored = entry.deflate ? rawDeflate(entry.data) : entry.data;
-        const quint32 crc = quint32(crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef *>(entry.data.constData()),
-            uInt(entry.data.size())));
+        const quint32 crc = quint32(crc32(
+            crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef *>(entry.data.constData()), uInt(entry.data.size())));
         const quint16 method = entry.deflate ? 8 : 0;
         const auto offset = quint32(out.size());
         put32(out, 0x04034b50);
@@ -263,9 +263,13 @@ QString billCsv()
         "#账号：[2088000000000001]\r\n"
         "#起始日期：[2026年11月24日 00:00:00]   终止日期：[2026年11月25日 00:00:00]\r\n"
         "#-----------------------------------------业务明细列表----------------------------------------\r\n"
-        "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注\r\n"
-        "2026112422001400001000000001\t,P0001A\t,交易,电费充值 A-1F-101,2026-11-24 10:00:00,2026-11-24 10:00:30,,,,K01,buy***@example.cn,88.88,88.88,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,,-0.53,0.00,\r\n"
-        "2026112422001400001000000001\t,P0001A\t,退款,电费充值 A-1F-101,2026-11-24 10:00:00,2026-11-24 12:00:00,,,,K01,buy***@example.cn,-10.00,-10.00,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,R0001A,0.06,0.00,\r\n"
+        "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,"
+        "订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,"
+        "券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注\r\n"
+        "2026112422001400001000000001\t,P0001A\t,交易,电费充值 A-1F-101,2026-11-24 10:00:00,2026-11-24 "
+        "10:00:30,,,,K01,buy***@example.cn,88.88,88.88,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,,-0.53,0.00,\r\n"
+        "2026112422001400001000000001\t,P0001A\t,退款,电费充值 A-1F-101,2026-11-24 10:00:00,2026-11-24 "
+        "12:00:00,,,,K01,buy***@example.cn,-10.00,-10.00,0.00,0.00,0.00,0.00,0.00,,0.00,0.00,R0001A,0.06,0.00,\r\n"
         "#-----------------------------------------业务明细列表结束------------------------------------\r\n"
         "#交易合计：1笔，退款合计：1笔\r\n"
         "#导出时间：[2026年11月25日 09:00:00]\r\n");
@@ -340,8 +344,8 @@ NotifyRequest notifyRequest(FormFields fields, const PrivateKey *signer)
     NotifyRequest request;
     request.method = QByteArrayLiteral("POST");
     request.path = QByteArrayLiteral("/notify/alipay");
-    request.headers.append({QByteArrayLiteral("Content-Type"),
-        QByteArrayLiteral("application/x-www-form-urlencoded; charset=utf-8")});
+    request.headers.append(
+        {QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/x-www-form-urlencoded; charset=utf-8")});
     request.body = formEncode(fields);
     return request;
 }
@@ -395,7 +399,8 @@ private Q_SLOTS:
                 && biz.value(QLatin1String("timeout_express")).toString() == QLatin1String("5m")
                 && biz.value(QLatin1String("terminal_id")).toString() == QLatin1String("K01");
             return ok200(signedResponse("alipay.trade.precreate",
-                "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"P0001A\",\"qr_code\":\"https:\\/\\/qr.alipay.com\\/bax00001\"}",
+                "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"P0001A\",\"qr_code\":\"https:\\/\\/"
+                "qr.alipay.com\\/bax00001\"}",
                 m_platform));
         });
         CreateRequest request;
@@ -443,15 +448,18 @@ private Q_SLOTS:
         QFETCH(int, kind);
         ScriptedTransport transport;
         auto alipay = provider(transport);
-        const QByteArray node = "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"P0001A\",\"qr_code\":\"https://qr.alipay.com/bax1\"}";
+        const QByteArray node = "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"P0001A\",\"qr_code\":"
+                                "\"https://qr.alipay.com/bax1\"}";
         transport.steps.append([&](const HttpCall &) {
             switch (kind) {
             case 0:
-                return ok200("{\"error_response\":{\"code\":\"40002\",\"msg\":\"Invalid Arguments\",\"sub_code\":\"isv.invalid-signature\",\"sub_msg\":\"验签出错\"}}");
+                return ok200("{\"error_response\":{\"code\":\"40002\",\"msg\":\"Invalid "
+                             "Arguments\",\"sub_code\":\"isv.invalid-signature\",\"sub_msg\":\"验签出错\"}}");
             case 1: return ok200(signedResponse("alipay.trade.precreate", node, m_app));
             case 2:
                 return ok200(signedResponse("alipay.trade.precreate",
-                    "{\"code\":\"20000\",\"msg\":\"Service Currently Unavailable\",\"sub_code\":\"isp.unknow-error\"}", m_platform));
+                    "{\"code\":\"20000\",\"msg\":\"Service Currently Unavailable\",\"sub_code\":\"isp.unknow-error\"}",
+                    m_platform));
             case 3: {
                 HttpReply reply = ok200(signedResponse("alipay.trade.precreate", node, m_platform));
                 reply.status = 500;
@@ -491,7 +499,8 @@ private Q_SLOTS:
         QVERIFY(alipay);
         transport.steps.append([&](const HttpCall &) {
             return ok200(signedResponse("alipay.trade.query",
-                "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"P0001A\",\"trade_no\":\"T1\",\"trade_status\":\"TRADE_SUCCESS\",\"total_amount\":\"88.88\"}",
+                "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"P0001A\",\"trade_no\":\"T1\",\"trade_"
+                "status\":\"TRADE_SUCCESS\",\"total_amount\":\"88.88\"}",
                 m_platform));
         });
         std::optional<QueryResult> result;
@@ -509,7 +518,10 @@ private Q_SLOTS:
             const QJsonObject biz = checkGatewayCall(call, "alipay.trade.query", &checked);
             checked = checked && biz.value(QLatin1String("out_trade_no")).toString() == QLatin1String("P0001A");
             return ok200(signedResponse("alipay.trade.query",
-                "{\"code\":\"10000\",\"msg\":\"Success\",\"buyer_logon_id\":\"buy***@example.cn\",\"out_trade_no\":\"P0001A\",\"send_pay_date\":\"2026-11-24 10:00:30\",\"total_amount\":\"88.88\",\"trade_no\":\"2026112422001400001000000001\",\"trade_status\":\"TRADE_SUCCESS\"}",
+                "{\"code\":\"10000\",\"msg\":\"Success\",\"buyer_logon_id\":\"buy***@example.cn\",\"out_trade_no\":"
+                "\"P0001A\",\"send_pay_date\":\"2026-11-24 "
+                "10:00:30\",\"total_amount\":\"88.88\",\"trade_no\":\"2026112422001400001000000001\",\"trade_status\":"
+                "\"TRADE_SUCCESS\"}",
                 m_platform));
         });
         std::optional<QueryResult> result;
@@ -529,7 +541,8 @@ private Q_SLOTS:
         auto alipay = provider(transport);
         transport.steps.append([&](const HttpCall &) {
             return ok200(signedResponse("alipay.trade.query",
-                "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\",\"sub_msg\":\"交易不存在\",\"out_trade_no\":\"P0001A\"}",
+                "{\"code\":\"40004\",\"msg\":\"Business "
+                "Failed\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\",\"sub_msg\":\"交易不存在\",\"out_trade_no\":\"P0001A\"}",
                 m_platform));
         });
         std::optional<QueryResult> result;
@@ -546,7 +559,9 @@ private Q_SLOTS:
         auto alipay = provider(transport);
         transport.steps.append([&](const HttpCall &) {
             return ok200(signedResponse("alipay.trade.query",
-                "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"ACQ.INVALID_PARAMETER\",\"sub_msg\":\"参数无效\"}", m_platform));
+                "{\"code\":\"40004\",\"msg\":\"Business "
+                "Failed\",\"sub_code\":\"ACQ.INVALID_PARAMETER\",\"sub_msg\":\"参数无效\"}",
+                m_platform));
         });
         std::optional<QueryResult> result;
         alipay->query(TradeRef{QStringLiteral("P0001A"), 0}, [&](const QueryResult &r) { result = r; });
@@ -564,11 +579,15 @@ private Q_SLOTS:
         transport.steps.append([&](const HttpCall &call) {
             checkGatewayCall(call, "alipay.trade.cancel", &checked);
             return ok200(signedResponse("alipay.trade.cancel",
-                "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"P0001A\",\"retry_flag\":\"Y\",\"action\":\"close\"}", m_platform));
+                "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"P0001A\",\"retry_flag\":\"Y\",\"action\":"
+                "\"close\"}",
+                m_platform));
         });
         transport.steps.append([&](const HttpCall &) {
             return ok200(signedResponse("alipay.trade.cancel",
-                "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"P0001A\",\"retry_flag\":\"N\",\"action\":\"refund\"}", m_platform));
+                "{\"code\":\"10000\",\"msg\":\"Success\",\"out_trade_no\":\"P0001A\",\"retry_flag\":\"N\",\"action\":"
+                "\"refund\"}",
+                m_platform));
         });
         std::optional<AbandonResult> first;
         std::optional<AbandonResult> second;
@@ -592,7 +611,9 @@ private Q_SLOTS:
         transport.steps.append([&](const HttpCall &call) {
             checkGatewayCall(call, "alipay.trade.close", &checked);
             return ok200(signedResponse("alipay.trade.close",
-                "{\"code\":\"40004\",\"msg\":\"Business Failed\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\",\"sub_msg\":\"交易不存在\"}", m_platform));
+                "{\"code\":\"40004\",\"msg\":\"Business "
+                "Failed\",\"sub_code\":\"ACQ.TRADE_NOT_EXIST\",\"sub_msg\":\"交易不存在\"}",
+                m_platform));
         });
         std::optional<AbandonResult> result;
         alipay->close(TradeRef{QStringLiteral("P0001A"), 0}, [&](const AbandonResult &r) { result = r; });
@@ -614,12 +635,14 @@ private Q_SLOTS:
                 && biz.value(QLatin1String("out_trade_no")).toString() == QLatin1String("P0001A")
                 && biz.value(QLatin1String("trade_no")).toString() == QLatin1String("T1");
             return ok200(signedResponse("alipay.trade.refund",
-                "{\"code\":\"10000\",\"msg\":\"Success\",\"fund_change\":\"Y\",\"out_trade_no\":\"P0001A\",\"refund_fee\":\"10.00\",\"trade_no\":\"T1\"}",
+                "{\"code\":\"10000\",\"msg\":\"Success\",\"fund_change\":\"Y\",\"out_trade_no\":\"P0001A\",\"refund_"
+                "fee\":\"10.00\",\"trade_no\":\"T1\"}",
                 m_platform));
         });
         transport.steps.append([&](const HttpCall &) {
             return ok200(signedResponse("alipay.trade.refund",
-                "{\"code\":\"10000\",\"msg\":\"Success\",\"fund_change\":\"N\",\"out_trade_no\":\"P0001A\",\"refund_fee\":\"10.00\",\"trade_no\":\"T1\"}",
+                "{\"code\":\"10000\",\"msg\":\"Success\",\"fund_change\":\"N\",\"out_trade_no\":\"P0001A\",\"refund_"
+                "fee\":\"10.00\",\"trade_no\":\"T1\"}",
                 m_platform));
         });
         RefundRequest request;
@@ -652,16 +675,21 @@ private Q_SLOTS:
             const QJsonObject biz = checkGatewayCall(call, "alipay.trade.fastpay.refund.query", &checked);
             checked = checked && biz.value(QLatin1String("out_request_no")).toString() == QLatin1String("R0001A");
             return ok200(signedResponse("alipay.trade.fastpay.refund.query",
-                "{\"code\":\"10000\",\"msg\":\"Success\",\"out_request_no\":\"R0001A\",\"out_trade_no\":\"P0001A\",\"refund_amount\":\"10.00\",\"refund_status\":\"REFUND_SUCCESS\",\"total_amount\":\"88.88\",\"trade_no\":\"T1\"}",
+                "{\"code\":\"10000\",\"msg\":\"Success\",\"out_request_no\":\"R0001A\",\"out_trade_no\":\"P0001A\","
+                "\"refund_amount\":\"10.00\",\"refund_status\":\"REFUND_SUCCESS\",\"total_amount\":\"88.88\",\"trade_"
+                "no\":\"T1\"}",
                 m_platform));
         });
         transport.steps.append([&](const HttpCall &) {
-            return ok200(signedResponse("alipay.trade.fastpay.refund.query", "{\"code\":\"10000\",\"msg\":\"Success\"}", m_platform));
+            return ok200(signedResponse(
+                "alipay.trade.fastpay.refund.query", "{\"code\":\"10000\",\"msg\":\"Success\"}", m_platform));
         });
         std::optional<RefundResult> done;
         std::optional<RefundResult> absent;
-        alipay->refundQuery(TradeRef{QStringLiteral("P0001A"), 0}, QStringLiteral("R0001A"), [&](const RefundResult &r) { done = r; });
-        alipay->refundQuery(TradeRef{QStringLiteral("P0001A"), 0}, QStringLiteral("R0002A"), [&](const RefundResult &r) { absent = r; });
+        alipay->refundQuery(
+            TradeRef{QStringLiteral("P0001A"), 0}, QStringLiteral("R0001A"), [&](const RefundResult &r) { done = r; });
+        alipay->refundQuery(TradeRef{QStringLiteral("P0001A"), 0}, QStringLiteral("R0002A"),
+            [&](const RefundResult &r) { absent = r; });
         QVERIFY(done && absent);
         QVERIFY(checked);
         QCOMPARE(done->outcome, Outcome::Ok);
@@ -688,7 +716,8 @@ private Q_SLOTS:
             checked = checked && biz.value(QLatin1String("bill_type")).toString() == QLatin1String("trade")
                 && biz.value(QLatin1String("bill_date")).toString() == QLatin1String("2026-11-24");
             return ok200(signedResponse("alipay.data.dataservice.bill.downloadurl.query",
-                "{\"code\":\"10000\",\"msg\":\"Success\",\"bill_download_url\":\"https:\\/\\/127.0.0.1:8701\\/bill\\/download?id=1\"}",
+                "{\"code\":\"10000\",\"msg\":\"Success\",\"bill_download_url\":\"https:\\/\\/127.0.0.1:8701\\/bill\\/"
+                "download?id=1\"}",
                 m_platform));
         });
         transport.steps.append([&](const HttpCall &call) {
@@ -722,7 +751,9 @@ private Q_SLOTS:
         auto alipay = provider(transport);
         transport.steps.append([&](const HttpCall &) {
             return ok200(signedResponse("alipay.data.dataservice.bill.downloadurl.query",
-                "{\"code\":\"10000\",\"msg\":\"Success\",\"bill_download_url\":\"https://127.0.0.1:8701/bill/download?id=1\"}", m_platform));
+                "{\"code\":\"10000\",\"msg\":\"Success\",\"bill_download_url\":\"https://127.0.0.1:8701/bill/"
+                "download?id=1\"}",
+                m_platform));
         });
         transport.steps.append([&](const HttpCall &) { return ok200("<html>expired</html>"); });
         std::optional<BillResult> result;
@@ -794,7 +825,8 @@ private Q_SLOTS:
 
         // H10: a framework that HTML-escaped fund_bill_list must not be "fixed up" by us.
         FormFields escaped = a1Fields();
-        setField(escaped, "fund_bill_list", "[{&quot;amount&quot;:&quot;0.10&quot;,&quot;fundChannel&quot;:&quot;ALIPAYACCOUNT&quot;}]");
+        setField(escaped, "fund_bill_list",
+            "[{&quot;amount&quot;:&quot;0.10&quot;,&quot;fundChannel&quot;:&quot;ALIPAYACCOUNT&quot;}]");
         QCOMPARE(alipay->readNotification(notifyRequest(escaped, nullptr), 0).verdict, NotifyVerdict::BadSignature);
 
         FormFields unsigned_ = a1Fields();
@@ -806,7 +838,8 @@ private Q_SLOTS:
         AlipayConfig sandbox = sandboxConfig();
         sandbox.alipayPublicKeyFile = dataPath("a1-alipay-public-key.txt");
         auto sandboxAlipay = provider(other, sandbox);
-        QCOMPARE(sandboxAlipay->readNotification(notifyRequest(a1Fields(), nullptr), 0).verdict, NotifyVerdict::Foreign);
+        QCOMPARE(
+            sandboxAlipay->readNotification(notifyRequest(a1Fields(), nullptr), 0).verdict, NotifyVerdict::Foreign);
     }
 
     // H6: signed correctly by the platform key, but for another app or seller.
@@ -980,7 +1013,8 @@ private Q_SLOTS:
         AlipayConfig ec = sandboxConfig();
         ec.appPrivateKeyFile = dataPath("ec-p256-key.pem");
         QVERIFY(!loadAlipay(ec, transport, m_clock, &error));
-        QVERIFY2(error.contains(QStringLiteral("ec-p256-key.pem")) && error.contains(QStringLiteral("RSA")), qPrintable(error));
+        QVERIFY2(error.contains(QStringLiteral("ec-p256-key.pem")) && error.contains(QStringLiteral("RSA")),
+            qPrintable(error));
 
         AlipayConfig both = sandboxConfig();
         both.alipayCertFiles = {dataPath("a4-alipayCertPublicKey_RSA2.crt")};

@@ -141,7 +141,8 @@ NotifyRequest notifyRequest(const QByteArray &body)
     NotifyRequest request;
     request.method = QByteArrayLiteral("POST");
     request.path = QByteArrayLiteral("/notify/unionpay");
-    request.headers.append({QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/x-www-form-urlencoded;charset=UTF-8")});
+    request.headers.append(
+        {QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/x-www-form-urlencoded;charset=UTF-8")});
     request.body = body;
     return request;
 }
@@ -173,7 +174,8 @@ private:
     // After the sandbox certificates' notBefore (2026-11-24 12:28:50 UTC).
     test::ManualClock m_clock{1796000000000LL};
 
-    std::unique_ptr<UnionPayProvider> provider(ScriptedTransport &transport, const UnionPayConfig &config = sandboxConfig())
+    std::unique_ptr<UnionPayProvider> provider(
+        ScriptedTransport &transport, const UnionPayConfig &config = sandboxConfig())
     {
         QString error;
         auto loaded = loadUnionPay(config, transport, m_clock, &error);
@@ -399,11 +401,15 @@ private Q_SLOTS:
         ScriptedTransport transport;
         auto unionpay = provider(transport);
         const qint64 now = m_clock.wallMs();
-        const auto verdict = [&](const QByteArray &body) { return unionpay->readNotification(notifyRequest(body), now).verdict; };
+        const auto verdict
+            = [&](const QByteArray &body) { return unionpay->readNotification(notifyRequest(body), now).verdict; };
 
-        QCOMPARE(verdict(signedForm(notifyFields(), "unionpay-merchant.key", "unionpay-sign.pem")), NotifyVerdict::BadSignature);
-        QCOMPARE(verdict(signedForm(notifyFields(), "wechat-platform-1.key", "wechat-platform-1.pem")), NotifyVerdict::BadSignature);
-        QCOMPARE(verdict(signedForm(notifyFields(), "unionpay-root.key", "unionpay-root.pem")), NotifyVerdict::BadSignature);
+        QCOMPARE(verdict(signedForm(notifyFields(), "unionpay-merchant.key", "unionpay-sign.pem")),
+            NotifyVerdict::BadSignature);
+        QCOMPARE(verdict(signedForm(notifyFields(), "wechat-platform-1.key", "wechat-platform-1.pem")),
+            NotifyVerdict::BadSignature);
+        QCOMPARE(
+            verdict(signedForm(notifyFields(), "unionpay-root.key", "unionpay-root.pem")), NotifyVerdict::BadSignature);
         QByteArray changed = signedForm(notifyFields(), "unionpay-sign.key", "unionpay-sign.pem");
         changed.replace("txnAmt=8888", "txnAmt=8889");
         QCOMPARE(verdict(changed), NotifyVerdict::BadSignature);
@@ -426,7 +432,8 @@ private Q_SLOTS:
 
         FormFields failed = notifyFields();
         setField(failed, "respCode", "61");
-        const Notification n = unionpay->readNotification(notifyRequest(signedForm(failed, "unionpay-sign.key", "unionpay-sign.pem")), now);
+        const Notification n = unionpay->readNotification(
+            notifyRequest(signedForm(failed, "unionpay-sign.key", "unionpay-sign.pem")), now);
         QCOMPARE(n.verdict, NotifyVerdict::Valid);
         QVERIFY(n.trade.state != TradeState::Paid);
     }
