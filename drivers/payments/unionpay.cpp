@@ -257,7 +257,8 @@ void UnionPayProvider::call(const QString &path, FormFields fields, std::functio
             if (out.verdict != NotifyVerdict::Valid) {
                 qCWarning(lcUnionPay) << path << "answer not verified:" << out.reason;
                 out.reason = QStringLiteral("%1: %2").arg(path, out.reason);
-            } else if (out.text("merId") != m_config.merId) {
+            } else if (!out.text("merId").isEmpty() && out.text("merId") != m_config.merId) {
+                // Answers may leave merId out; one that names another merchant is not ours.
                 out.verdict = NotifyVerdict::Foreign;
                 out.reason = QStringLiteral("%1: answer for another merId").arg(path);
             }

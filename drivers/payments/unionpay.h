@@ -30,7 +30,7 @@ namespace prepay::payments {
 struct UnionPayConfig
 {
     QUrl gateway;          // base, e.g. https://127.0.0.1:8701 (paths /gateway/api/… are appended)
-    QString merId;         // ours; answers and notifications must name it
+    QString merId;         // ours: notifications must name it; an answer naming another is Unknown
     QString signKeyFile;   // our signing key (PEM or bare base64)
     QString signCertFile;  // our certificate: certId = its decimal serial
     QString rootCertFile;  // UnionPay's root: signPubKeyCert must be issued by it

@@ -287,6 +287,7 @@ private Q_SLOTS:
         QTest::newRow("timeout") << 4;
         QTest::newRow("HTTP 502") << 5;
         QTest::newRow("unsigned") << 6;
+        QTest::newRow("verified, another merId") << 7;
     }
 
     void unverifiableAnswersAreUnknown()
@@ -316,6 +317,10 @@ private Q_SLOTS:
                 HttpReply reply = ok200(signedForm(answer, "unionpay-sign.key", "unionpay-sign.pem"));
                 reply.status = 502;
                 return reply;
+            }
+            case 7: {
+                setField(answer, "merId", "777290058119999");
+                return ok200(signedForm(answer, "unionpay-sign.key", "unionpay-sign.pem"));
             }
             default: return ok200(formEncode(answer));
             }
