@@ -3,6 +3,7 @@
 #include "ossl.h"
 
 #include <QtCore/QByteArrayList>
+#include <QtCore/QStringList>
 
 #include <openssl/crypto.h>
 #include <openssl/objects.h>
@@ -142,6 +143,11 @@ QByteArray sha256(QByteArrayView data)
 {
     const ossl::ErrorQueueGuard guard;
     return digest(EVP_sha256(), data);
+}
+
+QByteArray sha256Hex(QByteArrayView data)
+{
+    return sha256(data).toHex();
 }
 
 QByteArray md5Hex(QByteArrayView data)
@@ -380,6 +386,54 @@ PublicKey Certificate::publicKey() const
     if (!raw || checkRsaKey(raw) != KeyLoadStatus::Loaded)
         return {};
     return key;
+}
+
+QString Certificate::subjectCommonName() const
+{
+    if (!m_cert)
+        return {};
+    const ossl::ErrorQueueGuard guard;
+    const X509_NAME *name = X509_get_subject_name(m_cert.get());
+    QStringList names;
+    int index = -1;
+    for (;;) {
+        index = X509_NAME_get_index_by_NID(name, NID_commonName, index);
+        if (index < 0)
+            break;
+        const X509_NAME_ENTRY *entry = X509_NAME_get_entry(name, index);
+        unsigned char *utf8 = nullptr;
+        const int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+        const ossl::Bytes owner(utf8);
+        if (length < 0 || !utf8)
+            continue;
+        names.append(QString::fromUtf8(reinterpret_cast<const char *>(utf8), length));
+    }
+    return names.join(QLatin1Char(','));
+}
+
+bool Certificate::isValidAt(qint64 utcMs) const
+{
+    if (!m_cert)
+        return false;
+    const ossl::ErrorQueueGuard guard;
+    time_t at = static_cast<time_t>(utcMs / 1000);
+    // X509_cmp_time: -1 when the certificate time is before `at`, 1 after, 0 on error.
+    const int notBefore = X509_cmp_time(X509_get0_notBefore(m_cert.get()), &at);
+    const int notAfter = X509_cmp_time(X509_get0_notAfter(m_cert.get()), &at);
+    return notBefore < 0 && notAfter > 0;
+}
+
+bool Certificate::isIssuedBy(const Certificate &issuer) const
+{
+    if (!m_cert || !issuer.m_cert)
+        return false;
+    const ossl::ErrorQueueGuard guard;
+    if (X509_NAME_cmp(X509_get_issuer_name(m_cert.get()), X509_get_subject_name(issuer.m_cert.get())) != 0)
+        return false;
+    EVP_PKEY *key = X509_get0_pubkey(issuer.m_cert.get()); // borrowed
+    if (!key)
+        return false;
+    return X509_verify(m_cert.get(), key) == 1;
 }
 
 QByteArray alipayCertSn(const Certificate &cert)

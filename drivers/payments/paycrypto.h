@@ -39,6 +39,8 @@ inline constexpr qsizetype gcmTagBytes = 16;
 static_assert(gcmTagBytes == 16, "the provider formats append GCM's full 128-bit tag");
 
 QByteArray sha256(QByteArrayView data);
+// Lowercase hex of SHA-256 (UnionPay's ACP 5.1.0 signs this text, not the raw digest).
+QByteArray sha256Hex(QByteArrayView data);
 // Lowercase hex of MD5 — only for Alipay's certificate SN, never for integrity.
 QByteArray md5Hex(QByteArrayView data);
 
@@ -133,6 +135,14 @@ public:
     bool isRsaSigned() const;
     // The certificate's key; null when it is not an RSA key of an accepted size.
     PublicKey publicKey() const;
+    // The subject's commonName values (UTF-8, joined with "," when there are several); empty
+    // when there is none.
+    QString subjectCommonName() const;
+    // True when `utcMs` lies within [notBefore, notAfter].
+    bool isValidAt(qint64 utcMs) const;
+    // True when this certificate names `issuer`'s subject as its issuer and its signature
+    // verifies with `issuer`'s key. One level only: no path building, no revocation.
+    bool isIssuedBy(const Certificate &issuer) const;
 
 private:
     std::shared_ptr<x509_st> m_cert;
