@@ -97,8 +97,8 @@ void NetworkTransport::send(const HttpCall &call, std::function<void(const HttpR
             answer.transport = HttpReply::Transport::Timeout;
             answer.error = reply->errorString();
         } else if (status.isValid()
-            && (error == QNetworkReply::NoError || (error >= QNetworkReply::ContentAccessDenied
-                                                       && error <= QNetworkReply::UnknownContentError)
+            && (error == QNetworkReply::NoError
+                || (error >= QNetworkReply::ContentAccessDenied && error <= QNetworkReply::UnknownContentError)
                 || (error >= QNetworkReply::InternalServerError && error <= QNetworkReply::UnknownServerError))) {
             answer.transport = HttpReply::Transport::Ok;
             answer.status = status.toInt();
@@ -108,8 +108,8 @@ void NetworkTransport::send(const HttpCall &call, std::function<void(const HttpR
             answer.transport = HttpReply::Transport::Failed;
             answer.error = reply->errorString();
         }
-        qCDebug(lcPayHttp) << reply->operation() << reply->url().toString(QUrl::RemoveQuery)
-                           << "status" << answer.status << "transport" << int(answer.transport);
+        qCDebug(lcPayHttp) << reply->operation() << reply->url().toString(QUrl::RemoveQuery) << "status"
+                           << answer.status << "transport" << int(answer.transport);
         done(answer);
     });
 }

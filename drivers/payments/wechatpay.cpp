@@ -194,14 +194,13 @@ QUrl apiUrl(const State &state, const QString &path, const QString &query = {})
 }
 
 // The request as it goes on the wire, with the Authorization over exactly those bytes.
-std::optional<HttpCall> signedCall(const State &state, const QByteArray &method, const QUrl &url,
-    const QByteArray &body, QString *error)
+std::optional<HttpCall> signedCall(
+    const State &state, const QByteArray &method, const QUrl &url, const QByteArray &body, QString *error)
 {
     QUrl wire = url;
     if (wire.query().isEmpty())
         wire.setQuery(QString()); // no bare "?" on the wire nor in the message
-    const QByteArray canonical
-        = wire.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment);
+    const QByteArray canonical = wire.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment);
     const QByteArray timestamp = QByteArray::number(state.clock->wallMs() / 1000);
     const QByteArray nonce = randomNonce();
     const std::optional<QByteArray> message = wechatRequestMessage(method, canonical, timestamp, nonce, body);
@@ -646,8 +645,16 @@ std::optional<QList<BillRow>> parseWechatTradeBill(QByteArrayView raw, QString *
         "付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,"
         "退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注");
     constexpr qsizetype columns = 27;
-    enum Column { Time = 0, TxnId = 5, OutTradeNo = 6, Status = 9, OutRefundNo = 15, RefundFee = 16,
-        OrderAmount = 24, RefundRequested = 25 };
+    enum Column {
+        Time = 0,
+        TxnId = 5,
+        OutTradeNo = 6,
+        Status = 9,
+        OutRefundNo = 15,
+        RefundFee = 16,
+        OrderAmount = 24,
+        RefundRequested = 25
+    };
 
     QByteArrayView text = raw;
     if (text.startsWith("\xEF\xBB\xBF"))
@@ -679,8 +686,8 @@ std::optional<QList<BillRow>> parseWechatTradeBill(QByteArrayView raw, QString *
             return std::nullopt;
         }
         BillRow row;
-        const QDateTime at = QDateTime::fromString(
-            QString::fromUtf8(fields.at(Time)), QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+        const QDateTime at
+            = QDateTime::fromString(QString::fromUtf8(fields.at(Time)), QStringLiteral("yyyy-MM-dd HH:mm:ss"));
         if (!at.isValid()) {
             *error = where + QStringLiteral(": 交易时间 is not yyyy-MM-dd HH:mm:ss");
             return std::nullopt;
@@ -800,36 +807,37 @@ void WechatProvider::query(const TradeRef &trade, std::function<void(const Query
         QStringLiteral("mchid=") + QString::fromLatin1(QUrl::toPercentEncoding(state.config.mchid)));
     const QString outTradeNo = trade.outTradeNo;
     const QString mchid = state.config.mchid;
-    callApi(m_state, QByteArrayLiteral("GET"), url, {}, [outTradeNo, mchid, done = std::move(done)](const Answer &answer) {
-        QueryResult result = copyCall<QueryResult>(answer);
-        result.trade.outTradeNo = outTradeNo;
-        if (answer.outcome == Outcome::Rejected
-            && (answer.code == QStringLiteral("ORDER_NOT_EXIST") || answer.status == 404)) {
-            result.outcome = Outcome::Ok;
-            result.trade.state = TradeState::NotFound;
-            result.trade.rawState = answer.code;
+    callApi(
+        m_state, QByteArrayLiteral("GET"), url, {}, [outTradeNo, mchid, done = std::move(done)](const Answer &answer) {
+            QueryResult result = copyCall<QueryResult>(answer);
+            result.trade.outTradeNo = outTradeNo;
+            if (answer.outcome == Outcome::Rejected
+                && (answer.code == QStringLiteral("ORDER_NOT_EXIST") || answer.status == 404)) {
+                result.outcome = Outcome::Ok;
+                result.trade.state = TradeState::NotFound;
+                result.trade.rawState = answer.code;
+                done(result);
+                return;
+            }
+            if (answer.outcome != Outcome::Ok) {
+                done(result);
+                return;
+            }
+            QString why;
+            const std::optional<Trade> parsed = tradeOf(answer.json, &why);
+            if (!parsed || parsed->outTradeNo != outTradeNo
+                || (answer.json.contains(QStringLiteral("mchid"))
+                    && answer.json.value(QStringLiteral("mchid")).toString() != mchid)) {
+                result.outcome = Outcome::Unknown;
+                result.message = parsed ? QStringLiteral("the verified answer is about another trade or merchant")
+                                        : QStringLiteral("query answer: %1").arg(why);
+                done(result);
+                return;
+            }
+            result.trade = *parsed;
+            result.message = QStringLiteral("trade_state %1").arg(parsed->rawState);
             done(result);
-            return;
-        }
-        if (answer.outcome != Outcome::Ok) {
-            done(result);
-            return;
-        }
-        QString why;
-        const std::optional<Trade> parsed = tradeOf(answer.json, &why);
-        if (!parsed || parsed->outTradeNo != outTradeNo
-            || (answer.json.contains(QStringLiteral("mchid"))
-                && answer.json.value(QStringLiteral("mchid")).toString() != mchid)) {
-            result.outcome = Outcome::Unknown;
-            result.message = parsed ? QStringLiteral("the verified answer is about another trade or merchant")
-                                    : QStringLiteral("query answer: %1").arg(why);
-            done(result);
-            return;
-        }
-        result.trade = *parsed;
-        result.message = QStringLiteral("trade_state %1").arg(parsed->rawState);
-        done(result);
-    });
+        });
 }
 
 void WechatProvider::abandon(const TradeRef &trade, std::function<void(const AbandonResult &)> done)
@@ -987,7 +995,8 @@ Notification WechatProvider::readNotification(const NotifyRequest &request, qint
     if (!request.query.isEmpty())
         return verdict(NotifyVerdict::Malformed, QStringLiteral("the notify URL carries a query"));
     if (request.body.size() > wechatNotifyBodyBytesMax)
-        return verdict(NotifyVerdict::Malformed, QStringLiteral("body larger than %1 bytes").arg(wechatNotifyBodyBytesMax));
+        return verdict(
+            NotifyVerdict::Malformed, QStringLiteral("body larger than %1 bytes").arg(wechatNotifyBodyBytesMax));
     HttpReply lookup;
     lookup.headers = request.headers;
     const QByteArray contentType = lookup.header("Content-Type").trimmed().toLower();
@@ -1016,8 +1025,7 @@ Notification WechatProvider::readNotification(const NotifyRequest &request, qint
         return verdict(NotifyVerdict::Malformed, QStringLiteral("resource.algorithm is not AEAD_AES_256_GCM"));
     if (!resource.value(QStringLiteral("ciphertext")).isString() || !resource.value(QStringLiteral("nonce")).isString()
         || !resource.value(QStringLiteral("associated_data")).isString())
-        return verdict(NotifyVerdict::Malformed,
-            QStringLiteral("resource lacks ciphertext, nonce or associated_data"));
+        return verdict(NotifyVerdict::Malformed, QStringLiteral("resource lacks ciphertext, nonce or associated_data"));
     const std::optional<QByteArray> ciphertext
         = decodeBase64Strict(resource.value(QStringLiteral("ciphertext")).toString().toUtf8());
     if (!ciphertext)
@@ -1110,8 +1118,8 @@ std::unique_ptr<WechatProvider> loadWechat(
     state->transport = &transport;
     state->clock = &clock;
 
-    if (!config.baseUrl.isValid() || config.baseUrl.scheme() != QStringLiteral("https") || config.baseUrl.host().isEmpty()
-        || config.baseUrl.hasQuery()) {
+    if (!config.baseUrl.isValid() || config.baseUrl.scheme() != QStringLiteral("https")
+        || config.baseUrl.host().isEmpty() || config.baseUrl.hasQuery()) {
         *error = QStringLiteral("wechat: base URL must be https://host[:port][/prefix] without a query");
         return nullptr;
     }
@@ -1146,7 +1154,8 @@ std::unique_ptr<WechatProvider> loadWechat(
         return nullptr;
     const Certificate merchantCert = Certificate::load(*text, &status);
     if (merchantCert.isNull()) {
-        *error = QStringLiteral("wechat: merchant certificate %1: %2").arg(config.merchantCertFile, keyLoadText(status));
+        *error
+            = QStringLiteral("wechat: merchant certificate %1: %2").arg(config.merchantCertFile, keyLoadText(status));
         return nullptr;
     }
     state->merchantSerial = merchantCert.serialHex().toUpper();

@@ -37,14 +37,14 @@ inline constexpr qsizetype wechatBillBytesMax = qsizetype(64) * 1024 * 1024;
 
 struct WechatConfig
 {
-    QUrl baseUrl;                      // https://api.mch.weixin.qq.com or the sandbox; /v3/… is appended to its path
-    QString mchid, appid;              // ours: sent, and checked in every notification
-    QString merchantKeyFile;           // apiclient_key.pem: signs requests
-    QString merchantCertFile;          // apiclient_cert.pem: its serial is serial_no
-    QString apiV3KeyFile;              // 32 ASCII bytes used as-is (one final newline is tolerated)
-    QStringList platformCertFiles;     // legacy platform certificates, chosen by serial
+    QUrl baseUrl;                       // https://api.mch.weixin.qq.com or the sandbox; /v3/… is appended to its path
+    QString mchid, appid;               // ours: sent, and checked in every notification
+    QString merchantKeyFile;            // apiclient_key.pem: signs requests
+    QString merchantCertFile;           // apiclient_cert.pem: its serial is serial_no
+    QString apiV3KeyFile;               // 32 ASCII bytes used as-is (one final newline is tolerated)
+    QStringList platformCertFiles;      // legacy platform certificates, chosen by serial
     QString publicKeyFile, publicKeyId; // "WeChat Pay public key" mode (PUB_KEY_ID_…); either mode or both
-    QUrl notifyUrl;                    // https, no query
+    QUrl notifyUrl;                     // https, no query
     int timeoutMs = 10000;
     bool downloadCertificates = true; // unknown serial → one bounded GET /v3/certificates
 };
@@ -59,8 +59,8 @@ public:
     void query(const TradeRef &trade, std::function<void(const QueryResult &)> done) override;
     void abandon(const TradeRef &trade, std::function<void(const AbandonResult &)> done) override;
     void refund(const RefundRequest &request, std::function<void(const RefundResult &)> done) override;
-    void refundQuery(const TradeRef &trade, const QString &outRefundNo,
-        std::function<void(const RefundResult &)> done) override;
+    void refundQuery(
+        const TradeRef &trade, const QString &outRefundNo, std::function<void(const RefundResult &)> done) override;
     void bill(QDate date, std::function<void(const BillResult &)> done) override;
 
     Notification readNotification(const NotifyRequest &request, qint64 nowMs) const override;

@@ -69,7 +69,8 @@ Signer platformSigner(int which)
     const QByteArray base = "wechat-platform-" + QByteArray::number(which);
     const QByteArray keyName = base + ".key";
     const QByteArray certName = base + ".pem";
-    return Signer{PrivateKey::load(keyFile(keyName.constData())), Certificate::load(keyFile(certName.constData())).serialHex()};
+    return Signer{
+        PrivateKey::load(keyFile(keyName.constData())), Certificate::load(keyFile(certName.constData())).serialHex()};
 }
 
 Signer pubkeySigner()
@@ -138,7 +139,8 @@ public:
     QList<HttpCall> calls;
     QStringList mismatches;
 
-    void expect(const QByteArray &method, const QByteArray &pathAndQuery, std::function<HttpReply(const HttpCall &)> answer)
+    void expect(
+        const QByteArray &method, const QByteArray &pathAndQuery, std::function<HttpReply(const HttpCall &)> answer)
     {
         script.append(Step{method, pathAndQuery, std::move(answer)});
     }
@@ -230,7 +232,7 @@ struct Resource
     QString algorithm = QStringLiteral("AEAD_AES_256_GCM");
     QByteArray nonce = "0123456789ab";
     std::optional<QByteArray> aad = QByteArray("transaction");
-    QByteArray key;          // the APIv3 key to seal with
+    QByteArray key;             // the APIv3 key to seal with
     QString ciphertextOverride; // non-empty: sent instead of the real ciphertext
 };
 
@@ -242,7 +244,8 @@ QByteArray envelope(const QByteArray &eventType, const QByteArray &plaintext, co
     resource.insert(QStringLiteral("nonce"), QString::fromLatin1(r.nonce));
     if (r.aad)
         resource.insert(QStringLiteral("associated_data"), QString::fromLatin1(*r.aad));
-    resource.insert(QStringLiteral("ciphertext"), r.ciphertextOverride.isEmpty()
+    resource.insert(QStringLiteral("ciphertext"),
+        r.ciphertextOverride.isEmpty()
             ? QString::fromLatin1(encodeBase64(gcmSeal(r.key, r.nonce, r.aad.value_or(QByteArray()), plaintext)))
             : r.ciphertextOverride);
     QJsonObject body;
@@ -261,8 +264,10 @@ QByteArray transactionPlain(const QString &mchid = sandboxMchid)
     QJsonObject tx{{QStringLiteral("mchid"), mchid}, {QStringLiteral("appid"), sandboxAppid},
         {QStringLiteral("out_trade_no"), QStringLiteral("K261119A0000001")},
         {QStringLiteral("transaction_id"), QStringLiteral("4200000000202611190000000001")},
-        {QStringLiteral("trade_type"), QStringLiteral("NATIVE")}, {QStringLiteral("trade_state"), QStringLiteral("SUCCESS")},
-        {QStringLiteral("success_time"), QStringLiteral("2026-11-19T12:00:00+08:00")}, {QStringLiteral("amount"), amount}};
+        {QStringLiteral("trade_type"), QStringLiteral("NATIVE")},
+        {QStringLiteral("trade_state"), QStringLiteral("SUCCESS")},
+        {QStringLiteral("success_time"), QStringLiteral("2026-11-19T12:00:00+08:00")},
+        {QStringLiteral("amount"), amount}};
     return json(tx);
 }
 
@@ -284,7 +289,8 @@ HttpReply certificatesReply(const QByteArray &apiV3Key, const QByteArray &certPe
     QJsonObject enc{{QStringLiteral("algorithm"), QStringLiteral("AEAD_AES_256_GCM")},
         {QStringLiteral("nonce"), QString::fromLatin1(nonce)},
         {QStringLiteral("associated_data"), QStringLiteral("certificate")},
-        {QStringLiteral("ciphertext"), QString::fromLatin1(encodeBase64(gcmSeal(apiV3Key, nonce, "certificate", certPem)))}};
+        {QStringLiteral("ciphertext"),
+            QString::fromLatin1(encodeBase64(gcmSeal(apiV3Key, nonce, "certificate", certPem)))}};
     QJsonObject entry{{QStringLiteral("serial_no"), QString::fromLatin1(Certificate::load(certPem).serialHex())},
         {QStringLiteral("effective_time"), QStringLiteral("2026-01-01T00:00:00+08:00")},
         {QStringLiteral("expire_time"), QStringLiteral("2031-01-01T00:00:00+08:00")},
@@ -293,16 +299,17 @@ HttpReply certificatesReply(const QByteArray &apiV3Key, const QByteArray &certPe
     return signedReply(200, json(body), signer);
 }
 
-const QByteArray billHeader = QByteArrayLiteral(
-    "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,"
-    "付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,"
-    "退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注");
+const QByteArray billHeader
+    = QByteArrayLiteral("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,"
+                        "付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,"
+                        "退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注");
 
 QByteArray sampleBill()
 {
     return billHeader + "\r\n"
         + "`2026-11-18 10:00:00,`wxd678efh567hg6787,`1900000109,`0,`KIOSK-01,`4200000001,`K261118A0000001,"
-          "`oUser1,`NATIVE,`SUCCESS,`OTHERS,`CNY,`50.00,`0.00,`0,`0,`0.00,`0.00,`,`,`电费充值, A-1F-101,`,`0.30000,`0.60%,"
+          "`oUser1,`NATIVE,`SUCCESS,`OTHERS,`CNY,`50.00,`0.00,`0,`0,`0.00,`0.00,`,`,`电费充值, "
+          "A-1F-101,`,`0.30000,`0.60%,"
           "`50.00,`0.00,`\r\n"
         + "`2026-11-18 11:30:15,`wxd678efh567hg6787,`1900000109,`0,`KIOSK-01,`4200000001,`K261118A0000001,"
           "`oUser1,`NATIVE,`REFUND,`OTHERS,`CNY,`0.00,`0.00,`50300000001,`R261118A0000001,`12.34,`0.00,"
@@ -435,7 +442,8 @@ void TestWechatPay::createSignsAndMaps()
     QVERIFY(body.value(QStringLiteral("description")).toString().startsWith(QStringLiteral("电费充值 A-1F-101")));
     // 1795000300 s = 2026-11-18T11:11:40Z = 19:11:40 in Beijing.
     QCOMPARE(body.value(QStringLiteral("time_expire")).toString(), QStringLiteral("2026-11-18T19:11:40+08:00"));
-    QCOMPARE(body.value(QStringLiteral("notify_url")).toString(), QStringLiteral("https://pay.example.com/wechat/notify"));
+    QCOMPARE(
+        body.value(QStringLiteral("notify_url")).toString(), QStringLiteral("https://pay.example.com/wechat/notify"));
     QCOMPARE(body.value(QStringLiteral("amount")).toObject().value(QStringLiteral("total")).toInteger(), 5000);
     QCOMPARE(body.value(QStringLiteral("amount")).toObject().value(QStringLiteral("currency")).toString(),
         QStringLiteral("CNY"));
@@ -492,7 +500,8 @@ void TestWechatPay::queryMapsStates()
     for (const auto &[raw, state] : states) {
         QJsonObject tx = QJsonDocument::fromJson(transactionPlain()).object();
         tx.insert(QStringLiteral("trade_state"), raw);
-        f.transport.expect("GET", path, [&, tx](const HttpCall &) { return signedReply(200, json(tx), platformSigner(1)); });
+        f.transport.expect(
+            "GET", path, [&, tx](const HttpCall &) { return signedReply(200, json(tx), platformSigner(1)); });
         f.provider->query(ref, [&](const QueryResult &r) { result = r; });
         QCOMPARE(result->outcome, Outcome::Ok);
         QCOMPARE(result->trade.state, state);
@@ -747,7 +756,8 @@ void TestWechatPay::notifyB3Vector()
     request.body = readFile(dataDir + QStringLiteral("b3-body.json"));
     if (request.body.endsWith('\n'))
         request.body.chop(1);
-    QCOMPARE(sha256(request.body).toHex(), QByteArray("ef9498cc68273ea0362170d8ad51439a68575e655fb7e1c80e1b8b24fd118e69"));
+    QCOMPARE(
+        sha256(request.body).toHex(), QByteArray("ef9498cc68273ea0362170d8ad51439a68575e655fb7e1c80e1b8b24fd118e69"));
     request.headers = HttpHeaders{{"Content-Type", "application/json"}, {"Wechatpay-Timestamp", "1704081691"},
         {"Wechatpay-Nonce", "fcb7f2b9c1c54f8e9a0d3e2b7c6a5d41"}, {"Wechatpay-Serial", "D7CE59D1F522D701"},
         {"Wechatpay-Signature", readFile(dataDir + QStringLiteral("b3-signature.txt")).trimmed()},
@@ -855,13 +865,13 @@ void TestWechatPay::notifyPublicKeyId()
     Resource r;
     r.key = f.apiV3Key();
     const QByteArray body = envelope("TRANSACTION.SUCCESS", transactionPlain(), r);
-    QCOMPARE(f.provider->readNotification(notifyRequest(body, pubkeySigner()), nowSec * 1000).verdict,
-        NotifyVerdict::Valid);
+    QCOMPARE(
+        f.provider->readNotification(notifyRequest(body, pubkeySigner()), nowSec * 1000).verdict, NotifyVerdict::Valid);
 
     Signer otherId = pubkeySigner();
     otherId.serial = "PUB_KEY_ID_0119000001092025112400000000000002";
-    QCOMPARE(f.provider->readNotification(notifyRequest(body, otherId), nowSec * 1000).verdict,
-        NotifyVerdict::UnknownKey);
+    QCOMPARE(
+        f.provider->readNotification(notifyRequest(body, otherId), nowSec * 1000).verdict, NotifyVerdict::UnknownKey);
     // A platform-certificate serial has no key in public-key-only mode.
     QCOMPARE(f.provider->readNotification(notifyRequest(body, platformSigner(1)), nowSec * 1000).verdict,
         NotifyVerdict::UnknownKey);
@@ -885,8 +895,8 @@ void TestWechatPay::notifyTwoPlatformCertificates()
     // Platform-2's key announcing platform-1's serial is a bad signature, not a valid one.
     Signer swapped = platformSigner(2);
     swapped.serial = platformSigner(1).serial;
-    QCOMPARE(f.provider->readNotification(notifyRequest(body, swapped), nowSec * 1000).verdict,
-        NotifyVerdict::BadSignature);
+    QCOMPARE(
+        f.provider->readNotification(notifyRequest(body, swapped), nowSec * 1000).verdict, NotifyVerdict::BadSignature);
 }
 
 void TestWechatPay::notifyMalformedResource()
@@ -895,8 +905,8 @@ void TestWechatPay::notifyMalformedResource()
     QVERIFY(f.load());
     const auto verdictOf = [&](const Resource &r) {
         return f.provider
-            ->readNotification(notifyRequest(envelope("TRANSACTION.SUCCESS", transactionPlain(), r), platformSigner(1)),
-                nowSec * 1000)
+            ->readNotification(
+                notifyRequest(envelope("TRANSACTION.SUCCESS", transactionPlain(), r), platformSigner(1)), nowSec * 1000)
             .verdict;
     };
     Resource good;
@@ -926,7 +936,8 @@ void TestWechatPay::notifyForeign()
     Resource r;
     r.key = f.apiV3Key();
     const Notification n = f.provider->readNotification(
-        notifyRequest(envelope("TRANSACTION.SUCCESS", transactionPlain(QStringLiteral("1900000999")), r), platformSigner(1)),
+        notifyRequest(
+            envelope("TRANSACTION.SUCCESS", transactionPlain(QStringLiteral("1900000999")), r), platformSigner(1)),
         nowSec * 1000);
     QCOMPARE(n.verdict, NotifyVerdict::Foreign);
     QCOMPARE(n.eventId, QStringLiteral("EV-0001"));
@@ -964,9 +975,10 @@ void TestWechatPay::notifyRefund()
     Resource r;
     r.key = f.apiV3Key();
     r.aad = QByteArray("refund");
-    const QByteArray plain = R"({"mchid":"1900000109","transaction_id":"4200000000202611190000000001","out_trade_no":"K261119A0000001","refund_id":"50300000001","out_refund_no":"R261119A0000001","refund_status":"SUCCESS","success_time":"2026-11-19T12:30:00+08:00","amount":{"total":5000,"refund":1234,"payer_total":5000,"payer_refund":1234}})";
-    const Notification n
-        = f.provider->readNotification(notifyRequest(envelope("REFUND.SUCCESS", plain, r), platformSigner(1)), nowSec * 1000);
+    const QByteArray plain
+        = R"({"mchid":"1900000109","transaction_id":"4200000000202611190000000001","out_trade_no":"K261119A0000001","refund_id":"50300000001","out_refund_no":"R261119A0000001","refund_status":"SUCCESS","success_time":"2026-11-19T12:30:00+08:00","amount":{"total":5000,"refund":1234,"payer_total":5000,"payer_refund":1234}})";
+    const Notification n = f.provider->readNotification(
+        notifyRequest(envelope("REFUND.SUCCESS", plain, r), platformSigner(1)), nowSec * 1000);
     QVERIFY2(n.verdict == NotifyVerdict::Valid, qPrintable(n.reason));
     QCOMPARE(n.kind, Notification::Kind::Refund);
     QCOMPARE(n.refund.state, RefundState::Succeeded);
