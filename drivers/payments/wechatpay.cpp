@@ -34,7 +34,9 @@ struct WechatProvider::State
     bool refreshed = false;       // a certificate download has been started at least once
     qint64 lastRefreshMonoMs = 0; // when (monotonic: a wall-clock jump must not unlock or block it)
     bool refreshInFlight = false;
-    QList<std::function<void(bool)>> refreshWaiters;
+    // Who waits for the refresh in flight. Shared with the transport callback, so the waiters
+    // are still answered (false) if the adapter is destroyed before the download ends.
+    std::shared_ptr<QList<std::function<void(bool)>>> refreshWaiters;
 };
 
 namespace {
@@ -186,9 +188,7 @@ QUrl apiUrl(const State &state, const QString &path, const QString &query = {})
     while (prefix.endsWith(u'/'))
         prefix.chop(1);
     url.setPath(prefix + path);
-    url.setQuery(query.isEmpty() ? QString() : query);
-    if (query.isEmpty())
-        url.setQuery(QString());
+    url.setQuery(query); // an empty query means none: no bare "?" on the wire
     url.setFragment(QString());
     return url;
 }
@@ -343,12 +343,19 @@ void callApi(const std::shared_ptr<State> &state, const QByteArray &method, cons
 
 // ---- certificates --------------------------------------------------------------------------
 
+void answerWaiters(const std::shared_ptr<QList<std::function<void(bool)>>> &waiters, bool changed)
+{
+    const QList<std::function<void(bool)>> pending = std::exchange(*waiters, {});
+    for (const auto &waiter : pending)
+        waiter(changed);
+}
+
 void finishRefresh(State &state, bool changed)
 {
     state.refreshInFlight = false;
-    const QList<std::function<void(bool)>> waiters = std::exchange(state.refreshWaiters, {});
-    for (const auto &waiter : waiters)
-        waiter(changed);
+    const auto waiters = std::exchange(state.refreshWaiters, nullptr);
+    if (waiters)
+        answerWaiters(waiters, changed);
 }
 
 // GET /v3/certificates. Each data[] entry's encrypt_certificate is opened with the APIv3 key
@@ -366,7 +373,7 @@ void refreshCertificates(const std::shared_ptr<State> &state, std::function<void
         return;
     }
     if (state->refreshInFlight) {
-        state->refreshWaiters.append(std::move(done));
+        state->refreshWaiters->append(std::move(done));
         return;
     }
     const qint64 nowMono = state->clock->monotonicMs();
@@ -379,7 +386,9 @@ void refreshCertificates(const std::shared_ptr<State> &state, std::function<void
     state->refreshed = true;
     state->lastRefreshMonoMs = nowMono;
     state->refreshInFlight = true;
-    state->refreshWaiters.append(std::move(done));
+    state->refreshWaiters = std::make_shared<QList<std::function<void(bool)>>>();
+    state->refreshWaiters->append(std::move(done));
+    const auto waiters = state->refreshWaiters;
 
     QString error;
     const std::optional<HttpCall> call
@@ -390,10 +399,12 @@ void refreshCertificates(const std::shared_ptr<State> &state, std::function<void
         return;
     }
     const WeakState weak = state;
-    state->transport->send(*call, [weak](const HttpReply &reply) {
+    state->transport->send(*call, [weak, waiters](const HttpReply &reply) {
         const std::shared_ptr<State> live = weak.lock();
-        if (!live)
-            return; // the waiters belonged to the adapter's callers, which callApi answers itself
+        if (!live) {
+            answerWaiters(waiters, false); // callApi's waiters then answer Unknown themselves
+            return;
+        }
         if (reply.transport != HttpReply::Transport::Ok || reply.status != 200) {
             qCWarning(lcWechat) << "certificate refresh failed: transport" << int(reply.transport) << "status"
                                 << reply.status << reply.error;

@@ -335,6 +335,7 @@ private Q_SLOTS:
     void billHashMismatchIsUnknown();
     void unverifiedAnswersAreUnknown();
     void clockSkewWindow();
+    void answerWithNewSerialRefreshesOnce();
     void notifyB3Vector();
     void notifyProbeAndStale();
     void notifyUnknownSerialThenRefresh();
@@ -736,6 +737,35 @@ void TestWechatPay::clockSkewWindow()
         [&](const HttpCall &) { return signedReply(200, transactionPlain(), platformSigner(1), nowSec + 4 * 60); });
     f.provider->query(ref, [&](const QueryResult &r) { result = r; });
     QCOMPARE(result->outcome, Outcome::Ok);
+    QVERIFY(f.transport.mismatches.isEmpty());
+}
+
+void TestWechatPay::answerWithNewSerialRefreshesOnce()
+{
+    Fixture f;
+    QVERIFY(f.load());
+    const QByteArray path = "/v3/pay/transactions/out-trade-no/K261119A0000001?mchid=1900000109";
+    const TradeRef ref{QStringLiteral("K261119A0000001"), 0};
+    std::optional<QueryResult> result;
+    // An answer signed by a rotated-in certificate: one download, then the same bytes verify.
+    f.transport.expect(
+        "GET", path, [&](const HttpCall &) { return signedReply(200, transactionPlain(), platformSigner(2)); });
+    f.transport.expect("GET", "/v3/certificates", [&](const HttpCall &) {
+        return certificatesReply(f.apiV3Key(), keyFile("wechat-platform-2.pem"), platformSigner(2));
+    });
+    f.provider->query(ref, [&](const QueryResult &r) { result = r; });
+    QVERIFY2(f.transport.mismatches.isEmpty(), qPrintable(f.transport.mismatches.join(u'\n')));
+    QVERIFY2(result->outcome == Outcome::Ok, qPrintable(result->message));
+    QCOMPARE(result->trade.state, TradeState::Paid);
+
+    // Another unknown serial within 60 s: no second download, the answer stays Unknown.
+    Signer stranger = platformSigner(1);
+    stranger.serial = "0123456789ABCDEF";
+    f.transport.expect("GET", path, [&](const HttpCall &) { return signedReply(200, transactionPlain(), stranger); });
+    f.provider->query(ref, [&](const QueryResult &r) { result = r; });
+    QCOMPARE(result->outcome, Outcome::Unknown);
+    QVERIFY2(result->message.contains(QStringLiteral("no verification key")), qPrintable(result->message));
+    QCOMPARE(f.transport.calls.size(), 3);
     QVERIFY(f.transport.mismatches.isEmpty());
 }
 
