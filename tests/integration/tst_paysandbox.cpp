@@ -22,10 +22,12 @@
 #include "sim/pay/paysandbox.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QFile>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
+#include <QtCore/QProcess>
 #include <QtCore/QRandomGenerator>
 #include <QtHttpServer/QHttpServer>
 #include <QtHttpServer/QHttpServerRequest>
@@ -827,6 +829,120 @@ private Q_SLOTS:
         const std::optional<FormFields> notFound = unionpayPost("/gateway/api/queryTrans.do", unionpaySign(unknown));
         QVERIFY(notFound);
         QCOMPARE(field(*notFound, "respCode"), QByteArray("34"));
+    }
+
+    void timingFaults()
+    {
+        // timeout_ms: the effect is applied, the answer comes late.
+        QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("timeout_ms"), 400}}).status, 200);
+        QElapsedTimer timer;
+        timer.start();
+        const Reply slow = wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240010"), 100));
+        QVERIFY2(timer.elapsed() >= 380, qPrintable(QString::number(timer.elapsed())));
+        QCOMPARE(slow.status, 200);
+        timer.restart();
+        QCOMPARE(wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240010?mchid=1900000109").status, 200);
+        QVERIFY(timer.elapsed() < 380); // only the next call stalls
+
+        // clock_skew_ms shifts the signing timestamps (T9).
+        QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("clock_skew_ms"), 360000}}).status, 200);
+        const Reply skewed = wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240010?mchid=1900000109");
+        const qint64 skew = skewed.header("Wechatpay-Timestamp").toLongLong() - QDateTime::currentSecsSinceEpoch();
+        QVERIFY2(skew >= 358 && skew <= 362, qPrintable(QString::number(skew)));
+        QVERIFY(wechatReplySignedBy(m_wechatPlatform1, skewed)); // still a valid signature
+
+        // notify_before_query_ms: the notify goes at once, query still says NOTPAY for a while.
+        QCOMPARE(control("POST", "faults",
+                     QJsonObject{{QStringLiteral("clock_skew_ms"), 0}, {QStringLiteral("notify_before_query_ms"), 600}})
+                     .status,
+            200);
+        QCOMPARE(control("POST", "pay",
+                     QJsonObject{{QStringLiteral("channel"), QStringLiteral("wechat")},
+                         {QStringLiteral("out_trade_no"), QStringLiteral("W2611240010")}})
+                     .status,
+            200);
+        QTRY_COMPARE_WITH_TIMEOUT(m_received.size(), 1, 5000);
+        const auto state = [this]() {
+            const Reply r = wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240010?mchid=1900000109");
+            return QJsonDocument::fromJson(r.body).object().value(QStringLiteral("trade_state")).toString();
+        };
+        QCOMPARE(state(), QStringLiteral("NOTPAY"));
+        QTRY_COMPARE_WITH_TIMEOUT(state(), QStringLiteral("SUCCESS"), 5000);
+    }
+
+    void notifyOffAndLateSuccess()
+    {
+        QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("notify"), QStringLiteral("off")}}).status, 200);
+        QCOMPARE(wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240011"), 100)).status, 200);
+        QCOMPARE(wechat("POST", "/v3/pay/transactions/out-trade-no/W2611240011/close", R"({"mchid":"1900000109"})").status, 204);
+        const QJsonObject payIt{{QStringLiteral("channel"), QStringLiteral("wechat")},
+            {QStringLiteral("out_trade_no"), QStringLiteral("W2611240011")}};
+        QCOMPARE(control("POST", "pay", payIt).status, 409);
+        QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("late_success_after_close"), true}}).status, 200);
+        QCOMPARE(control("POST", "pay", payIt).status, 200); // H12: the late success
+        const Reply query = wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240011?mchid=1900000109");
+        QCOMPARE(QJsonDocument::fromJson(query.body).object().value(QStringLiteral("trade_state")).toString(),
+            QStringLiteral("SUCCESS"));
+        QTest::qWait(200);
+        QCOMPARE(m_received.size(), 0); // notify off: polling only
+    }
+
+    void deadlines()
+    {
+        // WeChat time_expire in the past: the order is closed when looked at; paying is refused.
+        QJsonObject body = QJsonDocument::fromJson(nativeBody(QStringLiteral("W2611240012"), 100)).object();
+        body.insert(QStringLiteral("time_expire"),
+            QDateTime::currentDateTimeUtc().addSecs(8 * 3600 + 1).toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss+08:00")));
+        QCOMPARE(wechat("POST", "/v3/pay/transactions/native", QJsonDocument(body).toJson(QJsonDocument::Compact)).status, 200);
+        const auto state = [this]() {
+            const Reply r = wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240012?mchid=1900000109");
+            return QJsonDocument::fromJson(r.body).object().value(QStringLiteral("trade_state")).toString();
+        };
+        QCOMPARE(state(), QStringLiteral("NOTPAY"));
+        QTRY_COMPARE_WITH_TIMEOUT(state(), QStringLiteral("CLOSED"), 5000);
+        QCOMPARE(control("POST", "pay",
+                     QJsonObject{{QStringLiteral("channel"), QStringLiteral("wechat")},
+                         {QStringLiteral("out_trade_no"), QStringLiteral("W2611240012")}})
+                     .status,
+            409);
+
+        // A malformed timeout_express is refused, a stale Alipay timestamp too.
+        const QJsonObject bad = alipay("alipay.trade.precreate",
+            QJsonObject{{QStringLiteral("out_trade_no"), QStringLiteral("K2611240012")},
+                {QStringLiteral("total_amount"), QStringLiteral("1.00")}, {QStringLiteral("subject"), QStringLiteral("x")},
+                {QStringLiteral("timeout_express"), QStringLiteral("1.5h")}});
+        QCOMPARE(bad.value(QStringLiteral("sub_code")).toString(), QStringLiteral("isv.invalid-parameter"));
+        FormFields stale = alipayRequest("alipay.trade.query", QJsonObject{{QStringLiteral("out_trade_no"), QStringLiteral("x")}});
+        for (auto &[k, v] : stale) {
+            if (k == "timestamp")
+                v = "2020-01-01 00:00:00";
+            if (k == "sign")
+                v.clear();
+        }
+        stale.removeIf([](const auto &kv) { return kv.first == "sign"; });
+        stale.emplace_back("sign", encodeBase64(signRsaSha256(m_alipayApp, alipayStringToSign(stale, AlipaySignScope::Request).value()).value()));
+        QCOMPARE(alipayPost(stale, "alipay.trade.query").value(QStringLiteral("sub_code")).toString(),
+            QStringLiteral("isv.invalid-timestamp"));
+    }
+
+    void executable()
+    {
+        const QString binary = qEnvironmentVariable("PREPAY_BIN_DIR") + QStringLiteral("/prepay-sim");
+        QVERIFY2(QFile::exists(binary), qPrintable(binary + QStringLiteral(" (PREPAY_BIN_DIR is set by CTest)")));
+        QProcess bad;
+        bad.start(binary, {QStringLiteral("pay"), QStringLiteral("--port"), QStringLiteral("nope")});
+        QVERIFY(bad.waitForFinished(10000));
+        QCOMPARE(bad.exitCode(), 64);
+        QVERIFY(bad.readAllStandardError().contains("--port"));
+
+        QProcess p;
+        p.start(binary, {QStringLiteral("pay"), QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--plain")});
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("\nready\n"), 10000);
+        QVERIFY2(out.startsWith("pay sandbox http://127.0.0.1:"), out.constData());
+        QVERIFY(out.contains("(alipay /gateway.do, wechat /v3, unionpay /gateway/api, pay pages /pay, control /sandbox)"));
+        p.terminate();
+        QVERIFY(p.waitForFinished(10000));
     }
 
     void badSignatureAndAmountFaults()

@@ -49,6 +49,8 @@ constexpr char wechatMchid[] = "1900000109";
 constexpr char wechatAppid[] = "wxd678efh567hg6787";
 constexpr char unionpayMerId[] = "777290058110048";
 constexpr qint64 beijingOffsetS = 8 * 3600;
+// How far an Alipay request's timestamp may be from the sandbox's clock.
+constexpr qint64 alipayTimestampWindowMs = 15 * 60 * 1000;
 
 enum class Channel {
     Alipay,
@@ -109,6 +111,8 @@ struct Order
     QByteArray bizType;
     OrderState state = OrderState::Created;
     bool scanned = false;
+    qint64 expiresMs = 0;          // 0: no deadline; unpaid past it the order closes
+    qint64 alipayTimeoutMs = 0;    // Alipay timeout_express: counts from the scan (§1.4)
     qint64 createdMs = 0;
     qint64 paidMs = 0;
     qint64 closedMs = 0;
@@ -549,7 +553,62 @@ public:
     Order *findOrder(Channel channel, const QByteArray &outTradeNo)
     {
         const auto it = orders.find({int(channel), outTradeNo});
-        return it == orders.end() ? nullptr : &it->second;
+        if (it == orders.end())
+            return nullptr;
+        expire(it->second);
+        return &it->second;
+    }
+
+    // An unpaid order past its deadline is closed, lazily, whenever it is looked at.
+    void expire(Order &order) const
+    {
+        if (order.state == OrderState::Created && order.expiresMs > 0 && nowMs() > order.expiresMs) {
+            order.state = OrderState::Closed;
+            order.closedMs = order.expiresMs;
+        }
+    }
+
+    void markScanned(Order &order) const
+    {
+        if (order.state != OrderState::Created || order.scanned)
+            return;
+        order.scanned = true;
+        if (order.alipayTimeoutMs > 0) {
+            const qint64 deadline = nowMs() + order.alipayTimeoutMs;
+            order.expiresMs = order.expiresMs > 0 ? qMin(order.expiresMs, deadline) : deadline;
+        }
+    }
+
+    // A Beijing wall-clock text ("yyyy-MM-dd HH:mm:ss", "yyyyMMddHHmmss") to UTC ms; 0 if invalid.
+    static qint64 beijingMs(const QString &text, const QString &format)
+    {
+        QDateTime t = QDateTime::fromString(text, format);
+        if (!t.isValid())
+            return 0;
+        t.setOffsetFromUtc(int(beijingOffsetS));
+        return t.toMSecsSinceEpoch();
+    }
+
+    // Alipay timeout_express: "90m", "2h", "1d", or "1c" (until the end of today, Beijing).
+    std::optional<qint64> alipayTimeoutExpressMs(const QString &text) const
+    {
+        if (text.isEmpty())
+            return qint64(0);
+        if (text == u"1c") {
+            const QDate today = beijingDate(nowMs());
+            return beijingMs(today.addDays(1).toString(QStringLiteral("yyyy-MM-dd")) + QStringLiteral(" 00:00:00"),
+                       QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                - nowMs();
+        }
+        bool ok = false;
+        const qint64 n = text.chopped(1).toLongLong(&ok);
+        if (!ok || n < 1 || text.size() < 2)
+            return std::nullopt;
+        const QChar unit = text.back();
+        const qint64 perUnit = unit == u'm' ? 60000 : unit == u'h' ? 3600000 : unit == u'd' ? 86400000 : 0;
+        if (perUnit == 0 || n > 15 * 86400000 / perUnit)
+            return std::nullopt;
+        return n * perUnit;
     }
 
     Order *findAlipayOrder(const QJsonObject &biz)
@@ -601,6 +660,7 @@ public:
         order.state = OrderState::Paid;
         order.scanned = true;
         order.paidMs = nowMs();
+        order.expiresMs = 0;
         if (order.tradeNo.isEmpty())
             order.tradeNo = newTradeNo(order.channel);
         qCInfo(lcPaySandbox) << "paid" << channelName(order.channel) << order.outTradeNo << order.amountFen << "fen";
@@ -666,11 +726,16 @@ public:
         QHttpServerResponder responder = HttpFront::responderFor(request, socket);
         if (api && faults.timeoutCalls > 0 && faults.timeoutMs > 0) {
             --faults.timeoutCalls;
-            auto held = std::make_shared<QHttpServerResponder>(std::move(responder));
+            // The responder outlives this call. When the client has gone by the time the answer
+            // is due, it is deliberately leaked: destroying a responder whose socket is gone is
+            // not safe in Qt 6.4, and this only happens under an injected fault.
+            auto *held = new QHttpServerResponder(std::move(responder));
             QPointer<QTcpSocket> alive(socket);
             QTimer::singleShot(faults.timeoutMs, q, [held, alive, answer]() {
-                if (alive && alive->state() == QAbstractSocket::ConnectedState)
+                if (alive && alive->state() == QAbstractSocket::ConnectedState) {
                     writeAnswer(*held, answer);
+                    delete held;
+                }
             });
             return;
         }
@@ -749,6 +814,11 @@ public:
         if (!toSign || fieldOf(*fields, "sign_type") != "RSA2"
             || pc::verifyRsaSha256(alipayAppPublic, *toSign, fieldOf(*fields, "sign")) != pc::VerifyStatus::Valid)
             return alipayError(nodeName, "40002", "Invalid Arguments", "isv.invalid-signature", QStringLiteral("验签出错"));
+        const qint64 sentMs
+            = beijingMs(QString::fromUtf8(fieldOf(*fields, "timestamp")), QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+        if (sentMs == 0 || qAbs(sentMs - nowMs()) > alipayTimestampWindowMs)
+            return alipayError(nodeName, "40002", "Invalid Arguments", "isv.invalid-timestamp",
+                QStringLiteral("timestamp 须为北京时间 yyyy-MM-dd HH:mm:ss，且与当前时间相差不超过15分钟"));
         const QJsonDocument bizDoc = QJsonDocument::fromJson(fieldOf(*fields, "biz_content"));
         if (!bizDoc.isObject())
             return alipayError(nodeName, "40001", "Missing Required Arguments", "isv.missing-biz-content",
@@ -784,6 +854,13 @@ public:
         if (!amount || amount->fen() < 1 || amount->fen() > 10000000000)
             return alipayError(nodeName, "40002", "Invalid Arguments", "isv.invalid-parameter",
                 QStringLiteral("total_amount 不合法"));
+        const std::optional<qint64> timeoutMs
+            = alipayTimeoutExpressMs(biz.value(QStringLiteral("timeout_express")).toString());
+        const QString timeExpire = biz.value(QStringLiteral("time_expire")).toString();
+        const qint64 timeExpireMs = timeExpire.isEmpty() ? 0 : beijingMs(timeExpire, QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+        if (!timeoutMs || (!timeExpire.isEmpty() && timeExpireMs == 0))
+            return alipayError(nodeName, "40002", "Invalid Arguments", "isv.invalid-parameter",
+                QStringLiteral("timeout_express 或 time_expire 不合法"));
         const QByteArray params = fieldOf(fields, "biz_content") + '\n' + fieldOf(fields, "notify_url");
         Order *existing = findOrder(Channel::Alipay, otn);
         if (existing && existing->params != params)
@@ -798,6 +875,8 @@ public:
             order.amountFen = amount->fen();
             order.subject = subject;
             order.notifyUrl = fieldOf(fields, "notify_url");
+            order.alipayTimeoutMs = *timeoutMs;
+            order.expiresMs = timeExpireMs;
         }
         QJsonObject node = alipayOk();
         node.insert(QStringLiteral("out_trade_no"), QString::fromUtf8(otn));
@@ -1093,6 +1172,10 @@ public:
         const QString currency = o.value(QStringLiteral("amount")).toObject().value(QStringLiteral("currency")).toString();
         if (!currency.isEmpty() && currency != u"CNY")
             return wechatError(400, "PARAM_ERROR", QStringLiteral("currency 须为 CNY"));
+        const QString timeExpire = o.value(QStringLiteral("time_expire")).toString();
+        const QDateTime expires = QDateTime::fromString(timeExpire, Qt::ISODate);
+        if (!timeExpire.isEmpty() && !expires.isValid())
+            return wechatError(400, "PARAM_ERROR", QStringLiteral("time_expire 须为 RFC 3339"));
         Order *existing = findOrder(Channel::Wechat, otn);
         if (existing && existing->params != body)
             return wechatError(400, "OUT_TRADE_NO_USED", QStringLiteral("商户订单号重复"));
@@ -1107,6 +1190,7 @@ public:
             order.subject = o.value(QStringLiteral("description")).toString();
             order.notifyUrl = o.value(QStringLiteral("notify_url")).toString().toUtf8();
             order.attach = o.value(QStringLiteral("attach")).toString().toUtf8();
+            order.expiresMs = expires.isValid() ? expires.toMSecsSinceEpoch() : 0;
         }
         return wechatAnswer(200,
             QJsonDocument(QJsonObject{{QStringLiteral("code_url"), QString::fromUtf8(payLink(order))}})
@@ -1397,6 +1481,7 @@ public:
             order.notifyUrl = fieldOf(f, "backUrl");
             order.txnTime = txnTime;
             order.bizType = fieldOf(f, "bizType");
+            order.expiresMs = beijingMs(QString::fromLatin1(fieldOf(f, "payTimeout")), QStringLiteral("yyyyMMddHHmmss"));
         }
         pc::FormFields out = echo;
         out.emplace_back("respCode", "00");
@@ -1793,8 +1878,7 @@ public:
                 QStringLiteral("<p id=\"result\">订单不存在 / Unknown order</p>"));
         using M = QHttpServerRequest::Method;
         if (parts.size() == 1 && request.method() == M::Get) {
-            if (order->state == OrderState::Created)
-                order->scanned = true; // opening the page is the scan
+            markScanned(*order); // opening the page is the scan
             return orderPage(*order);
         }
         if (parts.size() == 2 && request.method() == M::Post && parts.at(1) == u"pay") {
@@ -1965,8 +2049,7 @@ public:
         if (!order)
             return controlError(404, QStringLiteral("no %1 order %2").arg(channelName(*channel), QString::fromUtf8(otn)));
         if (what == u"scan") {
-            if (order->state == OrderState::Created)
-                order->scanned = true;
+            markScanned(*order);
             return jsonAnswer(200, orderJson(*order));
         }
         if (what == u"pay") {
