@@ -945,6 +945,74 @@ private Q_SLOTS:
         QVERIFY(p.waitForFinished(10000));
     }
 
+    void wechatRefundAndPublicKey()
+    {
+        QCOMPARE(wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240020"), 1000)).status, 200);
+        QCOMPARE(control("POST", "pay",
+                     QJsonObject{{QStringLiteral("channel"), QStringLiteral("wechat")},
+                         {QStringLiteral("out_trade_no"), QStringLiteral("W2611240020")}})
+                     .status,
+            200);
+        QTRY_COMPARE_WITH_TIMEOUT(m_received.size(), 1, 5000);
+        const QByteArray refundBody = QJsonDocument(QJsonObject{{QStringLiteral("out_trade_no"), QStringLiteral("W2611240020")},
+                                                        {QStringLiteral("out_refund_no"), QStringLiteral("RF1")},
+                                                        {QStringLiteral("notify_url"), QString::fromUtf8(notifyUrl("wechat"))},
+                                                        {QStringLiteral("amount"),
+                                                            QJsonObject{{QStringLiteral("refund"), 300}, {QStringLiteral("total"), 1000},
+                                                                {QStringLiteral("currency"), QStringLiteral("CNY")}}}})
+                                          .toJson(QJsonDocument::Compact);
+        const Reply refund = wechat("POST", "/v3/refund/domestic/refunds", refundBody);
+        QCOMPARE(refund.status, 200);
+        QVERIFY(wechatReplySignedBy(m_wechatPlatform1, refund));
+        const QJsonObject r = QJsonDocument::fromJson(refund.body).object();
+        QCOMPARE(r.value(QStringLiteral("status")).toString(), QStringLiteral("SUCCESS"));
+        QCOMPARE(r.value(QStringLiteral("amount")).toObject().value(QStringLiteral("refund")).toInt(), 300);
+        const Reply again = wechat("POST", "/v3/refund/domestic/refunds", refundBody); // idempotent by out_refund_no
+        QCOMPARE(QJsonDocument::fromJson(again.body).object().value(QStringLiteral("refund_id")), r.value(QStringLiteral("refund_id")));
+        const Reply queried = wechat("GET", "/v3/refund/domestic/refunds/RF1");
+        QCOMPARE(queried.status, 200);
+        QCOMPARE(QJsonDocument::fromJson(queried.body).object().value(QStringLiteral("refund_id")), r.value(QStringLiteral("refund_id")));
+        QCOMPARE(wechat("GET", "/v3/refund/domestic/refunds/RF404").status, 404);
+        QTRY_COMPARE_WITH_TIMEOUT(m_received.size(), 2, 5000); // one REFUND.SUCCESS, not two
+        QTest::qWait(100);
+        QCOMPARE(m_received.size(), 2);
+        QCOMPARE(QJsonDocument::fromJson(m_received.at(1).body).object().value(QStringLiteral("event_type")).toString(),
+            QStringLiteral("REFUND.SUCCESS"));
+        const QJsonArray orders
+            = QJsonDocument::fromJson(control("GET", "orders").body).object().value(QStringLiteral("orders")).toArray();
+        QCOMPARE(orders.at(0).toObject().value(QStringLiteral("refunded_fen")).toInt(), 300);
+        QCOMPARE(orders.at(0).toObject().value(QStringLiteral("notifies_acknowledged")).toInt(), 2);
+
+        // The "WeChat Pay public key" mode: serial = PUB_KEY_ID_…, verifies with wechat-pubkey.pub.
+        QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("wechat_sign_with"), QStringLiteral("pubkey")}}).status, 200);
+        const Reply byKey = wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240020?mchid=1900000109");
+        QCOMPARE(byKey.header("Wechatpay-Serial"), readKeyFile("wechat-pubkey-id.txt").trimmed());
+        QVERIFY(byKey.header("Wechatpay-Serial").startsWith("PUB_KEY_ID_"));
+        QCOMPARE(verifyRsaSha256(PublicKey::load(readKeyFile("wechat-pubkey.pub")),
+                     wechatResponseMessage(byKey.header("Wechatpay-Timestamp"), byKey.header("Wechatpay-Nonce"), byKey.body).value(),
+                     byKey.header("Wechatpay-Signature")),
+            VerifyStatus::Valid);
+    }
+
+    void alipayOutOfOrder()
+    {
+        QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("out_of_order"), true}}).status, 200);
+        const QString otn = QStringLiteral("K2611240021");
+        precreate(otn);
+        QCOMPARE(control("POST", "pay",
+                     QJsonObject{{QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn}})
+                     .status,
+            200);
+        QTRY_COMPARE_WITH_TIMEOUT(m_received.size(), 2, 5000);
+        const FormFields first = formDecode(m_received.at(0).body).value();
+        const FormFields second = formDecode(m_received.at(1).body).value();
+        QCOMPARE(field(first, "trade_status"), QByteArray("TRADE_SUCCESS"));
+        QCOMPARE(field(second, "trade_status"), QByteArray("WAIT_BUYER_PAY"));
+        QCOMPARE(verifyRsaSha256(m_alipayPlatform, alipayStringToSign(second, AlipaySignScope::Notification).value(),
+                     field(second, "sign")),
+            VerifyStatus::Valid);
+    }
+
     void badSignatureAndAmountFaults()
     {
         QCOMPARE(control("POST", "faults",

@@ -200,6 +200,9 @@ struct NotifyJob
     int attempt = 0;
     bool done = false;
     quint64 generation = 0;
+    // Sent once the first attempt of this job has been answered (the out_of_order fault's
+    // stale message, so it reaches the merchant after the success).
+    std::shared_ptr<NotifyJob> followUp;
 };
 
 // An answer before it is written: the status, the extra headers and the body.
@@ -1516,14 +1519,14 @@ public:
             job->body = unionpayNotifyBody(order, extra, faults.badSignature);
             break;
         }
-        startJob(job);
         if (faults.outOfOrder && order.channel == Channel::Alipay) {
             // A stale WAIT_BUYER_PAY after the success (H-series): a client must not go back.
             auto stale = std::make_shared<NotifyJob>(*job);
             stale->kind = QStringLiteral("stale WAIT_BUYER_PAY");
             stale->body = alipayNotifyBody(order, QByteArray("WAIT_BUYER_PAY"), 0, nullptr, false);
-            QTimer::singleShot(scaledMs(1), q, [this, stale]() { startJob(stale); });
+            job->followUp = stale;
         }
+        startJob(job);
     }
 
     void notifyRefund(Order &order, const Refund &refund)
@@ -1688,6 +1691,10 @@ public:
             }
             const QString excerpt = status == 0 ? reply->errorString() : QString::fromUtf8(answer.left(120));
             logNotify(*job, attempt, copy, excerpt, acked, status);
+            if (job->followUp && attempt == 1 && copy == 0) {
+                startJob(job->followUp);
+                job->followUp.reset();
+            }
             if (acked) {
                 if (!job->done) {
                     if (Order *o = findOrder(job->channel, job->outTradeNo))
