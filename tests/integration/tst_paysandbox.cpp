@@ -197,7 +197,12 @@ private:
     FormFields alipayRequest(const QByteArray &method, const QJsonObject &biz)
     {
         FormFields f{{"app_id", "2021000000000001"}, {"method", method}, {"format", "JSON"}, {"charset", "utf-8"},
-            {"sign_type", "RSA2"}, {"timestamp", QDateTime::currentDateTimeUtc().addSecs(8 * 3600).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")).toUtf8()},
+            {"sign_type", "RSA2"},
+            {"timestamp",
+                QDateTime::currentDateTimeUtc()
+                    .addSecs(8 * 3600)
+                    .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                    .toUtf8()},
             {"version", "1.0"}, {"notify_url", notifyUrl("alipay")},
             {"biz_content", QJsonDocument(biz).toJson(QJsonDocument::Compact)}};
         const std::optional<QByteArray> toSign = alipayStringToSign(f, AlipaySignScope::Request);
@@ -240,12 +245,14 @@ private:
 
     // ---- WeChat --------------------------------------------------------------------------------
 
-    Reply wechat(const QByteArray &verb, const QByteArray &pathAndQuery, const QByteArray &body = {}, bool goodSignature = true)
+    Reply wechat(
+        const QByteArray &verb, const QByteArray &pathAndQuery, const QByteArray &body = {}, bool goodSignature = true)
     {
         const QByteArray timestamp = QByteArray::number(QDateTime::currentSecsSinceEpoch());
         const QByteArray nonce = QByteArray::number(QRandomGenerator::global()->generate64(), 16).toUpper();
         QByteArray signature = encodeBase64(
-            signRsaSha256(m_wechatMerchant, wechatRequestMessage(verb, pathAndQuery, timestamp, nonce, body).value()).value());
+            signRsaSha256(m_wechatMerchant, wechatRequestMessage(verb, pathAndQuery, timestamp, nonce, body).value())
+                .value());
         if (!goodSignature)
             signature = encodeBase64(signRsaSha256(m_wechatMerchant, "something else").value());
         WechatAuthorization auth;
@@ -277,13 +284,13 @@ private:
 
     QByteArray nativeBody(const QString &otn, qint64 fen)
     {
-        return QJsonDocument(QJsonObject{{QStringLiteral("appid"), QStringLiteral("wxd678efh567hg6787")},
-                                 {QStringLiteral("mchid"), QStringLiteral("1900000109")},
-                                 {QStringLiteral("description"), QStringLiteral("电费充值")},
-                                 {QStringLiteral("out_trade_no"), otn},
-                                 {QStringLiteral("notify_url"), QString::fromUtf8(notifyUrl("wechat"))},
-                                 {QStringLiteral("amount"),
-                                     QJsonObject{{QStringLiteral("total"), fen}, {QStringLiteral("currency"), QStringLiteral("CNY")}}}})
+        return QJsonDocument(
+            QJsonObject{{QStringLiteral("appid"), QStringLiteral("wxd678efh567hg6787")},
+                {QStringLiteral("mchid"), QStringLiteral("1900000109")},
+                {QStringLiteral("description"), QStringLiteral("电费充值")}, {QStringLiteral("out_trade_no"), otn},
+                {QStringLiteral("notify_url"), QString::fromUtf8(notifyUrl("wechat"))},
+                {QStringLiteral("amount"),
+                    QJsonObject{{QStringLiteral("total"), fen}, {QStringLiteral("currency"), QStringLiteral("CNY")}}}})
             .toJson(QJsonDocument::Compact);
     }
 
@@ -297,9 +304,9 @@ private:
 
     FormFields unionpayCommon(const QByteArray &orderId, const QByteArray &txnTime)
     {
-        return FormFields{{"version", "5.1.0"}, {"encoding", "UTF-8"}, {"signMethod", "01"}, {"certId", m_unionpayCertId},
-            {"accessType", "0"}, {"merId", "777290058110048"}, {"bizType", "000000"}, {"orderId", orderId},
-            {"txnTime", txnTime}};
+        return FormFields{{"version", "5.1.0"}, {"encoding", "UTF-8"}, {"signMethod", "01"},
+            {"certId", m_unionpayCertId}, {"accessType", "0"}, {"merId", "777290058110048"}, {"bizType", "000000"},
+            {"orderId", orderId}, {"txnTime", txnTime}};
     }
 
     // Posts; returns the response fields when the signature verifies with unionpay-sign.pem.
@@ -404,16 +411,19 @@ private Q_SLOTS:
         using prepay::sim::pay::parsePayCommandLine;
         using prepay::sim::pay::PayCommandLine;
         const PayCommandLine ok = parsePayCommandLine(QStringLiteral("prepay-sim pay"),
-            {QStringLiteral("--port"), QStringLiteral("9000"), QStringLiteral("--plain"), QStringLiteral("--time-scale"),
-                QStringLiteral("0.5"), QStringLiteral("--public-url"), QStringLiteral("http://192.168.1.5:9000")});
+            {QStringLiteral("--port"), QStringLiteral("9000"), QStringLiteral("--plain"),
+                QStringLiteral("--time-scale"), QStringLiteral("0.5"), QStringLiteral("--public-url"),
+                QStringLiteral("http://192.168.1.5:9000")});
         QCOMPARE(ok.outcome, PayCommandLine::Outcome::Run);
         QCOMPARE(ok.config.port, quint16(9000));
         QVERIFY(ok.config.plain);
         QCOMPARE(ok.config.timeScale, 0.5);
         QVERIFY(!ok.config.keysDir.isEmpty());
-        for (const QStringList &bad : {QStringList{QStringLiteral("--port"), QStringLiteral("70000")},
-                 QStringList{QStringLiteral("--bogus")}, QStringList{QStringLiteral("--listen"), QStringLiteral("nowhere")},
-                 QStringList{QStringLiteral("--time-scale")}, QStringList{QStringLiteral("--public-url"), QStringLiteral("ftp://x")}}) {
+        for (const QStringList &bad :
+            {QStringList{QStringLiteral("--port"), QStringLiteral("70000")}, QStringList{QStringLiteral("--bogus")},
+                QStringList{QStringLiteral("--listen"), QStringLiteral("nowhere")},
+                QStringList{QStringLiteral("--time-scale")},
+                QStringList{QStringLiteral("--public-url"), QStringLiteral("ftp://x")}}) {
             const PayCommandLine c = parsePayCommandLine(QStringLiteral("prepay-sim pay"), bad);
             QCOMPARE(c.outcome, PayCommandLine::Outcome::Error);
             QCOMPARE(c.exitCode(), 64);
@@ -479,8 +489,10 @@ private Q_SLOTS:
             QCOMPARE(field(*f, "out_trade_no"), otn.toUtf8());
             QVERIFY(QJsonDocument::fromJson(field(*f, "fund_bill_list")).isArray());
         }
-        const QJsonArray log
-            = QJsonDocument::fromJson(control("GET", "notifies").body).object().value(QStringLiteral("notifies")).toArray();
+        const QJsonArray log = QJsonDocument::fromJson(control("GET", "notifies").body)
+                                   .object()
+                                   .value(QStringLiteral("notifies"))
+                                   .toArray();
         QCOMPARE(log.size(), 3);
         QCOMPARE(log.at(2).toObject().value(QStringLiteral("attempt")).toInt(), 3);
         QVERIFY(log.at(2).toObject().value(QStringLiteral("acknowledged")).toBool());
@@ -489,7 +501,8 @@ private Q_SLOTS:
         // T8: the same out_trade_no is not paid twice.
         QCOMPARE(send("POST", qr.toUtf8() + "/pay", {}).status, 409);
         QCOMPARE(control("POST", "pay",
-                     QJsonObject{{QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn}})
+                     QJsonObject{
+                         {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn}})
                      .status,
             409);
     }
@@ -498,7 +511,8 @@ private Q_SLOTS:
     {
         FormFields f = alipayRequest("alipay.trade.precreate",
             QJsonObject{{QStringLiteral("out_trade_no"), QStringLiteral("K2611240002")},
-                {QStringLiteral("total_amount"), QStringLiteral("1.00")}, {QStringLiteral("subject"), QStringLiteral("x")}});
+                {QStringLiteral("total_amount"), QStringLiteral("1.00")},
+                {QStringLiteral("subject"), QStringLiteral("x")}});
         for (auto &[k, v] : f) {
             if (k == "biz_content")
                 v.replace("1.00", "9.00"); // one byte changed after signing
@@ -519,7 +533,8 @@ private Q_SLOTS:
         const QString qr = precreate(otn).value(QStringLiteral("qr_code")).toString();
         QVERIFY(!qr.isEmpty());
         QCOMPARE(control("POST", "scan",
-                     QJsonObject{{QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn}})
+                     QJsonObject{
+                         {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn}})
                      .status,
             200);
         const QJsonObject closed = alipay("alipay.trade.close", QJsonObject{{QStringLiteral("out_trade_no"), otn}});
@@ -535,7 +550,8 @@ private Q_SLOTS:
         const QString otn2 = QStringLiteral("K2611240004");
         precreate(otn2);
         QCOMPARE(control("POST", "scan",
-                     QJsonObject{{QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn2}})
+                     QJsonObject{
+                         {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn2}})
                      .status,
             200);
         QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("alipay_cancel_retry"), true}}).status, 200);
@@ -556,10 +572,12 @@ private Q_SLOTS:
         const QString otn = QStringLiteral("K2611240005");
         precreate(otn, QStringLiteral("2.00"));
         QCOMPARE(control("POST", "pay",
-                     QJsonObject{{QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn}})
+                     QJsonObject{
+                         {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn}})
                      .status,
             200);
-        const QJsonObject refundBiz{{QStringLiteral("out_trade_no"), otn}, {QStringLiteral("refund_amount"), QStringLiteral("0.50")},
+        const QJsonObject refundBiz{{QStringLiteral("out_trade_no"), otn},
+            {QStringLiteral("refund_amount"), QStringLiteral("0.50")},
             {QStringLiteral("out_request_no"), QStringLiteral("R1")}};
         const QJsonObject r1 = alipay("alipay.trade.refund", refundBiz);
         QCOMPARE(r1.value(QStringLiteral("fund_change")).toString(), QStringLiteral("Y"));
@@ -568,19 +586,23 @@ private Q_SLOTS:
         QCOMPARE(again.value(QStringLiteral("fund_change")).toString(), QStringLiteral("N"));
         QCOMPARE(again.value(QStringLiteral("refund_fee")).toString(), QStringLiteral("0.50"));
         const QJsonObject tooMuch = alipay("alipay.trade.refund",
-            QJsonObject{{QStringLiteral("out_trade_no"), otn}, {QStringLiteral("refund_amount"), QStringLiteral("1.51")},
+            QJsonObject{{QStringLiteral("out_trade_no"), otn},
+                {QStringLiteral("refund_amount"), QStringLiteral("1.51")},
                 {QStringLiteral("out_request_no"), QStringLiteral("R2")}});
         QCOMPARE(tooMuch.value(QStringLiteral("code")).toString(), QStringLiteral("40004"));
         const QJsonObject rq = alipay("alipay.trade.fastpay.refund.query",
-            QJsonObject{{QStringLiteral("out_trade_no"), otn}, {QStringLiteral("out_request_no"), QStringLiteral("R1")}});
+            QJsonObject{
+                {QStringLiteral("out_trade_no"), otn}, {QStringLiteral("out_request_no"), QStringLiteral("R1")}});
         QCOMPARE(rq.value(QStringLiteral("refund_status")).toString(), QStringLiteral("REFUND_SUCCESS"));
 
         QCOMPARE(control("POST", "bill/extra",
                      QJsonObject{{QStringLiteral("channel"), QStringLiteral("alipay")},
-                         {QStringLiteral("out_trade_no"), QStringLiteral("K2611249999")}, {QStringLiteral("amount_fen"), 777}})
+                         {QStringLiteral("out_trade_no"), QStringLiteral("K2611249999")},
+                         {QStringLiteral("amount_fen"), 777}})
                      .status,
             200);
-        const QString today = QDateTime::currentDateTimeUtc().addSecs(8 * 3600).date().toString(QStringLiteral("yyyy-MM-dd"));
+        const QString today
+            = QDateTime::currentDateTimeUtc().addSecs(8 * 3600).date().toString(QStringLiteral("yyyy-MM-dd"));
         const QJsonObject urlNode = alipay("alipay.data.dataservice.bill.downloadurl.query",
             QJsonObject{{QStringLiteral("bill_type"), QStringLiteral("trade")}, {QStringLiteral("bill_date"), today}});
         const QString url = urlNode.value(QStringLiteral("bill_download_url")).toString();
@@ -602,8 +624,8 @@ private Q_SLOTS:
         const QByteArray csv = z.mid(30 + nameLen + extraLen, size);
         QCOMPARE(quint32(csv.size()), size);
         QCOMPARE(crc32Of(csv), crc);
-        QVERIFY(z.contains(QByteArray::fromHex("504b0506"))); // end of central directory
-        QVERIFY(!csv.contains("支付宝")); // not UTF-8 …
+        QVERIFY(z.contains(QByteArray::fromHex("504b0506")));               // end of central directory
+        QVERIFY(!csv.contains("支付宝"));                                   // not UTF-8 …
         const std::optional<QString> text = prepay::sim::pay::fromGbk(csv); // … but GBK
         QVERIFY(text);
         const QStringList lines = text->split(QStringLiteral("\r\n"), Qt::SkipEmptyParts);
@@ -625,7 +647,8 @@ private Q_SLOTS:
         const QByteArray method = "alipay.trade.precreate";
         const FormFields request = alipayRequest(method,
             QJsonObject{{QStringLiteral("out_trade_no"), QStringLiteral("K2611240006")},
-                {QStringLiteral("total_amount"), QStringLiteral("1.00")}, {QStringLiteral("subject"), QStringLiteral("x")}});
+                {QStringLiteral("total_amount"), QStringLiteral("1.00")},
+                {QStringLiteral("subject"), QStringLiteral("x")}});
         const Reply failed = send("POST", (base() + QStringLiteral("/gateway.do")).toUtf8(), formEncode(request),
             {{"Content-Type", "application/x-www-form-urlencoded;charset=utf-8"}});
         QCOMPARE(failed.status, 500);
@@ -634,7 +657,8 @@ private Q_SLOTS:
         QCOMPARE(orders.size(), 1); // applied
         const QJsonObject retried = alipayPost(request, method);
         QCOMPARE(retried.value(QStringLiteral("code")).toString(), QStringLiteral("10000"));
-        QCOMPARE(retried.value(QStringLiteral("qr_code")).toString(), orders.at(0).toObject().value(QStringLiteral("pay_url")).toString());
+        QCOMPARE(retried.value(QStringLiteral("qr_code")).toString(),
+            orders.at(0).toObject().value(QStringLiteral("pay_url")).toString());
     }
 
     void wechatCreateQueryClose()
@@ -644,13 +668,15 @@ private Q_SLOTS:
         QCOMPARE(created.status, 200);
         QVERIFY(wechatReplySignedBy(m_wechatPlatform1, created));
         QVERIFY(!created.header("Request-ID").isEmpty());
-        const QString codeUrl = QJsonDocument::fromJson(created.body).object().value(QStringLiteral("code_url")).toString();
+        const QString codeUrl
+            = QJsonDocument::fromJson(created.body).object().value(QStringLiteral("code_url")).toString();
         QVERIFY(codeUrl.startsWith(base() + QStringLiteral("/pay/")));
 
         const Reply retry = wechat("POST", "/v3/pay/transactions/native", body);
         QCOMPARE(retry.status, 200);
         QCOMPARE(QJsonDocument::fromJson(retry.body).object().value(QStringLiteral("code_url")).toString(), codeUrl);
-        const Reply used = wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240001"), 8889));
+        const Reply used
+            = wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240001"), 8889));
         QCOMPARE(used.status, 400);
         QCOMPARE(QJsonDocument::fromJson(used.body).object().value(QStringLiteral("code")).toString(),
             QStringLiteral("OUT_TRADE_NO_USED"));
@@ -661,7 +687,8 @@ private Q_SLOTS:
         QCOMPARE(QJsonDocument::fromJson(query.body).object().value(QStringLiteral("trade_state")).toString(),
             QStringLiteral("NOTPAY"));
 
-        const Reply closed = wechat("POST", "/v3/pay/transactions/out-trade-no/W2611240001/close", R"({"mchid":"1900000109"})");
+        const Reply closed
+            = wechat("POST", "/v3/pay/transactions/out-trade-no/W2611240001/close", R"({"mchid":"1900000109"})");
         QCOMPARE(closed.status, 204);
         QVERIFY(closed.body.isEmpty());
         QVERIFY(wechatReplySignedBy(m_wechatPlatform1, closed));
@@ -671,15 +698,20 @@ private Q_SLOTS:
             QStringLiteral("CLOSED"));
         QCOMPARE(send("POST", codeUrl.toUtf8() + "/pay", {}).status, 409); // P6
 
-        const Reply unauthorised = wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240001?mchid=1900000109", {}, false);
+        const Reply unauthorised
+            = wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240001?mchid=1900000109", {}, false);
         QCOMPARE(unauthorised.status, 401);
         QCOMPARE(QJsonDocument::fromJson(unauthorised.body).object().value(QStringLiteral("code")).toString(),
             QStringLiteral("SIGN_ERROR"));
         QVERIFY(wechatReplySignedBy(m_wechatPlatform1, unauthorised));
-        const Reply noAuth = send("GET", base().toUtf8() + "/v3/pay/transactions/out-trade-no/W2611240001?mchid=1900000109", {});
+        const Reply noAuth
+            = send("GET", base().toUtf8() + "/v3/pay/transactions/out-trade-no/W2611240001?mchid=1900000109", {});
         QCOMPARE(noAuth.status, 401);
 
-        QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("wechat_sign_with"), QStringLiteral("platform-2")}}).status, 200);
+        QCOMPARE(
+            control("POST", "faults", QJsonObject{{QStringLiteral("wechat_sign_with"), QStringLiteral("platform-2")}})
+                .status,
+            200);
         const Reply second = wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240001?mchid=1900000109");
         QVERIFY(wechatReplySignedBy(m_wechatPlatform2, second));
         QVERIFY(!wechatReplySignedBy(m_wechatPlatform1, second));
@@ -688,7 +720,8 @@ private Q_SLOTS:
     void wechatNotifyDuplicates()
     {
         QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("duplicate_notifies"), 2}}).status, 200);
-        QCOMPARE(wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240002"), 500)).status, 200);
+        QCOMPARE(
+            wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240002"), 500)).status, 200);
         QCOMPARE(control("POST", "pay",
                      QJsonObject{{QStringLiteral("channel"), QStringLiteral("wechat")},
                          {QStringLiteral("out_trade_no"), QStringLiteral("W2611240002")}})
@@ -707,7 +740,8 @@ private Q_SLOTS:
             QCOMPARE(resource.value(QStringLiteral("nonce")).toString().size(), 12);
             const GcmOpened opened = aesGcmOpen(apiV3Key, resource.value(QStringLiteral("nonce")).toString().toUtf8(),
                 resource.value(QStringLiteral("associated_data")).toString().toUtf8(),
-                decodeBase64Strict(resource.value(QStringLiteral("ciphertext")).toString().toUtf8()).value_or(QByteArray()));
+                decodeBase64Strict(resource.value(QStringLiteral("ciphertext")).toString().toUtf8())
+                    .value_or(QByteArray()));
             QCOMPARE(opened.status, GcmStatus::Opened);
             const QJsonObject txn = QJsonDocument::fromJson(opened.plaintext).object();
             QCOMPARE(txn.value(QStringLiteral("out_trade_no")).toString(), QStringLiteral("W2611240002"));
@@ -729,7 +763,8 @@ private Q_SLOTS:
         for (const QJsonValue &v : data) {
             const QJsonObject e = v.toObject().value(QStringLiteral("encrypt_certificate")).toObject();
             QCOMPARE(e.value(QStringLiteral("associated_data")).toString(), QStringLiteral("certificate"));
-            const GcmOpened opened = aesGcmOpen(apiV3Key, e.value(QStringLiteral("nonce")).toString().toUtf8(), "certificate",
+            const GcmOpened opened = aesGcmOpen(apiV3Key, e.value(QStringLiteral("nonce")).toString().toUtf8(),
+                "certificate",
                 decodeBase64Strict(e.value(QStringLiteral("ciphertext")).toString().toUtf8()).value_or(QByteArray()));
             QCOMPARE(opened.status, GcmStatus::Opened);
             const Certificate cert = Certificate::load(opened.plaintext);
@@ -740,7 +775,8 @@ private Q_SLOTS:
         QVERIFY(serials.contains(m_wechatPlatform1.serialHex()));
         QVERIFY(serials.contains(m_wechatPlatform2.serialHex()));
 
-        QCOMPARE(wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240003"), 1234)).status, 200);
+        QCOMPARE(
+            wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240003"), 1234)).status, 200);
         QCOMPARE(control("POST", "pay",
                      QJsonObject{{QStringLiteral("channel"), QStringLiteral("wechat")},
                          {QStringLiteral("out_trade_no"), QStringLiteral("W2611240003")}})
@@ -772,7 +808,8 @@ private Q_SLOTS:
 
     void unionpayCreateQueryNotify()
     {
-        const QByteArray txnTime = QDateTime::currentDateTimeUtc().addSecs(8 * 3600).toString(QStringLiteral("yyyyMMddHHmmss")).toUtf8();
+        const QByteArray txnTime
+            = QDateTime::currentDateTimeUtc().addSecs(8 * 3600).toString(QStringLiteral("yyyyMMddHHmmss")).toUtf8();
         FormFields create = unionpayCommon("U2611240001", txnTime);
         create.emplace_back("txnType", "01");
         create.emplace_back("txnSubType", "07");
@@ -837,7 +874,8 @@ private Q_SLOTS:
         QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("timeout_ms"), 400}}).status, 200);
         QElapsedTimer timer;
         timer.start();
-        const Reply slow = wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240010"), 100));
+        const Reply slow
+            = wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240010"), 100));
         QVERIFY2(timer.elapsed() >= 380, qPrintable(QString::number(timer.elapsed())));
         QCOMPARE(slow.status, 200);
         timer.restart();
@@ -873,12 +911,16 @@ private Q_SLOTS:
     void notifyOffAndLateSuccess()
     {
         QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("notify"), QStringLiteral("off")}}).status, 200);
-        QCOMPARE(wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240011"), 100)).status, 200);
-        QCOMPARE(wechat("POST", "/v3/pay/transactions/out-trade-no/W2611240011/close", R"({"mchid":"1900000109"})").status, 204);
+        QCOMPARE(
+            wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240011"), 100)).status, 200);
+        QCOMPARE(
+            wechat("POST", "/v3/pay/transactions/out-trade-no/W2611240011/close", R"({"mchid":"1900000109"})").status,
+            204);
         const QJsonObject payIt{{QStringLiteral("channel"), QStringLiteral("wechat")},
             {QStringLiteral("out_trade_no"), QStringLiteral("W2611240011")}};
         QCOMPARE(control("POST", "pay", payIt).status, 409);
-        QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("late_success_after_close"), true}}).status, 200);
+        QCOMPARE(
+            control("POST", "faults", QJsonObject{{QStringLiteral("late_success_after_close"), true}}).status, 200);
         QCOMPARE(control("POST", "pay", payIt).status, 200); // H12: the late success
         const Reply query = wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240011?mchid=1900000109");
         QCOMPARE(QJsonDocument::fromJson(query.body).object().value(QStringLiteral("trade_state")).toString(),
@@ -892,8 +934,12 @@ private Q_SLOTS:
         // WeChat time_expire in the past: the order is closed when looked at; paying is refused.
         QJsonObject body = QJsonDocument::fromJson(nativeBody(QStringLiteral("W2611240012"), 100)).object();
         body.insert(QStringLiteral("time_expire"),
-            QDateTime::currentDateTimeUtc().addSecs(8 * 3600 + 1).toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss+08:00")));
-        QCOMPARE(wechat("POST", "/v3/pay/transactions/native", QJsonDocument(body).toJson(QJsonDocument::Compact)).status, 200);
+            QDateTime::currentDateTimeUtc()
+                .addSecs(8 * 3600 + 1)
+                .toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss+08:00")));
+        QCOMPARE(
+            wechat("POST", "/v3/pay/transactions/native", QJsonDocument(body).toJson(QJsonDocument::Compact)).status,
+            200);
         const auto state = [this]() {
             const Reply r = wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240012?mchid=1900000109");
             return QJsonDocument::fromJson(r.body).object().value(QStringLiteral("trade_state")).toString();
@@ -909,10 +955,12 @@ private Q_SLOTS:
         // A malformed timeout_express is refused, a stale Alipay timestamp too.
         const QJsonObject bad = alipay("alipay.trade.precreate",
             QJsonObject{{QStringLiteral("out_trade_no"), QStringLiteral("K2611240012")},
-                {QStringLiteral("total_amount"), QStringLiteral("1.00")}, {QStringLiteral("subject"), QStringLiteral("x")},
+                {QStringLiteral("total_amount"), QStringLiteral("1.00")},
+                {QStringLiteral("subject"), QStringLiteral("x")},
                 {QStringLiteral("timeout_express"), QStringLiteral("1.5h")}});
         QCOMPARE(bad.value(QStringLiteral("sub_code")).toString(), QStringLiteral("isv.invalid-parameter"));
-        FormFields stale = alipayRequest("alipay.trade.query", QJsonObject{{QStringLiteral("out_trade_no"), QStringLiteral("x")}});
+        FormFields stale
+            = alipayRequest("alipay.trade.query", QJsonObject{{QStringLiteral("out_trade_no"), QStringLiteral("x")}});
         for (auto &[k, v] : stale) {
             if (k == "timestamp")
                 v = "2020-01-01 00:00:00";
@@ -920,7 +968,9 @@ private Q_SLOTS:
                 v.clear();
         }
         stale.removeIf([](const auto &kv) { return kv.first == "sign"; });
-        stale.emplace_back("sign", encodeBase64(signRsaSha256(m_alipayApp, alipayStringToSign(stale, AlipaySignScope::Request).value()).value()));
+        stale.emplace_back("sign",
+            encodeBase64(
+                signRsaSha256(m_alipayApp, alipayStringToSign(stale, AlipaySignScope::Request).value()).value()));
         QCOMPARE(alipayPost(stale, "alipay.trade.query").value(QStringLiteral("sub_code")).toString(),
             QStringLiteral("isv.invalid-timestamp"));
     }
@@ -936,31 +986,35 @@ private Q_SLOTS:
         QVERIFY(bad.readAllStandardError().contains("--port"));
 
         QProcess p;
-        p.start(binary, {QStringLiteral("pay"), QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--plain")});
+        p.start(
+            binary, {QStringLiteral("pay"), QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--plain")});
         QByteArray out;
         QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("\nready\n"), 10000);
         QVERIFY2(out.startsWith("pay sandbox http://127.0.0.1:"), out.constData());
-        QVERIFY(out.contains("(alipay /gateway.do, wechat /v3, unionpay /gateway/api, pay pages /pay, control /sandbox)"));
+        QVERIFY(
+            out.contains("(alipay /gateway.do, wechat /v3, unionpay /gateway/api, pay pages /pay, control /sandbox)"));
         p.terminate();
         QVERIFY(p.waitForFinished(10000));
     }
 
     void wechatRefundAndPublicKey()
     {
-        QCOMPARE(wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240020"), 1000)).status, 200);
+        QCOMPARE(
+            wechat("POST", "/v3/pay/transactions/native", nativeBody(QStringLiteral("W2611240020"), 1000)).status, 200);
         QCOMPARE(control("POST", "pay",
                      QJsonObject{{QStringLiteral("channel"), QStringLiteral("wechat")},
                          {QStringLiteral("out_trade_no"), QStringLiteral("W2611240020")}})
                      .status,
             200);
         QTRY_COMPARE_WITH_TIMEOUT(m_received.size(), 1, 5000);
-        const QByteArray refundBody = QJsonDocument(QJsonObject{{QStringLiteral("out_trade_no"), QStringLiteral("W2611240020")},
-                                                        {QStringLiteral("out_refund_no"), QStringLiteral("RF1")},
-                                                        {QStringLiteral("notify_url"), QString::fromUtf8(notifyUrl("wechat"))},
-                                                        {QStringLiteral("amount"),
-                                                            QJsonObject{{QStringLiteral("refund"), 300}, {QStringLiteral("total"), 1000},
-                                                                {QStringLiteral("currency"), QStringLiteral("CNY")}}}})
-                                          .toJson(QJsonDocument::Compact);
+        const QByteArray refundBody
+            = QJsonDocument(QJsonObject{{QStringLiteral("out_trade_no"), QStringLiteral("W2611240020")},
+                                {QStringLiteral("out_refund_no"), QStringLiteral("RF1")},
+                                {QStringLiteral("notify_url"), QString::fromUtf8(notifyUrl("wechat"))},
+                                {QStringLiteral("amount"),
+                                    QJsonObject{{QStringLiteral("refund"), 300}, {QStringLiteral("total"), 1000},
+                                        {QStringLiteral("currency"), QStringLiteral("CNY")}}}})
+                  .toJson(QJsonDocument::Compact);
         const Reply refund = wechat("POST", "/v3/refund/domestic/refunds", refundBody);
         QCOMPARE(refund.status, 200);
         QVERIFY(wechatReplySignedBy(m_wechatPlatform1, refund));
@@ -968,10 +1022,12 @@ private Q_SLOTS:
         QCOMPARE(r.value(QStringLiteral("status")).toString(), QStringLiteral("SUCCESS"));
         QCOMPARE(r.value(QStringLiteral("amount")).toObject().value(QStringLiteral("refund")).toInt(), 300);
         const Reply again = wechat("POST", "/v3/refund/domestic/refunds", refundBody); // idempotent by out_refund_no
-        QCOMPARE(QJsonDocument::fromJson(again.body).object().value(QStringLiteral("refund_id")), r.value(QStringLiteral("refund_id")));
+        QCOMPARE(QJsonDocument::fromJson(again.body).object().value(QStringLiteral("refund_id")),
+            r.value(QStringLiteral("refund_id")));
         const Reply queried = wechat("GET", "/v3/refund/domestic/refunds/RF1");
         QCOMPARE(queried.status, 200);
-        QCOMPARE(QJsonDocument::fromJson(queried.body).object().value(QStringLiteral("refund_id")), r.value(QStringLiteral("refund_id")));
+        QCOMPARE(QJsonDocument::fromJson(queried.body).object().value(QStringLiteral("refund_id")),
+            r.value(QStringLiteral("refund_id")));
         QCOMPARE(wechat("GET", "/v3/refund/domestic/refunds/RF404").status, 404);
         QTRY_COMPARE_WITH_TIMEOUT(m_received.size(), 2, 5000); // one REFUND.SUCCESS, not two
         QTest::qWait(100);
@@ -984,13 +1040,17 @@ private Q_SLOTS:
         QCOMPARE(orders.at(0).toObject().value(QStringLiteral("notifies_acknowledged")).toInt(), 2);
 
         // The "WeChat Pay public key" mode: serial = PUB_KEY_ID_…, verifies with wechat-pubkey.pub.
-        QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("wechat_sign_with"), QStringLiteral("pubkey")}}).status, 200);
+        QCOMPARE(control("POST", "faults", QJsonObject{{QStringLiteral("wechat_sign_with"), QStringLiteral("pubkey")}})
+                     .status,
+            200);
         const Reply byKey = wechat("GET", "/v3/pay/transactions/out-trade-no/W2611240020?mchid=1900000109");
         QCOMPARE(byKey.header("Wechatpay-Serial"), readKeyFile("wechat-pubkey-id.txt").trimmed());
         QVERIFY(byKey.header("Wechatpay-Serial").startsWith("PUB_KEY_ID_"));
-        QCOMPARE(verifyRsaSha256(PublicKey::load(readKeyFile("wechat-pubkey.pub")),
-                     wechatResponseMessage(byKey.header("Wechatpay-Timestamp"), byKey.header("Wechatpay-Nonce"), byKey.body).value(),
-                     byKey.header("Wechatpay-Signature")),
+        QCOMPARE(
+            verifyRsaSha256(PublicKey::load(readKeyFile("wechat-pubkey.pub")),
+                wechatResponseMessage(byKey.header("Wechatpay-Timestamp"), byKey.header("Wechatpay-Nonce"), byKey.body)
+                    .value(),
+                byKey.header("Wechatpay-Signature")),
             VerifyStatus::Valid);
     }
 
@@ -1000,7 +1060,8 @@ private Q_SLOTS:
         const QString otn = QStringLiteral("K2611240021");
         precreate(otn);
         QCOMPARE(control("POST", "pay",
-                     QJsonObject{{QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn}})
+                     QJsonObject{
+                         {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn}})
                      .status,
             200);
         QTRY_COMPARE_WITH_TIMEOUT(m_received.size(), 2, 5000);
@@ -1022,14 +1083,16 @@ private Q_SLOTS:
         const QString otn = QStringLiteral("K2611240007");
         precreate(otn, QStringLiteral("1.00"));
         QCOMPARE(control("POST", "pay",
-                     QJsonObject{{QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn}})
+                     QJsonObject{
+                         {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), otn}})
                      .status,
             200);
         QTRY_VERIFY_WITH_TIMEOUT(!m_received.isEmpty(), 10000);
         const std::optional<FormFields> f = formDecode(m_received.first().body);
         QVERIFY(f);
         QCOMPARE(field(*f, "total_amount"), QByteArray("1.05"));
-        QCOMPARE(verifyRsaSha256(m_alipayPlatform, alipayStringToSign(*f, AlipaySignScope::Notification).value(), field(*f, "sign")),
+        QCOMPARE(verifyRsaSha256(m_alipayPlatform, alipayStringToSign(*f, AlipaySignScope::Notification).value(),
+                     field(*f, "sign")),
             VerifyStatus::BadSignature);
     }
 };

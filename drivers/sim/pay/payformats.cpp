@@ -82,8 +82,8 @@ std::optional<QByteArray> aesGcmSeal(
     auto *outBytes = reinterpret_cast<unsigned char *>(out.data());
     int written = 0;
     if (!plaintext.isEmpty()
-        && EVP_EncryptUpdate(
-               ctx.get(), outBytes, &len, reinterpret_cast<const unsigned char *>(plaintext.data()), int(plaintext.size()))
+        && EVP_EncryptUpdate(ctx.get(), outBytes, &len, reinterpret_cast<const unsigned char *>(plaintext.data()),
+               int(plaintext.size()))
             != 1)
         return std::nullopt;
     written = plaintext.isEmpty() ? 0 : len;
@@ -112,9 +112,9 @@ QByteArray zipStored(const QList<std::pair<QString, QByteArray>> &entries, qint6
             crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef *>(data.constData()), uInt(data.size())));
         const quint32 offset = quint32(out.size());
         put32(out, 0x04034b50);
-        put16(out, 20);      // version needed
-        put16(out, 0x0800);  // UTF-8 names
-        put16(out, 0);       // stored
+        put16(out, 20);     // version needed
+        put16(out, 0x0800); // UTF-8 names
+        put16(out, 0);      // stored
         put16(out, dosTime);
         put16(out, dosDate);
         put32(out, crc);

@@ -31,7 +31,6 @@
 #include <functional>
 #include <map>
 
-
 namespace prepay::sim::pay {
 
 namespace pc = prepay::payments;
@@ -61,12 +60,9 @@ enum class Channel {
 QString channelName(Channel c)
 {
     switch (c) {
-    case Channel::Alipay:
-        return QStringLiteral("alipay");
-    case Channel::Wechat:
-        return QStringLiteral("wechat");
-    case Channel::Unionpay:
-        return QStringLiteral("unionpay");
+    case Channel::Alipay: return QStringLiteral("alipay");
+    case Channel::Wechat: return QStringLiteral("wechat");
+    case Channel::Unionpay: return QStringLiteral("unionpay");
     }
     return {};
 }
@@ -111,8 +107,8 @@ struct Order
     QByteArray bizType;
     OrderState state = OrderState::Created;
     bool scanned = false;
-    qint64 expiresMs = 0;          // 0: no deadline; unpaid past it the order closes
-    qint64 alipayTimeoutMs = 0;    // Alipay timeout_express: counts from the scan (§1.4)
+    qint64 expiresMs = 0;       // 0: no deadline; unpaid past it the order closes
+    qint64 alipayTimeoutMs = 0; // Alipay timeout_express: counts from the scan (§1.4)
     qint64 createdMs = 0;
     qint64 paidMs = 0;
     qint64 closedMs = 0;
@@ -298,20 +294,13 @@ QByteArray fieldOf(const pc::FormFields &fields, QByteArrayView key)
 QByteArray methodName(QHttpServerRequest::Method method)
 {
     switch (method) {
-    case QHttpServerRequest::Method::Get:
-        return "GET";
-    case QHttpServerRequest::Method::Post:
-        return "POST";
-    case QHttpServerRequest::Method::Put:
-        return "PUT";
-    case QHttpServerRequest::Method::Delete:
-        return "DELETE";
-    case QHttpServerRequest::Method::Head:
-        return "HEAD";
-    case QHttpServerRequest::Method::Patch:
-        return "PATCH";
-    default:
-        return "OTHER";
+    case QHttpServerRequest::Method::Get: return "GET";
+    case QHttpServerRequest::Method::Post: return "POST";
+    case QHttpServerRequest::Method::Put: return "PUT";
+    case QHttpServerRequest::Method::Delete: return "DELETE";
+    case QHttpServerRequest::Method::Head: return "HEAD";
+    case QHttpServerRequest::Method::Patch: return "PATCH";
+    default: return "OTHER";
     }
 }
 
@@ -375,7 +364,7 @@ protected:
         handler(request, socket);
         return true;
     }
-    void missingHandler(const QHttpServerRequest &, QTcpSocket *) override {}
+    void missingHandler(const QHttpServerRequest &, QTcpSocket *) override { }
 };
 
 void writeAnswer(QHttpServerResponder &responder, const Answer &answer)
@@ -396,12 +385,9 @@ const QList<qint64> &retryScheduleS(Channel channel)
         0, 15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 3 * 3600, 3 * 3600, 3 * 3600, 6 * 3600, 6 * 3600};
     static const QList<qint64> unionpay{0, 60, 120, 240, 480, 960};
     switch (channel) {
-    case Channel::Alipay:
-        return alipay;
-    case Channel::Wechat:
-        return wechat;
-    case Channel::Unionpay:
-        return unionpay;
+    case Channel::Alipay: return alipay;
+    case Channel::Wechat: return wechat;
+    case Channel::Unionpay: return unionpay;
     }
     return alipay;
 }
@@ -416,8 +402,7 @@ public:
     PaySandboxPrivate(PaySandbox *q_, PaySandboxConfig config_)
         : q(q_)
         , config(std::move(config_))
-    {
-    }
+    { }
 
     PaySandbox *q;
     PaySandboxConfig config;
@@ -638,7 +623,10 @@ public:
         return order;
     }
 
-    QByteArray payLink(const Order &order) const { return (baseUrl() + QStringLiteral("/pay/")).toUtf8() + order.token; }
+    QByteArray payLink(const Order &order) const
+    {
+        return (baseUrl() + QStringLiteral("/pay/")).toUtf8() + order.token;
+    }
 
     // What query reports: paid orders look unpaid for notify_before_query_ms after payment.
     OrderState visibleState(const Order &order) const
@@ -675,12 +663,9 @@ public:
     {
         const QByteArray day = beijing(nowMs(), QStringLiteral("yyyyMMdd")).toUtf8();
         switch (channel) {
-        case Channel::Alipay:
-            return day + "22001" + randomDigits(15);
-        case Channel::Wechat:
-            return "4200" + randomDigits(6) + day + randomDigits(10);
-        case Channel::Unionpay:
-            return beijing(nowMs(), QStringLiteral("MMddHHmmss")).toUtf8() + randomDigits(11);
+        case Channel::Alipay: return day + "22001" + randomDigits(15);
+        case Channel::Wechat: return "4200" + randomDigits(6) + day + randomDigits(10);
+        case Channel::Unionpay: return beijing(nowMs(), QStringLiteral("MMddHHmmss")).toUtf8() + randomDigits(11);
         }
         return randomDigits(20);
     }
@@ -691,7 +676,8 @@ public:
         QJsonArray refunds;
         for (const Refund &r : o.refunds) {
             refunds.append(QJsonObject{{QStringLiteral("request_no"), QString::fromUtf8(r.requestNo)},
-                {QStringLiteral("amount_fen"), r.amountFen}, {QStringLiteral("at"), QString::fromUtf8(rfc3339(r.atMs))}});
+                {QStringLiteral("amount_fen"), r.amountFen},
+                {QStringLiteral("at"), QString::fromUtf8(rfc3339(r.atMs))}});
         }
         return QJsonObject{
             {QStringLiteral("channel"), channelName(o.channel)},
@@ -777,8 +763,8 @@ public:
         // Written first, then signed, then embedded verbatim: the signature covers these bytes.
         const QByteArray nodeText = QJsonDocument(node).toJson(QJsonDocument::Compact);
         const QByteArray sign = pc::encodeBase64(pc::signRsaSha256(alipayPlatformKey, nodeText).value_or(QByteArray()));
-        return textAnswer(200, "application/json;charset=utf-8",
-            "{\"" + nodeName + "\":" + nodeText + ",\"sign\":\"" + sign + "\"}");
+        return textAnswer(
+            200, "application/json;charset=utf-8", "{\"" + nodeName + "\":" + nodeText + ",\"sign\":\"" + sign + "\"}");
     }
 
     Answer alipayError(const QByteArray &nodeName, const char *code, const char *msg, const char *subCode,
@@ -798,7 +784,8 @@ public:
 
     static QJsonObject alipayOk()
     {
-        return QJsonObject{{QStringLiteral("code"), QStringLiteral("10000")}, {QStringLiteral("msg"), QStringLiteral("Success")}};
+        return QJsonObject{
+            {QStringLiteral("code"), QStringLiteral("10000")}, {QStringLiteral("msg"), QStringLiteral("Success")}};
     }
 
     Answer alipay(const QHttpServerRequest &request)
@@ -812,11 +799,13 @@ public:
         nodeName.replace('.', '_');
         nodeName = method.isEmpty() ? QByteArray("error_response") : nodeName + "_response";
         if (fieldOf(*fields, "app_id") != alipayAppId)
-            return alipayError(nodeName, "40002", "Invalid Arguments", "isv.invalid-app-id", QStringLiteral("无效的AppID参数"));
+            return alipayError(
+                nodeName, "40002", "Invalid Arguments", "isv.invalid-app-id", QStringLiteral("无效的AppID参数"));
         const std::optional<QByteArray> toSign = pc::alipayStringToSign(*fields, pc::AlipaySignScope::Request);
         if (!toSign || fieldOf(*fields, "sign_type") != "RSA2"
             || pc::verifyRsaSha256(alipayAppPublic, *toSign, fieldOf(*fields, "sign")) != pc::VerifyStatus::Valid)
-            return alipayError(nodeName, "40002", "Invalid Arguments", "isv.invalid-signature", QStringLiteral("验签出错"));
+            return alipayError(
+                nodeName, "40002", "Invalid Arguments", "isv.invalid-signature", QStringLiteral("验签出错"));
         const qint64 sentMs
             = beijingMs(QString::fromUtf8(fieldOf(*fields, "timestamp")), QStringLiteral("yyyy-MM-dd HH:mm:ss"));
         if (sentMs == 0 || qAbs(sentMs - nowMs()) > alipayTimestampWindowMs)
@@ -841,8 +830,8 @@ public:
             return alipayRefundQuery(nodeName, biz);
         if (method == "alipay.data.dataservice.bill.downloadurl.query")
             return alipayBillUrl(nodeName, biz);
-        return alipayError("error_response", "40002", "Invalid Arguments", "isv.invalid-method",
-            QStringLiteral("不存在的方法名"));
+        return alipayError(
+            "error_response", "40002", "Invalid Arguments", "isv.invalid-method", QStringLiteral("不存在的方法名"));
     }
 
     Answer alipayPrecreate(const QByteArray &nodeName, const pc::FormFields &fields, const QJsonObject &biz)
@@ -855,12 +844,13 @@ public:
             return alipayError(nodeName, "40001", "Missing Required Arguments", "isv.missing-parameter",
                 QStringLiteral("缺少 out_trade_no 或 subject"));
         if (!amount || amount->fen() < 1 || amount->fen() > 10000000000)
-            return alipayError(nodeName, "40002", "Invalid Arguments", "isv.invalid-parameter",
-                QStringLiteral("total_amount 不合法"));
+            return alipayError(
+                nodeName, "40002", "Invalid Arguments", "isv.invalid-parameter", QStringLiteral("total_amount 不合法"));
         const std::optional<qint64> timeoutMs
             = alipayTimeoutExpressMs(biz.value(QStringLiteral("timeout_express")).toString());
         const QString timeExpire = biz.value(QStringLiteral("time_expire")).toString();
-        const qint64 timeExpireMs = timeExpire.isEmpty() ? 0 : beijingMs(timeExpire, QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+        const qint64 timeExpireMs
+            = timeExpire.isEmpty() ? 0 : beijingMs(timeExpire, QStringLiteral("yyyy-MM-dd HH:mm:ss"));
         if (!timeoutMs || (!timeExpire.isEmpty() && timeExpireMs == 0))
             return alipayError(nodeName, "40002", "Invalid Arguments", "isv.invalid-parameter",
                 QStringLiteral("timeout_express 或 time_expire 不合法"));
@@ -889,8 +879,9 @@ public:
 
     QJsonArray fundBillList(qint64 fen) const
     {
-        return QJsonArray{QJsonObject{{QStringLiteral("amount"), QString::fromUtf8(pc::yuanFromFen(Money::fromFen(fen)))},
-            {QStringLiteral("fund_channel"), QStringLiteral("ALIPAYACCOUNT")}}};
+        return QJsonArray{
+            QJsonObject{{QStringLiteral("amount"), QString::fromUtf8(pc::yuanFromFen(Money::fromFen(fen)))},
+                {QStringLiteral("fund_channel"), QStringLiteral("ALIPAYACCOUNT")}}};
     }
 
     static QString alipayStatus(const Order &o, OrderState visible)
@@ -915,7 +906,8 @@ public:
         node.insert(QStringLiteral("trade_no"), QString::fromUtf8(order->tradeNo));
         node.insert(QStringLiteral("buyer_logon_id"), QStringLiteral("san***@sandbox.example"));
         node.insert(QStringLiteral("trade_status"), alipayStatus(*order, visible));
-        node.insert(QStringLiteral("total_amount"), QString::fromUtf8(pc::yuanFromFen(Money::fromFen(order->amountFen))));
+        node.insert(
+            QStringLiteral("total_amount"), QString::fromUtf8(pc::yuanFromFen(Money::fromFen(order->amountFen))));
         if (visible == OrderState::Paid) {
             const QString paid = QString::fromUtf8(pc::yuanFromFen(Money::fromFen(order->amountFen)));
             node.insert(QStringLiteral("buyer_pay_amount"), paid);
@@ -940,7 +932,8 @@ public:
             return alipayBusinessError(nodeName, "ACQ.TRADE_NOT_EXIST", QStringLiteral("交易不存在"));
         if (faults.closeRequiresMinAgeMs > 0 && nowMs() - order->createdMs < faults.closeRequiresMinAgeMs
             && order->state == OrderState::Created)
-            return alipayBusinessError(nodeName, "ACQ.REASON_TRADE_STATUS_INVALID", QStringLiteral("交易创建时间过短，不能关闭"));
+            return alipayBusinessError(
+                nodeName, "ACQ.REASON_TRADE_STATUS_INVALID", QStringLiteral("交易创建时间过短，不能关闭"));
         QJsonObject node = alipayOk();
         node.insert(QStringLiteral("out_trade_no"), QString::fromUtf8(order->outTradeNo));
         node.insert(QStringLiteral("trade_no"), QString::fromUtf8(order->tradeNo));
@@ -1002,22 +995,24 @@ public:
         if (requestNo.isEmpty())
             requestNo = order->outTradeNo;
         bool moved = false;
-        const auto it = std::find_if(order->refunds.cbegin(), order->refunds.cend(),
-            [&](const Refund &r) { return r.requestNo == requestNo; });
+        const auto it = std::find_if(
+            order->refunds.cbegin(), order->refunds.cend(), [&](const Refund &r) { return r.requestNo == requestNo; });
         if (it == order->refunds.cend()) {
             if (amount->fen() > order->amountFen - order->refundedFen())
                 return alipayBusinessError(nodeName, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", QStringLiteral("退款金额超限"));
             addRefund(*order, requestNo, amount->fen());
             moved = true;
         } else if (it->amountFen != amount->fen()) {
-            return alipayBusinessError(nodeName, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", QStringLiteral("同一退款请求号金额不一致"));
+            return alipayBusinessError(
+                nodeName, "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", QStringLiteral("同一退款请求号金额不一致"));
         }
         QJsonObject node = alipayOk();
         node.insert(QStringLiteral("out_trade_no"), QString::fromUtf8(order->outTradeNo));
         node.insert(QStringLiteral("trade_no"), QString::fromUtf8(order->tradeNo));
         node.insert(QStringLiteral("buyer_logon_id"), QStringLiteral("san***@sandbox.example"));
         node.insert(QStringLiteral("fund_change"), moved ? QStringLiteral("Y") : QStringLiteral("N"));
-        node.insert(QStringLiteral("refund_fee"), QString::fromUtf8(pc::yuanFromFen(Money::fromFen(order->refundedFen()))));
+        node.insert(
+            QStringLiteral("refund_fee"), QString::fromUtf8(pc::yuanFromFen(Money::fromFen(order->refundedFen()))));
         node.insert(QStringLiteral("gmt_refund_pay"), QString::fromUtf8(beijingText(order->refunds.last().atMs)));
         return alipayAnswer(nodeName, node);
     }
@@ -1036,8 +1031,10 @@ public:
                 continue;
             // Found: Alipay answers an unknown refund with a bare 10000 and no refund_status.
             node.insert(QStringLiteral("out_request_no"), QString::fromUtf8(r.requestNo));
-            node.insert(QStringLiteral("refund_amount"), QString::fromUtf8(pc::yuanFromFen(Money::fromFen(r.amountFen))));
-            node.insert(QStringLiteral("total_amount"), QString::fromUtf8(pc::yuanFromFen(Money::fromFen(order->amountFen))));
+            node.insert(
+                QStringLiteral("refund_amount"), QString::fromUtf8(pc::yuanFromFen(Money::fromFen(r.amountFen))));
+            node.insert(
+                QStringLiteral("total_amount"), QString::fromUtf8(pc::yuanFromFen(Money::fromFen(order->amountFen))));
             node.insert(QStringLiteral("refund_status"), QStringLiteral("REFUND_SUCCESS"));
             node.insert(QStringLiteral("gmt_refund_pay"), QString::fromUtf8(beijingText(r.atMs)));
         }
@@ -1046,7 +1043,8 @@ public:
 
     Answer alipayBillUrl(const QByteArrayView nodeName, const QJsonObject &biz)
     {
-        const QDate date = QDate::fromString(biz.value(QStringLiteral("bill_date")).toString(), QStringLiteral("yyyy-MM-dd"));
+        const QDate date
+            = QDate::fromString(biz.value(QStringLiteral("bill_date")).toString(), QStringLiteral("yyyy-MM-dd"));
         if (biz.value(QStringLiteral("bill_type")).toString() != u"trade" || !date.isValid())
             return alipayError(nodeName.toByteArray(), "40002", "Invalid Arguments", "isv.invalid-parameter",
                 QStringLiteral("bill_type 须为 trade，bill_date 须为 yyyy-MM-dd"));
@@ -1087,7 +1085,8 @@ public:
             serial = wechatPubkeyId;
         }
         const std::optional<QByteArray> message = pc::wechatResponseMessage(timestamp, nonce, body);
-        QByteArray signature = pc::encodeBase64(pc::signRsaSha256(*key, message.value_or(QByteArray())).value_or(QByteArray()));
+        QByteArray signature
+            = pc::encodeBase64(pc::signRsaSha256(*key, message.value_or(QByteArray())).value_or(QByteArray()));
         if (corruptIt)
             signature = corrupt(signature);
         return {{"Wechatpay-Timestamp", timestamp}, {"Wechatpay-Nonce", nonce}, {"Wechatpay-Serial", serial},
@@ -1097,7 +1096,8 @@ public:
     Answer wechatError(int status, const char *code, const QString &message)
     {
         return wechatAnswer(status,
-            QJsonDocument(QJsonObject{{QStringLiteral("code"), QString::fromLatin1(code)}, {QStringLiteral("message"), message}})
+            QJsonDocument(
+                QJsonObject{{QStringLiteral("code"), QString::fromLatin1(code)}, {QStringLiteral("message"), message}})
                 .toJson(QJsonDocument::Compact));
     }
 
@@ -1120,8 +1120,8 @@ public:
             return QStringLiteral("serial_no: not the merchant certificate's serial");
         if (!isDigits(timestamp) || qAbs(timestamp.toLongLong() - nowMs() / 1000) >= PaySandbox::wechatTimestampWindowS)
             return QStringLiteral("timestamp: outside the 300 s window");
-        const std::optional<QByteArray> message
-            = pc::wechatRequestMessage(methodName(request.method()), canonicalUrl(request), timestamp, nonce, request.body());
+        const std::optional<QByteArray> message = pc::wechatRequestMessage(
+            methodName(request.method()), canonicalUrl(request), timestamp, nonce, request.body());
         if (!message
             || pc::verifyRsaSha256(wechatMerchantCert.publicKey(), *message, signature) != pc::VerifyStatus::Valid)
             return QStringLiteral("signature: does not verify with the merchant certificate");
@@ -1168,11 +1168,13 @@ public:
         if (!doc.isObject() || otn.size() < 6 || otn.size() > 32 || !total.isDouble() || fen < 1 || fen > 1e10
             || fen != double(qint64(fen)) || o.value(QStringLiteral("description")).toString().isEmpty()
             || o.value(QStringLiteral("notify_url")).toString().isEmpty())
-            return wechatError(400, "PARAM_ERROR", QStringLiteral("参数错误: out_trade_no, description, notify_url, amount.total"));
+            return wechatError(
+                400, "PARAM_ERROR", QStringLiteral("参数错误: out_trade_no, description, notify_url, amount.total"));
         if (o.value(QStringLiteral("mchid")).toString() != QLatin1String(wechatMchid)
             || o.value(QStringLiteral("appid")).toString() != QLatin1String(wechatAppid))
             return wechatError(400, "INVALID_REQUEST", QStringLiteral("appid和mch_id不匹配"));
-        const QString currency = o.value(QStringLiteral("amount")).toObject().value(QStringLiteral("currency")).toString();
+        const QString currency
+            = o.value(QStringLiteral("amount")).toObject().value(QStringLiteral("currency")).toString();
         if (!currency.isEmpty() && currency != u"CNY")
             return wechatError(400, "PARAM_ERROR", QStringLiteral("currency 须为 CNY"));
         const QString timeExpire = o.value(QStringLiteral("time_expire")).toString();
@@ -1202,7 +1204,8 @@ public:
 
     QJsonObject wechatTransaction(const Order &order, OrderState visible, qint64 extraFen = 0) const
     {
-        QJsonObject t{{QStringLiteral("appid"), QLatin1String(wechatAppid)}, {QStringLiteral("mchid"), QLatin1String(wechatMchid)},
+        QJsonObject t{{QStringLiteral("appid"), QLatin1String(wechatAppid)},
+            {QStringLiteral("mchid"), QLatin1String(wechatMchid)},
             {QStringLiteral("out_trade_no"), QString::fromUtf8(order.outTradeNo)},
             {QStringLiteral("attach"), QString::fromUtf8(order.attach)}};
         QString state = QStringLiteral("NOTPAY");
@@ -1222,13 +1225,16 @@ public:
             t.insert(QStringLiteral("trade_type"), QStringLiteral("NATIVE"));
             t.insert(QStringLiteral("bank_type"), QStringLiteral("OTHERS"));
             t.insert(QStringLiteral("success_time"), QString::fromUtf8(rfc3339(order.paidMs)));
-            t.insert(QStringLiteral("payer"), QJsonObject{{QStringLiteral("openid"), QStringLiteral("oSANDBOX0000000000000000buyer")}});
+            t.insert(QStringLiteral("payer"),
+                QJsonObject{{QStringLiteral("openid"), QStringLiteral("oSANDBOX0000000000000000buyer")}});
             t.insert(QStringLiteral("amount"),
                 QJsonObject{{QStringLiteral("total"), fen}, {QStringLiteral("payer_total"), fen},
-                    {QStringLiteral("currency"), QStringLiteral("CNY")}, {QStringLiteral("payer_currency"), QStringLiteral("CNY")}});
+                    {QStringLiteral("currency"), QStringLiteral("CNY")},
+                    {QStringLiteral("payer_currency"), QStringLiteral("CNY")}});
         } else {
-            t.insert(QStringLiteral("amount"), QJsonObject{{QStringLiteral("total"), order.amountFen},
-                                                  {QStringLiteral("currency"), QStringLiteral("CNY")}});
+            t.insert(QStringLiteral("amount"),
+                QJsonObject{
+                    {QStringLiteral("total"), order.amountFen}, {QStringLiteral("currency"), QStringLiteral("CNY")}});
         }
         return t;
     }
@@ -1240,7 +1246,8 @@ public:
         Order *order = findOrder(Channel::Wechat, otn);
         if (!order)
             return wechatError(404, "ORDER_NOT_EXIST", QStringLiteral("订单不存在"));
-        return wechatAnswer(200, QJsonDocument(wechatTransaction(*order, visibleState(*order))).toJson(QJsonDocument::Compact));
+        return wechatAnswer(
+            200, QJsonDocument(wechatTransaction(*order, visibleState(*order))).toJson(QJsonDocument::Compact));
     }
 
     Answer wechatClose(const QHttpServerRequest &request, const QByteArray &otn)
@@ -1313,7 +1320,8 @@ public:
                 continue;
             for (const Refund &r : order.refunds) {
                 if (r.requestNo == refundNo)
-                    return wechatAnswer(200, QJsonDocument(wechatRefundObject(order, r)).toJson(QJsonDocument::Compact));
+                    return wechatAnswer(
+                        200, QJsonDocument(wechatRefundObject(order, r)).toJson(QJsonDocument::Compact));
             }
         }
         return wechatError(404, "RESOURCE_NOT_EXISTS", QStringLiteral("退款单不存在"));
@@ -1322,7 +1330,8 @@ public:
     Answer wechatBill(const QHttpServerRequest &request)
     {
         const QUrlQuery query = request.query();
-        const QDate date = QDate::fromString(query.queryItemValue(QStringLiteral("bill_date")), QStringLiteral("yyyy-MM-dd"));
+        const QDate date
+            = QDate::fromString(query.queryItemValue(QStringLiteral("bill_date")), QStringLiteral("yyyy-MM-dd"));
         const QString type = query.queryItemValue(QStringLiteral("bill_type"));
         if (!date.isValid() || (!type.isEmpty() && type != u"ALL"))
             return wechatError(400, "PARAM_ERROR", QStringLiteral("bill_date 须为 yyyy-MM-dd，bill_type 须为 ALL"));
@@ -1333,10 +1342,11 @@ public:
         const QByteArray token = randomHex(16);
         bills.insert(token, file);
         return wechatAnswer(200,
-            QJsonDocument(QJsonObject{{QStringLiteral("hash_type"), QStringLiteral("SHA1")},
-                              {QStringLiteral("hash_value"), QString::fromLatin1(sha1Hex(file.body))},
-                              {QStringLiteral("download_url"),
-                                  QString(baseUrl() + QStringLiteral("/sandbox-bill/wechat/") + QString::fromLatin1(token))}})
+            QJsonDocument(
+                QJsonObject{{QStringLiteral("hash_type"), QStringLiteral("SHA1")},
+                    {QStringLiteral("hash_value"), QString::fromLatin1(sha1Hex(file.body))},
+                    {QStringLiteral("download_url"),
+                        QString(baseUrl() + QStringLiteral("/sandbox-bill/wechat/") + QString::fromLatin1(token))}})
                 .toJson(QJsonDocument::Compact));
     }
 
@@ -1348,18 +1358,22 @@ public:
             if (certs.isEmpty())
                 continue;
             const QByteArray nonce = randomAlnum(12);
-            const std::optional<QByteArray> sealed = aesGcmSeal(wechatApiV3Key, nonce, "certificate", wechatPlatformPem[i]);
+            const std::optional<QByteArray> sealed
+                = aesGcmSeal(wechatApiV3Key, nonce, "certificate", wechatPlatformPem[i]);
             data.append(QJsonObject{{QStringLiteral("serial_no"), QString::fromLatin1(wechatPlatformSerial[i])},
                 {QStringLiteral("effective_time"),
                     QString::fromUtf8(rfc3339(certs.first().effectiveDate().toMSecsSinceEpoch()))},
-                {QStringLiteral("expire_time"), QString::fromUtf8(rfc3339(certs.first().expiryDate().toMSecsSinceEpoch()))},
+                {QStringLiteral("expire_time"),
+                    QString::fromUtf8(rfc3339(certs.first().expiryDate().toMSecsSinceEpoch()))},
                 {QStringLiteral("encrypt_certificate"),
                     QJsonObject{{QStringLiteral("algorithm"), QStringLiteral("AEAD_AES_256_GCM")},
                         {QStringLiteral("nonce"), QString::fromLatin1(nonce)},
                         {QStringLiteral("associated_data"), QStringLiteral("certificate")},
-                        {QStringLiteral("ciphertext"), QString::fromLatin1(pc::encodeBase64(sealed.value_or(QByteArray())))}}}});
+                        {QStringLiteral("ciphertext"),
+                            QString::fromLatin1(pc::encodeBase64(sealed.value_or(QByteArray())))}}}});
         }
-        return wechatAnswer(200, QJsonDocument(QJsonObject{{QStringLiteral("data"), data}}).toJson(QJsonDocument::Compact));
+        return wechatAnswer(
+            200, QJsonDocument(QJsonObject{{QStringLiteral("data"), data}}).toJson(QJsonDocument::Compact));
     }
 
     // ---- UnionPay ------------------------------------------------------------------------------
@@ -1400,7 +1414,8 @@ public:
 
     Answer unionpayAnswer(pc::FormFields fields)
     {
-        return textAnswer(200, "application/x-www-form-urlencoded;charset=UTF-8", pc::formEncode(unionpaySigned(std::move(fields))));
+        return textAnswer(
+            200, "application/x-www-form-urlencoded;charset=UTF-8", pc::formEncode(unionpaySigned(std::move(fields))));
     }
 
     Answer unionpay(const QHttpServerRequest &request, bool query)
@@ -1408,8 +1423,8 @@ public:
         const std::optional<pc::FormFields> parsed = pc::formDecode(request.body());
         pc::FormFields echo;
         if (parsed) {
-            for (const char *key : {"version", "encoding", "signMethod", "txnType", "txnSubType", "bizType", "accessType",
-                     "merId", "orderId", "txnTime"}) {
+            for (const char *key : {"version", "encoding", "signMethod", "txnType", "txnSubType", "bizType",
+                     "accessType", "merId", "orderId", "txnTime"}) {
                 const QByteArray v = fieldOf(*parsed, key);
                 if (!v.isEmpty())
                     echo.append({key, v});
@@ -1426,7 +1441,8 @@ public:
         const pc::FormFields &f = *parsed;
         const QByteArray signature = fieldOf(f, "signature");
         if (fieldOf(f, "signMethod") != "01" || fieldOf(f, "certId") != unionpayMerchantCert.serialDecimal()
-            || pc::verifyRsaSha256(unionpayMerchantCert.publicKey(), unionpayDigest(f), signature) != pc::VerifyStatus::Valid)
+            || pc::verifyRsaSha256(unionpayMerchantCert.publicKey(), unionpayDigest(f), signature)
+                != pc::VerifyStatus::Valid)
             return fail("11", QStringLiteral("验证签名失败"));
         if (fieldOf(f, "merId") != unionpayMerId)
             return fail("11", QStringLiteral("商户号不存在或状态不正确"));
@@ -1446,11 +1462,14 @@ public:
             pc::FormFields out = echo;
             out.emplace_back("respCode", "00");
             out.emplace_back("respMsg", QStringLiteral("成功[0000000]").toUtf8());
-            out.emplace_back("origRespCode", visible == OrderState::Paid ? "00" : visible == OrderState::Closed ? "03" : "05");
+            out.emplace_back("origRespCode",
+                visible == OrderState::Paid         ? "00"
+                    : visible == OrderState::Closed ? "03"
+                                                    : "05");
             out.emplace_back("origRespMsg",
-                (visible == OrderState::Paid ? QStringLiteral("成功")
-                    : visible == OrderState::Closed ? QStringLiteral("交易已关闭")
-                                                   : QStringLiteral("交易处理中"))
+                (visible == OrderState::Paid            ? QStringLiteral("成功")
+                        : visible == OrderState::Closed ? QStringLiteral("交易已关闭")
+                                                        : QStringLiteral("交易处理中"))
                     .toUtf8());
             out.emplace_back("txnAmt", QByteArray::number(order->amountFen));
             out.emplace_back("currencyCode", "156");
@@ -1484,7 +1503,8 @@ public:
             order.notifyUrl = fieldOf(f, "backUrl");
             order.txnTime = txnTime;
             order.bizType = fieldOf(f, "bizType");
-            order.expiresMs = beijingMs(QString::fromLatin1(fieldOf(f, "payTimeout")), QStringLiteral("yyyyMMddHHmmss"));
+            order.expiresMs
+                = beijingMs(QString::fromLatin1(fieldOf(f, "payTimeout")), QStringLiteral("yyyyMMddHHmmss"));
         }
         pc::FormFields out = echo;
         out.emplace_back("respCode", "00");
@@ -1515,9 +1535,7 @@ public:
             job->wechatSigned = true;
             job->body = wechatNotifyBody(order, extra, nullptr);
             break;
-        case Channel::Unionpay:
-            job->body = unionpayNotifyBody(order, extra, faults.badSignature);
-            break;
+        case Channel::Unionpay: job->body = unionpayNotifyBody(order, extra, faults.badSignature); break;
         }
         if (faults.outOfOrder && order.channel == Channel::Alipay) {
             // A stale WAIT_BUYER_PAY after the success (H-series): a client must not go back.
@@ -1550,20 +1568,21 @@ public:
         startJob(job);
     }
 
-    QByteArray alipayNotifyBody(const Order &order, const QByteArray &status, qint64 extraFen, const Refund *refund, bool corruptIt)
+    QByteArray alipayNotifyBody(
+        const Order &order, const QByteArray &status, qint64 extraFen, const Refund *refund, bool corruptIt)
     {
         const QByteArray amount = pc::yuanFromFen(Money::fromFen(order.amountFen + extraFen));
         pc::FormFields f{{"notify_time", beijingText(signingNowMs())}, {"notify_type", "trade_status_sync"},
             {"notify_id", randomHex(16)}, {"app_id", alipayAppId}, {"charset", "utf-8"}, {"version", "1.0"},
             {"sign_type", "RSA2"}, {"trade_no", order.tradeNo}, {"out_trade_no", order.outTradeNo},
             {"seller_id", alipaySellerId}, {"trade_status", status}, {"total_amount", amount},
-            {"subject", order.subject.toUtf8()}, {"gmt_create", beijingText(order.createdMs)}, {"buyer_id", "2088102177846880"}};
+            {"subject", order.subject.toUtf8()}, {"gmt_create", beijingText(order.createdMs)},
+            {"buyer_id", "2088102177846880"}};
         if (status != "WAIT_BUYER_PAY") {
             f.emplace_back("receipt_amount", amount);
             f.emplace_back("buyer_pay_amount", amount);
             f.emplace_back("gmt_payment", beijingText(order.paidMs));
-            f.emplace_back("fund_bill_list",
-                "[{\"amount\":\"" + amount + "\",\"fundChannel\":\"ALIPAYACCOUNT\"}]");
+            f.emplace_back("fund_bill_list", "[{\"amount\":\"" + amount + "\",\"fundChannel\":\"ALIPAYACCOUNT\"}]");
         }
         if (refund) {
             f.emplace_back("refund_fee", pc::yuanFromFen(Money::fromFen(order.refundedFen())));
@@ -1571,7 +1590,8 @@ public:
             f.emplace_back("out_biz_no", refund->requestNo);
         }
         const std::optional<QByteArray> toSign = pc::alipayStringToSign(f, pc::AlipaySignScope::Notification);
-        QByteArray sign = pc::encodeBase64(pc::signRsaSha256(alipayPlatformKey, toSign.value_or(QByteArray())).value_or(QByteArray()));
+        QByteArray sign = pc::encodeBase64(
+            pc::signRsaSha256(alipayPlatformKey, toSign.value_or(QByteArray())).value_or(QByteArray()));
         if (corruptIt)
             sign = corrupt(sign);
         f.emplace_back("sign", sign);
@@ -1588,7 +1608,8 @@ public:
             r.remove(QStringLiteral("status"));
             plaintext = QJsonDocument(r).toJson(QJsonDocument::Compact);
         } else {
-            plaintext = QJsonDocument(wechatTransaction(order, OrderState::Paid, extraFen)).toJson(QJsonDocument::Compact);
+            plaintext
+                = QJsonDocument(wechatTransaction(order, OrderState::Paid, extraFen)).toJson(QJsonDocument::Compact);
         }
         const QByteArray aad = refund ? "refund" : "transaction";
         const QByteArray nonce = randomAlnum(12);
@@ -1596,12 +1617,15 @@ public:
         const QJsonObject envelope{{QStringLiteral("id"), QString::fromLatin1(randomHex(16))},
             {QStringLiteral("create_time"), QString::fromUtf8(rfc3339(signingNowMs()))},
             {QStringLiteral("resource_type"), QStringLiteral("encrypt-resource")},
-            {QStringLiteral("event_type"), refund ? QStringLiteral("REFUND.SUCCESS") : QStringLiteral("TRANSACTION.SUCCESS")},
+            {QStringLiteral("event_type"),
+                refund ? QStringLiteral("REFUND.SUCCESS") : QStringLiteral("TRANSACTION.SUCCESS")},
             {QStringLiteral("summary"), refund ? QStringLiteral("退款成功") : QStringLiteral("支付成功")},
             {QStringLiteral("resource"),
-                QJsonObject{{QStringLiteral("original_type"), refund ? QStringLiteral("refund") : QStringLiteral("transaction")},
+                QJsonObject{{QStringLiteral("original_type"),
+                                refund ? QStringLiteral("refund") : QStringLiteral("transaction")},
                     {QStringLiteral("algorithm"), QStringLiteral("AEAD_AES_256_GCM")},
-                    {QStringLiteral("ciphertext"), QString::fromLatin1(pc::encodeBase64(sealed.value_or(QByteArray())))},
+                    {QStringLiteral("ciphertext"),
+                        QString::fromLatin1(pc::encodeBase64(sealed.value_or(QByteArray())))},
                     {QStringLiteral("associated_data"), QString::fromLatin1(aad)},
                     {QStringLiteral("nonce"), QString::fromLatin1(nonce)}}}};
         return QJsonDocument(envelope).toJson(QJsonDocument::Compact);
@@ -1610,10 +1634,11 @@ public:
     QByteArray unionpayNotifyBody(const Order &order, qint64 extraFen, bool corruptIt) const
     {
         pc::FormFields f{{"respCode", "00"}, {"respMsg", QStringLiteral("成功[0000000]").toUtf8()},
-            {"orderId", order.outTradeNo}, {"txnTime", order.txnTime}, {"txnAmt", QByteArray::number(order.amountFen + extraFen)},
-            {"currencyCode", "156"}, {"queryId", order.tradeNo}, {"merId", unionpayMerId},
-            {"traceNo", order.tradeNo.right(6)}, {"traceTime", beijing(order.paidMs, QStringLiteral("MMddHHmmss")).toUtf8()},
-            {"txnType", "01"}, {"txnSubType", "07"}, {"bizType", order.bizType.isEmpty() ? QByteArray("000000") : order.bizType},
+            {"orderId", order.outTradeNo}, {"txnTime", order.txnTime},
+            {"txnAmt", QByteArray::number(order.amountFen + extraFen)}, {"currencyCode", "156"},
+            {"queryId", order.tradeNo}, {"merId", unionpayMerId}, {"traceNo", order.tradeNo.right(6)},
+            {"traceTime", beijing(order.paidMs, QStringLiteral("MMddHHmmss")).toUtf8()}, {"txnType", "01"},
+            {"txnSubType", "07"}, {"bizType", order.bizType.isEmpty() ? QByteArray("000000") : order.bizType},
             {"accessType", "0"}, {"version", "5.1.0"}, {"encoding", "UTF-8"}, {"signMethod", "01"}};
         return pc::formEncode(unionpaySigned(f, corruptIt));
     }
@@ -1650,7 +1675,8 @@ public:
         if (job->channel == Channel::Wechat) {
             request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
             const QByteArray timestamp = QByteArray::number(signingNowMs() / 1000);
-            for (const auto &[k, v] : wechatSignedHeaders(timestamp, randomHex(16).toUpper(), job->body, job->corruptSignature))
+            for (const auto &[k, v] :
+                wechatSignedHeaders(timestamp, randomHex(16).toUpper(), job->body, job->corruptSignature))
                 request.setRawHeader(k, v);
         } else {
             request.setHeader(QNetworkRequest::ContentTypeHeader,
@@ -1679,15 +1705,9 @@ public:
             const QByteArray answer = reply->readAll();
             bool acked = false;
             switch (job->channel) {
-            case Channel::Alipay:
-                acked = status == 200 && answer == "success";
-                break;
-            case Channel::Wechat:
-                acked = status == 200 || status == 204;
-                break;
-            case Channel::Unionpay:
-                acked = status == 200;
-                break;
+            case Channel::Alipay: acked = status == 200 && answer == "success"; break;
+            case Channel::Wechat: acked = status == 200 || status == 204; break;
+            case Channel::Unionpay: acked = status == 200; break;
             }
             const QString excerpt = status == 0 ? reply->errorString() : QString::fromUtf8(answer.left(120));
             logNotify(*job, attempt, copy, excerpt, acked, status);
@@ -1728,8 +1748,9 @@ public:
         notifyLog.append(e);
         if (notifyLog.size() > PaySandbox::notifyLogMax)
             notifyLog.removeFirst();
-        qCInfo(lcPaySandbox).noquote() << "notify" << channelName(job.channel) << job.outTradeNo << job.kind << "attempt"
-                                       << attempt << "copy" << copy << "HTTP" << status << (acked ? "acknowledged" : "not acknowledged");
+        qCInfo(lcPaySandbox).noquote() << "notify" << channelName(job.channel) << job.outTradeNo << job.kind
+                                       << "attempt" << attempt << "copy" << copy << "HTTP" << status
+                                       << (acked ? "acknowledged" : "not acknowledged");
     }
 
     // ---- bills ---------------------------------------------------------------------------------
@@ -1739,29 +1760,34 @@ public:
         const QString dateTag = date.toString(QStringLiteral("yyyyMMdd"));
         const QString fromText = date.toString(QStringLiteral("yyyy年MM月dd日")) + QStringLiteral(" 00:00:00");
         const QString toText = date.addDays(1).toString(QStringLiteral("yyyy年MM月dd日")) + QStringLiteral(" 00:00:00");
-        QStringList lines{QStringLiteral("#支付宝业务明细查询"), QStringLiteral("#账号：[%1]").arg(QLatin1String(alipaySellerId)),
+        QStringList lines{QStringLiteral("#支付宝业务明细查询"),
+            QStringLiteral("#账号：[%1]").arg(QLatin1String(alipaySellerId)),
             QStringLiteral("#起始日期：[%1]   终止日期：[%2]").arg(fromText, toText),
-            QStringLiteral("#-----------------------------------------业务明细列表----------------------------------------"),
-            QStringLiteral("支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,"
-                           "订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,"
-                           "券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注")};
+            QStringLiteral(
+                "#-----------------------------------------业务明细列表----------------------------------------"),
+            QStringLiteral(
+                "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,"
+                "订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,"
+                "券核销金额（元）,"
+                "券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注")};
         int trades = 0;
         int refundsCount = 0;
         qint64 tradeFen = 0;
         qint64 refundFen = 0;
-        const auto row = [&](const QByteArray &tradeNo, const QByteArray &otn, const QString &kind, const QString &subject,
-                             qint64 createdMs, qint64 doneMs, qint64 fen, const QByteArray &requestNo) {
-            const QString y = QString::fromLatin1(yuanSigned(fen));
-            QString safeSubject = subject;
-            safeSubject.replace(u',', u' ');
-            lines << QStringList{QString::fromUtf8(tradeNo), QString::fromUtf8(otn), kind, safeSubject,
-                         QString::fromUtf8(beijingText(createdMs)), QString::fromUtf8(beijingText(doneMs)), QString(), QString(),
-                         QString(), QString(), QStringLiteral("san***@sandbox.example"), y, y, QStringLiteral("0.00"),
-                         QStringLiteral("0.00"), QStringLiteral("0.00"), QStringLiteral("0.00"), QStringLiteral("0.00"), QString(),
-                         QStringLiteral("0.00"), QStringLiteral("0.00"), QString::fromUtf8(requestNo), QStringLiteral("0.00"),
-                         QStringLiteral("0.00"), QString()}
-                         .join(u',');
-        };
+        const auto row
+            = [&](const QByteArray &tradeNo, const QByteArray &otn, const QString &kind, const QString &subject,
+                  qint64 createdMs, qint64 doneMs, qint64 fen, const QByteArray &requestNo) {
+                  const QString y = QString::fromLatin1(yuanSigned(fen));
+                  QString safeSubject = subject;
+                  safeSubject.replace(u',', u' ');
+                  lines << QStringList{QString::fromUtf8(tradeNo), QString::fromUtf8(otn), kind, safeSubject,
+                      QString::fromUtf8(beijingText(createdMs)), QString::fromUtf8(beijingText(doneMs)), QString(),
+                      QString(), QString(), QString(), QStringLiteral("san***@sandbox.example"), y, y,
+                      QStringLiteral("0.00"), QStringLiteral("0.00"), QStringLiteral("0.00"), QStringLiteral("0.00"),
+                      QStringLiteral("0.00"), QString(), QStringLiteral("0.00"), QStringLiteral("0.00"),
+                      QString::fromUtf8(requestNo), QStringLiteral("0.00"), QStringLiteral("0.00"), QString()}
+                               .join(u',');
+              };
         for (const auto &[key, o] : orders) {
             if (o.channel != Channel::Alipay)
                 continue;
@@ -1773,7 +1799,8 @@ public:
             for (const Refund &r : o.refunds) {
                 if (beijingDate(r.atMs) != date)
                     continue;
-                row(o.tradeNo, o.outTradeNo, QStringLiteral("退款"), o.subject, o.createdMs, r.atMs, -r.amountFen, r.requestNo);
+                row(o.tradeNo, o.outTradeNo, QStringLiteral("退款"), o.subject, o.createdMs, r.atMs, -r.amountFen,
+                    r.requestNo);
                 ++refundsCount;
                 refundFen += r.amountFen;
             }
@@ -1781,39 +1808,45 @@ public:
         for (const BillExtra &x : billExtras) {
             if (x.channel != Channel::Alipay || beijingDate(x.atMs) != date)
                 continue;
-            row(newTradeNo(Channel::Alipay), x.outTradeNo, QStringLiteral("交易"), QStringLiteral("provider-only"), x.atMs,
-                x.atMs, x.amountFen, {});
+            row(newTradeNo(Channel::Alipay), x.outTradeNo, QStringLiteral("交易"), QStringLiteral("provider-only"),
+                x.atMs, x.atMs, x.amountFen, {});
             ++trades;
             tradeFen += x.amountFen;
         }
-        lines << QStringLiteral("#-----------------------------------------业务明细列表结束------------------------------------")
-              << QStringLiteral("#交易合计：%1笔，商家实收共%2元，商家优惠共0.00元").arg(trades).arg(QString::fromLatin1(yuanSigned(tradeFen)))
+        lines << QStringLiteral(
+            "#-----------------------------------------业务明细列表结束------------------------------------")
+              << QStringLiteral("#交易合计：%1笔，商家实收共%2元，商家优惠共0.00元")
+                     .arg(trades)
+                     .arg(QString::fromLatin1(yuanSigned(tradeFen)))
               << QStringLiteral("#退款合计：%1笔，商家实收共%2元，商家优惠共0.00元")
                      .arg(refundsCount)
                      .arg(QString::fromLatin1(yuanSigned(-refundFen)))
               << QStringLiteral("#导出时间：[%1]").arg(beijing(nowMs(), QStringLiteral("yyyy年MM月dd日 HH:mm:ss")));
-        const QByteArray gbk = toGbk(lines.join(QStringLiteral("\r\n")) + QStringLiteral("\r\n")).value_or(QByteArray());
+        const QByteArray gbk
+            = toGbk(lines.join(QStringLiteral("\r\n")) + QStringLiteral("\r\n")).value_or(QByteArray());
         return zipStored({{QStringLiteral("20881234567890120156_%1_业务明细.csv").arg(dateTag), gbk}}, nowMs());
     }
 
     QByteArray wechatBillText(const QDate &date) const
     {
-        QStringList lines{QStringLiteral("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,"
-                                         "付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,"
-                                         "退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注")};
+        QStringList lines{QStringLiteral(
+            "交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,"
+            "付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,"
+            "退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注")};
         int count = 0;
         qint64 settled = 0;
         qint64 refunded = 0;
-        const auto row = [&](qint64 atMs, const QByteArray &txn, const QByteArray &otn, const QString &state, qint64 settleFen,
-                             const QByteArray &refundId, const QByteArray &refundNo, qint64 refundFen, const QString &subject,
-                             const QByteArray &attach, qint64 orderFen) {
+        const auto row = [&](qint64 atMs, const QByteArray &txn, const QByteArray &otn, const QString &state,
+                             qint64 settleFen, const QByteArray &refundId, const QByteArray &refundNo, qint64 refundFen,
+                             const QString &subject, const QByteArray &attach, qint64 orderFen) {
             QStringList cells{beijing(atMs, QStringLiteral("yyyy-MM-dd HH:mm:ss")), QLatin1String(wechatAppid),
-                QLatin1String(wechatMchid), QStringLiteral("0"), QString(), QString::fromUtf8(txn), QString::fromUtf8(otn),
-                QStringLiteral("oSANDBOX0000000000000000buyer"), QStringLiteral("NATIVE"), state, QStringLiteral("OTHERS"),
-                QStringLiteral("CNY"), QString::fromLatin1(yuanSigned(settleFen)), QStringLiteral("0.00"),
-                refundId.isEmpty() ? QStringLiteral("0") : QString::fromUtf8(refundId),
-                refundNo.isEmpty() ? QStringLiteral("0") : QString::fromUtf8(refundNo), QString::fromLatin1(yuanSigned(refundFen)),
-                QStringLiteral("0.00"), refundId.isEmpty() ? QString() : QStringLiteral("ORIGINAL"),
+                QLatin1String(wechatMchid), QStringLiteral("0"), QString(), QString::fromUtf8(txn),
+                QString::fromUtf8(otn), QStringLiteral("oSANDBOX0000000000000000buyer"), QStringLiteral("NATIVE"),
+                state, QStringLiteral("OTHERS"), QStringLiteral("CNY"), QString::fromLatin1(yuanSigned(settleFen)),
+                QStringLiteral("0.00"), refundId.isEmpty() ? QStringLiteral("0") : QString::fromUtf8(refundId),
+                refundNo.isEmpty() ? QStringLiteral("0") : QString::fromUtf8(refundNo),
+                QString::fromLatin1(yuanSigned(refundFen)), QStringLiteral("0.00"),
+                refundId.isEmpty() ? QString() : QStringLiteral("ORIGINAL"),
                 refundId.isEmpty() ? QString() : QStringLiteral("SUCCESS"), subject, QString::fromUtf8(attach),
                 QStringLiteral("0.00000"), QStringLiteral("0.60%"), QString::fromLatin1(yuanSigned(orderFen)),
                 QString::fromLatin1(yuanSigned(refundFen)), QString()};
@@ -1828,15 +1861,15 @@ public:
             if (o.channel != Channel::Wechat)
                 continue;
             if (o.state == OrderState::Paid && beijingDate(o.paidMs) == date) {
-                row(o.paidMs, o.tradeNo, o.outTradeNo, QStringLiteral("SUCCESS"), o.amountFen, {}, {}, 0, o.subject, o.attach,
-                    o.amountFen);
+                row(o.paidMs, o.tradeNo, o.outTradeNo, QStringLiteral("SUCCESS"), o.amountFen, {}, {}, 0, o.subject,
+                    o.attach, o.amountFen);
                 settled += o.amountFen;
             }
             for (const Refund &r : o.refunds) {
                 if (beijingDate(r.atMs) != date)
                     continue;
-                row(r.atMs, o.tradeNo, o.outTradeNo, QStringLiteral("REFUND"), 0, r.refundId, r.requestNo, r.amountFen, o.subject,
-                    o.attach, o.amountFen);
+                row(r.atMs, o.tradeNo, o.outTradeNo, QStringLiteral("REFUND"), 0, r.refundId, r.requestNo, r.amountFen,
+                    o.subject, o.attach, o.amountFen);
                 refunded += r.amountFen;
             }
         }
@@ -1847,7 +1880,8 @@ public:
                 QStringLiteral("provider-only"), {}, x.amountFen);
             settled += x.amountFen;
         }
-        lines << QStringLiteral("总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额");
+        lines << QStringLiteral(
+            "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额");
         QStringList summary{QString::number(count), QString::fromLatin1(yuanSigned(settled)),
             QString::fromLatin1(yuanSigned(refunded)), QStringLiteral("0.00"), QStringLiteral("0.00000"),
             QString::fromLatin1(yuanSigned(settled)), QString::fromLatin1(yuanSigned(refunded))};
@@ -1890,8 +1924,7 @@ public:
         }
         if (parts.size() == 2 && request.method() == M::Post && parts.at(1) == u"pay") {
             switch (pay(*order)) {
-            case PayOutcome::Paid:
-                return resultPage(*order, QStringLiteral("支付成功 / Paid"), 200);
+            case PayOutcome::Paid: return resultPage(*order, QStringLiteral("支付成功 / Paid"), 200);
             case PayOutcome::AlreadyPaid:
                 return resultPage(*order, QStringLiteral("已支付过，不能重复支付 / Already paid"), 409);
             case PayOutcome::Closed:
@@ -1906,12 +1939,9 @@ public:
     static QString providerTitle(Channel c)
     {
         switch (c) {
-        case Channel::Alipay:
-            return QStringLiteral("支付宝 Alipay");
-        case Channel::Wechat:
-            return QStringLiteral("微信支付 WeChat Pay");
-        case Channel::Unionpay:
-            return QStringLiteral("云闪付 UnionPay");
+        case Channel::Alipay: return QStringLiteral("支付宝 Alipay");
+        case Channel::Wechat: return QStringLiteral("微信支付 WeChat Pay");
+        case Channel::Unionpay: return QStringLiteral("云闪付 UnionPay");
         }
         return {};
     }
@@ -1919,12 +1949,9 @@ public:
     static QString providerColour(Channel c)
     {
         switch (c) {
-        case Channel::Alipay:
-            return QStringLiteral("#1677ff");
-        case Channel::Wechat:
-            return QStringLiteral("#07c160");
-        case Channel::Unionpay:
-            return QStringLiteral("#e60012");
+        case Channel::Alipay: return QStringLiteral("#1677ff");
+        case Channel::Wechat: return QStringLiteral("#07c160");
+        case Channel::Unionpay: return QStringLiteral("#e60012");
         }
         return QStringLiteral("#333");
     }
@@ -1932,12 +1959,9 @@ public:
     static QString stateText(const Order &o)
     {
         switch (o.state) {
-        case OrderState::Created:
-            return QStringLiteral("待支付 / Waiting for payment");
-        case OrderState::Paid:
-            return QStringLiteral("已支付 / Paid");
-        case OrderState::Closed:
-            return QStringLiteral("已关闭 / Closed");
+        case OrderState::Created: return QStringLiteral("待支付 / Waiting for payment");
+        case OrderState::Paid: return QStringLiteral("已支付 / Paid");
+        case OrderState::Closed: return QStringLiteral("已关闭 / Closed");
         }
         return {};
     }
@@ -1967,8 +1991,8 @@ public:
         return QStringLiteral("<div class=\"card\"><p class=\"muted\">prepay sandbox merchant</p>"
                               "<p class=\"amount\" id=\"amount\">¥%1</p><p class=\"muted\" id=\"subject\">%2</p>"
                               "<p class=\"muted\" id=\"state\">%3</p><p class=\"muted\">%4</p></div>")
-            .arg(QString::fromLatin1(pc::yuanFromFen(Money::fromFen(o.amountFen))), o.subject.toHtmlEscaped(), stateText(o),
-                QString::fromUtf8(o.outTradeNo).toHtmlEscaped());
+            .arg(QString::fromLatin1(pc::yuanFromFen(Money::fromFen(o.amountFen))), o.subject.toHtmlEscaped(),
+                stateText(o), QString::fromUtf8(o.outTradeNo).toHtmlEscaped());
     }
 
     Answer orderPage(const Order &o) const
@@ -1976,8 +2000,10 @@ public:
         const QString base = QStringLiteral("/pay/") + QString::fromLatin1(o.token);
         QString buttons;
         if (o.state != OrderState::Paid) {
-            buttons = QStringLiteral("<form method=\"post\" action=\"%1/pay\"><button id=\"pay\" type=\"submit\">确认付款 / Pay</button></form>"
-                                     "<form method=\"post\" action=\"%1/cancel\"><button id=\"cancel\" type=\"submit\">取消 / Cancel</button></form>")
+            buttons = QStringLiteral("<form method=\"post\" action=\"%1/pay\"><button id=\"pay\" "
+                                     "type=\"submit\">确认付款 / Pay</button></form>"
+                                     "<form method=\"post\" action=\"%1/cancel\"><button id=\"cancel\" "
+                                     "type=\"submit\">取消 / Cancel</button></form>")
                           .arg(base);
         }
         return htmlPage(200, providerColour(o.channel), providerTitle(o.channel), orderCard(o) + buttons);
@@ -1986,7 +2012,8 @@ public:
     Answer resultPage(const Order &o, const QString &text, int status) const
     {
         return htmlPage(status, providerColour(o.channel), providerTitle(o.channel),
-            orderCard(o) + QStringLiteral("<div class=\"card\"><p id=\"result\">%1</p></div>").arg(text.toHtmlEscaped()));
+            orderCard(o)
+                + QStringLiteral("<div class=\"card\"><p id=\"result\">%1</p></div>").arg(text.toHtmlEscaped()));
     }
 
     // ---- control API ---------------------------------------------------------------------------
@@ -2054,19 +2081,17 @@ public:
         }
         Order *order = findOrder(*channel, otn);
         if (!order)
-            return controlError(404, QStringLiteral("no %1 order %2").arg(channelName(*channel), QString::fromUtf8(otn)));
+            return controlError(
+                404, QStringLiteral("no %1 order %2").arg(channelName(*channel), QString::fromUtf8(otn)));
         if (what == u"scan") {
             markScanned(*order);
             return jsonAnswer(200, orderJson(*order));
         }
         if (what == u"pay") {
             switch (pay(*order)) {
-            case PayOutcome::Paid:
-                return jsonAnswer(200, orderJson(*order));
-            case PayOutcome::AlreadyPaid:
-                return controlError(409, QStringLiteral("already paid"));
-            case PayOutcome::Closed:
-                return controlError(409, QStringLiteral("order closed"));
+            case PayOutcome::Paid: return jsonAnswer(200, orderJson(*order));
+            case PayOutcome::AlreadyPaid: return controlError(409, QStringLiteral("already paid"));
+            case PayOutcome::Closed: return controlError(409, QStringLiteral("order closed"));
             }
         }
         return controlError(404, QStringLiteral("unknown control call %1").arg(what));
@@ -2175,9 +2200,10 @@ QString PaySandbox::baseUrl() const
 
 QStringList PaySandbox::startLines() const
 {
-    QStringList lines{QStringLiteral("pay sandbox %1 (alipay /gateway.do, wechat /v3, unionpay /gateway/api, pay pages /pay, "
-                                     "control /sandbox)")
-                          .arg(d->baseUrl())};
+    QStringList lines{
+        QStringLiteral("pay sandbox %1 (alipay /gateway.do, wechat /v3, unionpay /gateway/api, pay pages /pay, "
+                       "control /sandbox)")
+            .arg(d->baseUrl())};
     lines << QStringLiteral("keys %1").arg(d->config.keysDir);
     lines << (d->config.noNotify ? QStringLiteral("notifications off (--no-notify)")
                                  : QStringLiteral("notifications on, retry schedule x%1").arg(d->config.timeScale));

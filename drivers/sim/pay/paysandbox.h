@@ -25,10 +25,10 @@ namespace prepay::sim::pay {
 struct PaySandboxConfig
 {
     QHostAddress listen = QHostAddress(QHostAddress::LocalHost);
-    quint16 port = 8701; // 0: any free port (tests)
-    bool plain = false;  // HTTP instead of HTTPS
-    QString keysDir;     // drivers/sim/pay/keys
-    QString publicUrl;   // base of pay-page and bill links; empty: http(s)://<listen>:<port>
+    quint16 port = 8701;      // 0: any free port (tests)
+    bool plain = false;       // HTTP instead of HTTPS
+    QString keysDir;          // drivers/sim/pay/keys
+    QString publicUrl;        // base of pay-page and bill links; empty: http(s)://<listen>:<port>
     double timeScale = 0.001; // notify retry schedule multiplier
     QString notifyCaFile;     // extra CA trusted when notifying an https notify_url
     bool noNotify = false;    // never send notifications (polling-only runs)
