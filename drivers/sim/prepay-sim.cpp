@@ -4,6 +4,7 @@
 #include "api/clock.h"
 #include "api/logging.h"
 #include "api/process.h"
+#include "sim/pay/paysandbox.h"
 #include "sim/server/ctlcommand.h"
 #include "sim/server/metersoptions.h"
 #include "sim/server/simulation.h"
@@ -22,6 +23,8 @@ const char overview[] = "Usage: prepay-sim COMMAND [options]\n"
                         "  meters --building FILE|demo [--port-base P] …   run the building's gateways and meters\n"
                         "                                                   (Modbus TCP, RTU on ptys, control API)\n"
                         "  ctl COMMAND …                                     talk to a running 'prepay-sim meters'\n"
+                        "  pay [--port 8701] [--plain] [--keys DIR] …        run the payment-provider sandbox\n"
+                        "                                                   (Alipay, WeChat Pay, UnionPay, pay pages)\n"
                         "\n"
                         "Run 'prepay-sim COMMAND --help' for a command's options; --version prints the version.\n";
 
@@ -55,6 +58,34 @@ int runMeters(QCoreApplication &app, const QStringList &arguments, QTextStream &
     return rc;
 }
 
+int runPay(QCoreApplication &app, const QStringList &arguments, QTextStream &out, QTextStream &err)
+{
+    const prepay::sim::pay::PayCommandLine command
+        = prepay::sim::pay::parsePayCommandLine(QStringLiteral("prepay-sim pay"), arguments);
+    if (command.outcome == prepay::sim::pay::PayCommandLine::Outcome::Help) {
+        out << command.text;
+        return 0;
+    }
+    if (command.outcome != prepay::sim::pay::PayCommandLine::Outcome::Run) {
+        err << command.text << '\n';
+        return command.exitCode();
+    }
+    prepay::installLogging(prepay::LogVerbosity::Normal);
+    prepay::sim::pay::PaySandbox sandbox(command.config);
+    QString error;
+    if (!sandbox.start(&error)) {
+        err << "prepay-sim pay: " << error << '\n';
+        return 1;
+    }
+    prepay::quitOnTerminationSignals(app);
+    for (const QString &line : sandbox.startLines())
+        out << line << '\n';
+    out << "ready" << Qt::endl; // flushed: scripts and tests wait for this line
+    const int rc = app.exec();
+    out << "stopped" << Qt::endl;
+    return rc;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -69,6 +100,8 @@ int main(int argc, char *argv[])
     const QString first = arguments.value(1);
     if (first == u"meters")
         return runMeters(app, arguments.mid(2), out, err);
+    if (first == u"pay")
+        return runPay(app, arguments.mid(2), out, err);
     if (first == u"ctl") {
         prepay::installLogging(prepay::LogVerbosity::Quiet);
         return prepay::sim::runCtl(QStringLiteral("prepay-sim ctl"), arguments.mid(2), out, err);
