@@ -14,6 +14,8 @@ namespace {
 
 // SQL lists of states, for the compare-and-set transitions.
 const char openStates[] = "('created', 'qr_issued', 'scanned', 'closing', 'expired_unknown')";
+// A payment may still arrive after the attempt was closed: the late success of §3.4.
+const char payableStates[] = "('created', 'qr_issued', 'scanned', 'closing', 'closed', 'expired_unknown')";
 
 const char attemptColumns[]
     = "a.id, a.order_id, o.account_id, acc.shop_no, coalesce(o.kiosk_id, 0), a.channel, a.out_trade_no, a.amount_fen, "
@@ -105,7 +107,7 @@ ApplyResult dispute(store::Transaction &tx, const Attempt &attempt, const Trade 
     store::Statement s = tx.prepare(QStringLiteral(
         "UPDATE payment_attempts SET state = 'disputed', flagged = 1, flag_reason = ?2, provider_amount_fen = ?3, "
         "provider_txn_id = coalesce(provider_txn_id, nullif(?4, '')), next_query_at_ms = NULL, updated_at_ms = ?5 "
-        "WHERE id = ?1 AND state IN ") + QLatin1String(openStates));
+        "WHERE id = ?1 AND state IN ") + QLatin1String(payableStates));
     s.bind(1, attempt.id).bind(2, reason).bind(3, qMax<qint64>(trade.totalFen, 0)).bind(4, trade.providerTxnId);
     s.bind(5, nowMs);
     if (!runChanged(tx, s))
@@ -132,7 +134,7 @@ ApplyResult credit(store::Transaction &tx, const billing::TariffBook &book, cons
         "provider_amount_fen = ?4, late = ?5, flagged = max(flagged, ?5), "
         "flag_reason = CASE WHEN ?5 = 1 THEN 'late payment: paid after the kiosk or the deadline gave it up' "
         "ELSE flag_reason END, next_query_at_ms = NULL, updated_at_ms = ?6 WHERE id = ?1 AND state IN ")
-        + QLatin1String(openStates));
+        + QLatin1String(payableStates));
     s.bind(1, attempt.id).bind(2, trade.paidAtMs > 0 ? trade.paidAtMs : nowMs).bind(3, trade.providerTxnId);
     s.bind(4, trade.totalFen).bind(5, late ? 1 : 0).bind(6, nowMs);
     if (!runChanged(tx, s))

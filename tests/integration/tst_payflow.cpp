@@ -1,0 +1,370 @@
+// The QR payment flow end to end on real parts: a real SQLite store seeded with the demo
+// building, the real adapters (Alipay, WeChat Pay, UnionPay) over real TLS through
+// NetworkTransport, the PaymentService and its NotifyEndpoint (HTTPS), against the provider
+// sandbox (prepay-sim pay's library) in process. The sandbox is the only "phone": the test pays
+// through its control API, exactly what the pay page's button does.
+#include "accounts/takeover.h"
+#include "api/clock.h"
+#include "billing/biller.h"
+#include "billing/tariff.h"
+#include "payments/alipay.h"
+#include "payments/notifyendpoint.h"
+#include "payments/paymentservice.h"
+#include "payments/payhttp.h"
+#include "payments/unionpay.h"
+#include "payments/wechatpay.h"
+#include "sim/pay/paysandbox.h"
+#include "store/seed.h"
+#include "store/store.h"
+
+#include <QtCore/QFile>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QJsonObject>
+#include <QtCore/QTemporaryDir>
+#include <QtTest/QtTest>
+
+using namespace prepay;
+using namespace prepay::payments;
+
+namespace {
+
+QString keyFile(const QString &name)
+{
+    return QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys/") + name;
+}
+
+} // namespace
+
+class TestPayFlow : public QObject
+{
+    Q_OBJECT
+
+    SystemClock m_clock;
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<store::Store> m_store;
+    std::unique_ptr<store::Connection> m_reader;
+    std::shared_ptr<billing::TariffBook> m_book;
+    std::unique_ptr<billing::Biller> m_biller;
+    std::unique_ptr<sim::pay::PaySandbox> m_sandbox;
+    std::unique_ptr<NetworkTransport> m_transport;
+    std::unique_ptr<Provider> m_alipay, m_wechat, m_unionpay;
+    std::unique_ptr<PaymentService> m_service;
+    std::unique_ptr<NotifyEndpoint> m_endpoint;
+
+    // The sandbox's control API (the "phone").
+    QJsonObject control(const QByteArray &method, const QString &path, const QJsonObject &body = {})
+    {
+        HttpCall call;
+        call.method = method;
+        call.url = QUrl(m_sandbox->baseUrl() + path);
+        call.headers = {{"Content-Type", "application/json"}};
+        if (method == "POST")
+            call.body = QJsonDocument(body).toJson(QJsonDocument::Compact);
+        std::optional<HttpReply> reply;
+        m_transport->send(call, [&reply](const HttpReply &r) { reply = r; });
+        if (!QTest::qWaitFor([&] { return reply.has_value(); }, 10000))
+            return {{QStringLiteral("error"), QStringLiteral("no answer")}};
+        QJsonObject answer = QJsonDocument::fromJson(reply->body).object();
+        answer.insert(QStringLiteral("_status"), reply->status);
+        return answer;
+    }
+
+    qint64 count(const QString &sql)
+    {
+        store::SqlError error;
+        return m_reader->queryInt(sql, &error);
+    }
+    qint64 credits(qint64 attemptId)
+    {
+        return count(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = %1")
+                         .arg(attemptId));
+    }
+    QString stateOf(qint64 attemptId)
+    {
+        std::optional<Attempt> a = findAttempt(*m_reader, attemptId);
+        return a ? attemptStateCode(a->state) : QString();
+    }
+
+    Attempt createTopUp(Channel channel, qint64 fen, const QString &key)
+    {
+        QrTopUp request;
+        request.shopNo = QStringLiteral("A-1F-105");
+        request.amountFen = fen;
+        request.channel = channel;
+        request.idempotencyKey = key;
+        std::optional<CreateTopUpResult> result;
+        m_service->createTopUp(request, [&result](const CreateTopUpResult &r) { result = r; });
+        if (!QTest::qWaitFor([&] { return result.has_value(); }, 15000))
+            return {};
+        return result->attempt;
+    }
+
+    void pay(Channel channel, const Attempt &attempt)
+    {
+        const QJsonObject who{{QStringLiteral("channel"), channelCode(channel)},
+            {QStringLiteral("out_trade_no"), attempt.outTradeNo}};
+        control("POST", QStringLiteral("/sandbox/scan"), who);
+        const QJsonObject paid = control("POST", QStringLiteral("/sandbox/pay"), who);
+        QVERIFY2(paid.value(QStringLiteral("_status")).toInt() == 200, QJsonDocument(paid).toJson().constData());
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        store::OpenResult opened = store::Store::open(m_dir->filePath(QStringLiteral("prepay.db")), m_clock);
+        QVERIFY2(opened.store, qPrintable(opened.message));
+        m_store = std::move(opened.store);
+        QCOMPARE(store::applySeed(*m_store, QStringLiteral("demo")).outcome, store::SeedOutcome::Applied);
+        const qint64 seededMs = m_clock.wallMs();
+        QVERIFY(m_store->write([seededMs](store::Transaction &tx) { accounts::takeOverMeterBalances(tx, seededMs); })
+                    .get()
+                    .committed());
+        m_reader = m_store->openReader();
+        m_book = std::make_shared<billing::TariffBook>();
+        QString error;
+        QVERIFY2(billing::TariffBook::load(*m_reader, m_book.get(), &error), qPrintable(error));
+        m_biller = std::make_unique<billing::Biller>(m_book);
+
+        sim::pay::PaySandboxConfig sandbox;
+        sandbox.port = 0;
+        sandbox.keysDir = QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys");
+        sandbox.notifyCaFile = keyFile(QStringLiteral("tls-ca.pem"));
+        sandbox.timeScale = 0.0005;
+        m_sandbox = std::make_unique<sim::pay::PaySandbox>(sandbox);
+        QVERIFY2(m_sandbox->start(&error), qPrintable(error));
+        m_transport = NetworkTransport::create(keyFile(QStringLiteral("tls-ca.pem")), &error);
+        QVERIFY2(m_transport, qPrintable(error));
+
+        m_service = std::make_unique<PaymentService>(*m_store, *m_biller, m_clock);
+        PaymentSchedule fast;
+        fast.tickMs = 100;
+        fast.firstQueryMs = 300;
+        fast.secondQueryMs = 300;
+        fast.queryEveryMs = 300;
+        m_service->setSchedule(fast);
+        m_endpoint = std::make_unique<NotifyEndpoint>(*m_service);
+        QVERIFY2(m_endpoint->setTls(keyFile(QStringLiteral("tls-server.pem")), keyFile(QStringLiteral("tls-server.key")), &error),
+            qPrintable(error));
+        QVERIFY2(m_endpoint->listen(QHostAddress::LocalHost, 0, &error), qPrintable(error));
+        const QString notify = QStringLiteral("https://127.0.0.1:%1/notify/").arg(m_endpoint->port());
+        const QString base = m_sandbox->baseUrl();
+
+        AlipayConfig alipay;
+        alipay.gateway = QUrl(base + QStringLiteral("/gateway.do"));
+        alipay.appId = QStringLiteral("2021000000000001");
+        alipay.sellerId = QStringLiteral("2088000000000001");
+        alipay.appPrivateKeyFile = keyFile(QStringLiteral("alipay-app.key"));
+        alipay.alipayPublicKeyFile = keyFile(QStringLiteral("alipay-platform.pub"));
+        alipay.notifyUrl = QUrl(notify + QStringLiteral("alipay"));
+        m_alipay = loadAlipay(alipay, *m_transport, m_clock, &error);
+        QVERIFY2(m_alipay, qPrintable(error));
+
+        WechatConfig wechat;
+        wechat.baseUrl = QUrl(base);
+        wechat.mchid = QStringLiteral("1900000109");
+        wechat.appid = QStringLiteral("wxd678efh567hg6787");
+        wechat.merchantKeyFile = keyFile(QStringLiteral("wechat-merchant.key"));
+        wechat.merchantCertFile = keyFile(QStringLiteral("wechat-merchant.pem"));
+        wechat.apiV3KeyFile = keyFile(QStringLiteral("wechat-apiv3.txt"));
+        wechat.platformCertFiles = {keyFile(QStringLiteral("wechat-platform-1.pem"))};
+        wechat.notifyUrl = QUrl(notify + QStringLiteral("wechat"));
+        m_wechat = loadWechat(wechat, *m_transport, m_clock, &error);
+        QVERIFY2(m_wechat, qPrintable(error));
+
+        UnionPayConfig unionpay;
+        unionpay.gateway = QUrl(base);
+        unionpay.merId = QStringLiteral("777290058110048");
+        unionpay.signKeyFile = keyFile(QStringLiteral("unionpay-merchant.key"));
+        unionpay.signCertFile = keyFile(QStringLiteral("unionpay-merchant.pem"));
+        unionpay.rootCertFile = keyFile(QStringLiteral("unionpay-root.pem"));
+        unionpay.backUrl = QUrl(notify + QStringLiteral("unionpay"));
+        m_unionpay = loadUnionPay(unionpay, *m_transport, m_clock, &error);
+        QVERIFY2(m_unionpay, qPrintable(error));
+
+        m_service->setProvider(m_alipay.get());
+        m_service->setProvider(m_wechat.get());
+        m_service->setProvider(m_unionpay.get());
+        m_service->start();
+    }
+
+    void cleanup()
+    {
+        m_endpoint.reset();
+        m_service.reset();
+        m_alipay.reset();
+        m_wechat.reset();
+        m_unionpay.reset();
+        m_transport.reset();
+        m_sandbox.reset();
+        m_reader.reset();
+        m_biller.reset();
+        m_store.reset();
+        m_dir.reset();
+    }
+
+    // P1/P2 and Appendix C: the QR comes from the provider, the phone pays, the notification
+    // credits the account exactly once and queues the meter's recharge.
+    void notifyCreditsOnce_data()
+    {
+        QTest::addColumn<int>("channel");
+        QTest::newRow("alipay") << int(Channel::Alipay);
+        QTest::newRow("wechat") << int(Channel::WeChat);
+        QTest::newRow("unionpay") << int(Channel::UnionPay);
+    }
+    void notifyCreditsOnce()
+    {
+        QFETCH(int, channel);
+        // Polling slow enough that the notification is what credits.
+        PaymentSchedule slow;
+        slow.firstQueryMs = 60000;
+        m_service->setSchedule(slow);
+        const Attempt attempt = createTopUp(Channel(channel), 5000, QStringLiteral("k-notify"));
+        QCOMPARE(stateOf(attempt.id), QStringLiteral("qr_issued"));
+        QVERIFY2(attempt.qrPayload.startsWith(m_sandbox->baseUrl() + QStringLiteral("/pay/")), qPrintable(attempt.qrPayload));
+        QCOMPARE(credits(attempt.id), 0);
+        pay(Channel(channel), attempt);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("credited"), 10000);
+        QCOMPARE(credits(attempt.id), 1);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM provider_events WHERE verification = 'valid' "
+                                      "AND outcome = 'credited' AND payment_attempt_id = %1")
+                           .arg(attempt.id)),
+            1);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM meter_commands WHERE kind = 'recharge' "
+                                      "AND idempotency_key LIKE 'recharge:attempt:%1:%'")
+                           .arg(attempt.id)),
+            count(QStringLiteral("SELECT count(*) FROM account_metering_points ap JOIN meter_installations i "
+                                 "ON i.metering_point_id = ap.metering_point_id AND i.removed_at_ms IS NULL JOIN meters m "
+                                 "ON m.id = i.meter_id JOIN accounts a ON a.id = ap.account_id WHERE a.shop_no = 'A-1F-105' "
+                                 "AND m.capability = 'prepaid' AND ap.unlinked_at_ms IS NULL")));
+        // The same key and request again: the same attempt, no second QR.
+        const Attempt again = createTopUp(Channel(channel), 5000, QStringLiteral("k-notify"));
+        QCOMPARE(again.id, attempt.id);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM payment_attempts WHERE channel <> 'cash'")), 1);
+    }
+
+    // P3: notifications never arrive; the poller alone credits, once.
+    void pollingAloneCredits()
+    {
+        control("POST", QStringLiteral("/sandbox/faults"), {{QStringLiteral("notify"), QStringLiteral("off")}});
+        const Attempt attempt = createTopUp(Channel::WeChat, 10000, QStringLiteral("k-poll"));
+        QCOMPARE(stateOf(attempt.id), QStringLiteral("qr_issued"));
+        pay(Channel::WeChat, attempt);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("credited"), 10000);
+        QCOMPARE(credits(attempt.id), 1);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM provider_events")), 0);
+        QTest::qWait(1000); // further polls find it paid: nothing more
+        QCOMPARE(credits(attempt.id), 1);
+    }
+
+    // Idempotency of the API's create: the same key with another request is refused.
+    void sameKeyOtherRequestConflicts()
+    {
+        const Attempt first = createTopUp(Channel::Alipay, 5000, QStringLiteral("k-conflict"));
+        QVERIFY(first.id > 0);
+        QrTopUp other;
+        other.shopNo = QStringLiteral("A-1F-105");
+        other.amountFen = 6000;
+        other.channel = Channel::Alipay;
+        other.idempotencyKey = QStringLiteral("k-conflict");
+        std::optional<CreateTopUpResult> result;
+        m_service->createTopUp(other, [&result](const CreateTopUpResult &r) { result = r; });
+        QTRY_VERIFY(result.has_value());
+        QCOMPARE(result->outcome, CreateOutcome::Conflict);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM payment_attempts WHERE channel <> 'cash'")), 1);
+    }
+
+    // The same genuine notification 1,000 times in a row, then from 8 connections at once:
+    // 1,000 + 800 success replies, exactly one credit. Then 1,000 forged copies: 0 credits,
+    // 1,000 refusals and an alarm.
+    void sameNotifyThousandTimes()
+    {
+        PaymentSchedule slow;
+        slow.firstQueryMs = 600000;
+        m_service->setSchedule(slow);
+        const Attempt attempt = createTopUp(Channel::Alipay, 5000, QStringLiteral("k-replay"));
+        pay(Channel::Alipay, attempt);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("credited"), 10000);
+        store::Statement s = m_reader->prepare(QStringLiteral(
+            "SELECT body, body FROM provider_events WHERE outcome = 'credited' ORDER BY id LIMIT 1"));
+        QVERIFY(s.step() == store::Statement::Step::Row);
+        const QByteArray body = s.blob(1);
+        s.reset(); // an unfinished statement would pin this reader's snapshot
+
+        auto replay = [&](const QByteArray &payload, int copies, int connections) {
+            int accepted = 0, refused = 0;
+            int sent = 0;
+            for (int wave = 0; wave < copies / connections; ++wave) {
+                int waiting = connections;
+                for (int c = 0; c < connections; ++c, ++sent) {
+                    HttpCall call;
+                    call.method = "POST";
+                    call.url = QUrl(QStringLiteral("https://127.0.0.1:%1/notify/alipay").arg(m_endpoint->port()));
+                    call.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+                    call.body = payload;
+                    m_transport->send(call, [&](const HttpReply &r) {
+                        (r.status == 200 && r.body == "success" ? accepted : refused)++;
+                        --waiting;
+                    });
+                }
+                if (!QTest::qWaitFor([&] { return waiting == 0; }, 20000))
+                    break;
+            }
+            return std::pair<int, int>(accepted, refused);
+        };
+        const auto sequential = replay(body, 1000, 1);
+        QCOMPARE(sequential.first, 1000);
+        const auto concurrent = replay(body, 800, 8);
+        QCOMPARE(concurrent.first, 800);
+        QCOMPARE(credits(attempt.id), 1);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM ledger_entries e JOIN payment_attempts a ON a.id = e.payment_attempt_id "
+                                 "WHERE e.kind = 'recharge' AND a.channel <> 'cash'")), 1);
+
+        QByteArray forged = body;
+        forged.replace("total_amount=50.00", "total_amount=500.00");
+        QVERIFY(forged != body);
+        const auto forgeries = replay(forged, 1000, 1);
+        QCOMPARE(forgeries.first, 0);
+        QCOMPARE(forgeries.second, 1000);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM ledger_entries e JOIN payment_attempts a ON a.id = e.payment_attempt_id "
+                                 "WHERE e.kind = 'recharge' AND a.channel <> 'cash'")), 1);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM provider_events WHERE verification = 'invalid'")), 1000);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM alarms WHERE kind = 'payment_unmatched' AND "
+                                      "cleared_at_ms IS NULL AND subject_kind = 'system'")),
+            1);
+    }
+
+    // H4: a correctly signed notification for another amount: disputed, alarm, never credited.
+    void amountMismatchDisputes()
+    {
+        PaymentSchedule slow;
+        slow.firstQueryMs = 600000;
+        m_service->setSchedule(slow);
+        control("POST", QStringLiteral("/sandbox/faults"), {{QStringLiteral("amount_mismatch_fen"), 1}});
+        const Attempt attempt = createTopUp(Channel::WeChat, 5000, QStringLiteral("k-dispute"));
+        pay(Channel::WeChat, attempt);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("disputed"), 10000);
+        QCOMPARE(credits(attempt.id), 0);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM alarms WHERE kind = 'payment_disputed' AND subject_id = %1")
+                           .arg(attempt.id)),
+            1);
+    }
+
+    // H12/T2: the kiosk gave up, the provider closed it... and a payment still got through:
+    // credited once, flagged late.
+    void lateSuccessAfterAbandon()
+    {
+        control("POST", QStringLiteral("/sandbox/faults"), {{QStringLiteral("late_success_after_close"), true}});
+        const Attempt attempt = createTopUp(Channel::WeChat, 5000, QStringLiteral("k-late"));
+        m_service->abandon(attempt.id);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("closed"), 10000);
+        pay(Channel::WeChat, attempt);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("credited"), 10000);
+        QCOMPARE(credits(attempt.id), 1);
+        const std::optional<Attempt> after = findAttempt(*m_reader, attempt.id);
+        QVERIFY(after && after->late && after->flagged);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPayFlow)
+#include "tst_payflow.moc"
