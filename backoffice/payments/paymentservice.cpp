@@ -288,7 +288,8 @@ void PaymentService::queryNow(const Attempt &attempt)
                     return;
                 // Follow-ups the answer calls for: the create never reached the provider (an
                 // identical retry), or a closing attempt is still payable (abandon again).
-                if (attempt.state == AttemptState::Created && trade.state == TradeState::NotFound) {
+                if (attempt.state == AttemptState::Created && attempt.qrPayload.isEmpty()
+                    && (trade.state == TradeState::NotFound || trade.state == TradeState::WaitingPayment)) {
                     resendCreate(attempt);
                 } else if (attempt.state == AttemptState::Closing
                     && (trade.state == TradeState::WaitingPayment || trade.state == TradeState::NotFound)) {

@@ -18,6 +18,7 @@
 #include "store/store.h"
 
 #include <QtCore/QFile>
+#include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QTemporaryDir>
@@ -363,6 +364,50 @@ private Q_SLOTS:
         QCOMPARE(credits(attempt.id), 1);
         const std::optional<Attempt> after = findAttempt(*m_reader, attempt.id);
         QVERIFY(after && after->late && after->flagged);
+    }
+
+    // T3: notifications (three copies each) and a fast poller race for the same payment: one credit.
+    void notifyAndPollRace()
+    {
+        control("POST", QStringLiteral("/sandbox/faults"), {{QStringLiteral("duplicate_notifies"), 3}});
+        const Attempt attempt = createTopUp(Channel::Alipay, 8000, QStringLiteral("k-race"));
+        pay(Channel::Alipay, attempt);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("credited"), 10000);
+        QTest::qWait(1500); // the remaining copies and polls arrive
+        QCOMPARE(credits(attempt.id), 1);
+        QVERIFY(count(QStringLiteral("SELECT count(*) FROM provider_events WHERE payment_attempt_id = %1").arg(attempt.id)) >= 2);
+    }
+
+    // T4: the provider applies the create, then answers 500: the attempt stays created, the
+    // poller's query finds the order and the identical retry returns the same QR.
+    void ambiguousCreateIsRetriedIdentically()
+    {
+        control("POST", QStringLiteral("/sandbox/faults"), {{QStringLiteral("http_5xx"), 1}});
+        const Attempt attempt = createTopUp(Channel::WeChat, 5000, QStringLiteral("k-5xx"));
+        QCOMPARE(attemptStateCode(attempt.state), QStringLiteral("created"));
+        QVERIFY(attempt.qrPayload.isEmpty());
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("qr_issued"), 10000);
+        const QJsonObject orders = control("GET", QStringLiteral("/sandbox/orders"));
+        QCOMPARE(orders.value(QStringLiteral("orders")).toArray().size(), 1); // one order at the provider
+        pay(Channel::WeChat, findAttempt(*m_reader, attempt.id).value());
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("credited"), 10000);
+        QCOMPARE(credits(attempt.id), 1);
+    }
+
+    // T7: the kiosk gives up on an order the phone has just paid: close is refused as paid, the
+    // query that follows credits it once.
+    void closeOfPaidOrderCredits()
+    {
+        PaymentSchedule slow;
+        slow.firstQueryMs = 600000;
+        m_service->setSchedule(slow);
+        control("POST", QStringLiteral("/sandbox/faults"), {{QStringLiteral("notify"), QStringLiteral("off")}});
+        const Attempt attempt = createTopUp(Channel::WeChat, 5000, QStringLiteral("k-close-paid"));
+        pay(Channel::WeChat, attempt);
+        QCOMPARE(stateOf(attempt.id), QStringLiteral("qr_issued"));
+        m_service->abandon(attempt.id);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("credited"), 10000);
+        QCOMPARE(credits(attempt.id), 1);
     }
 };
 
