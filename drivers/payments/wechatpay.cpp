@@ -1,6 +1,7 @@
 #include "wechatpay.h"
 
 #include "api/clock.h"
+#include "api/schema.h"
 #include "payments/paycanon.h"
 #include "payments/paycrypto.h"
 
@@ -110,13 +111,9 @@ qint64 rfc3339Ms(const QString &text)
 // A JSON integer amount in fen; nothing for a fraction, a negative, a string or absence.
 std::optional<qint64> jsonFen(const QJsonValue &value)
 {
-    if (!value.isDouble())
+    if (!rpc::isSafeInteger(value) || value.toInteger() < 0)
         return std::nullopt;
-    const double asDouble = value.toDouble();
-    const qint64 fen = value.toInteger(-1);
-    if (fen < 0 || asDouble != double(fen))
-        return std::nullopt;
-    return fen;
+    return value.toInteger();
 }
 
 QString truncatedChars(const QString &text, qsizetype charsMax)

@@ -2,6 +2,7 @@
 
 #include "payformats.h"
 
+#include "api/schema.h"
 #include "payments/paycanon.h"
 #include "payments/paycrypto.h"
 
@@ -1164,9 +1165,9 @@ public:
         const QJsonObject o = doc.object();
         const QByteArray otn = o.value(QStringLiteral("out_trade_no")).toString().toUtf8();
         const QJsonValue total = o.value(QStringLiteral("amount")).toObject().value(QStringLiteral("total"));
-        const double fen = total.toDouble();
-        if (!doc.isObject() || otn.size() < 6 || otn.size() > 32 || !total.isDouble() || fen < 1 || fen > 1e10
-            || fen != double(qint64(fen)) || o.value(QStringLiteral("description")).toString().isEmpty()
+        const qint64 fen = rpc::isSafeInteger(total) ? total.toInteger() : 0;
+        if (!doc.isObject() || otn.size() < 6 || otn.size() > 32 || fen < 1 || fen > Q_INT64_C(10000000000)
+            || o.value(QStringLiteral("description")).toString().isEmpty()
             || o.value(QStringLiteral("notify_url")).toString().isEmpty())
             return wechatError(
                 400, "PARAM_ERROR", QStringLiteral("参数错误: out_trade_no, description, notify_url, amount.total"));
@@ -1191,7 +1192,7 @@ public:
         Order &order = existing ? *existing : addOrder(Channel::Wechat, otn);
         if (!existing) {
             order.params = body;
-            order.amountFen = qint64(fen);
+            order.amountFen = fen;
             order.subject = o.value(QStringLiteral("description")).toString();
             order.notifyUrl = o.value(QStringLiteral("notify_url")).toString().toUtf8();
             order.attach = o.value(QStringLiteral("attach")).toString().toUtf8();
@@ -2069,7 +2070,7 @@ public:
             return controlError(400, QStringLiteral("out_trade_no: missing"));
         if (what == u"bill/extra") {
             const QJsonValue fen = body.value(QStringLiteral("amount_fen"));
-            if (!fen.isDouble() || fen.toDouble() < 1 || fen.toDouble() != double(qint64(fen.toDouble())))
+            if (!rpc::isSafeInteger(fen) || fen.toInteger() < 1)
                 return controlError(400, QStringLiteral("amount_fen: a positive integer"));
             BillExtra x;
             x.channel = *channel;
