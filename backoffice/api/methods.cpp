@@ -255,6 +255,29 @@ QList<MethodSpec> methodTable()
         {P::Admin, P::Operator});
     t.last().audited = true;
 
+    // ---- QR top-ups (the kiosk's, or a cashier's at the counter)
+    t << method(QStringLiteral("topup.create"),
+        QStringLiteral("starts a QR top-up: the provider's QR for the tenant to scan; the same key and params "
+                       "give the same top-up and QR. Then events.topup notifications on this connection say "
+                       "when it is paid (credited, the supply restored) or closed"),
+        {shopNo(), fen(QStringLiteral("amount_fen"), 1, 100000000, QStringLiteral("the amount to pay, in fen (within "
+                                                                                  "the building's top-up limits)")),
+            described(enumeration(QStringLiteral("channel"),
+                          {QStringLiteral("alipay"), QStringLiteral("wechat"), QStringLiteral("unionpay")}),
+                QStringLiteral("the provider whose QR is shown")),
+            idempotencyKey()},
+        {P::Kiosk, P::Admin, P::Cashier});
+    t << method(QStringLiteral("topup.get"),
+        QStringLiteral("a top-up as it is now (state, QR while it can be paid, the balance once credited); "
+                       "the connection receives its events.topup notifications from then on"),
+        {id(QStringLiteral("attempt_id"), QStringLiteral("the top-up's attempt (from topup.create)"))},
+        {P::Kiosk, P::Admin, P::Cashier, P::Operator, P::Auditor});
+    t << method(QStringLiteral("topup.cancel"),
+        QStringLiteral("the tenant gave up: the provider's order is closed now rather than at the QR deadline (a "
+                       "payment that still arrives is credited, flagged late)"),
+        {id(QStringLiteral("attempt_id"), QStringLiteral("the top-up's attempt"))},
+        {P::Kiosk, P::Admin, P::Cashier});
+
     // ---- approvals (maker-checker)
     t << method(QStringLiteral("approval.list"), QStringLiteral("requests waiting for a second person's decision"), {},
         {P::Admin, P::Operator, P::Auditor});

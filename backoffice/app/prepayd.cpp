@@ -8,6 +8,9 @@
 #include "commands/commandexecutor.h"
 #include "commands/commandstore.h"
 #include "control/pipeline.h"
+#include "payments/notifyendpoint.h"
+#include "payments/paymentservice.h"
+#include "payments/providerset.h"
 #include "poller/poller.h"
 #include "poller/pollplan.h"
 #include "service/config.h"
@@ -21,6 +24,7 @@
 #include <QtCore/QDir>
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonObject>
+#include <QtNetwork/QHostAddress>
 
 #include <cstdio>
 
@@ -44,7 +48,7 @@ int main(int argc, char *argv[])
                        "prepayd, 66 cannot open the database, 70 migration failed (database restored), 73 cannot "
                        "copy the database before migrating, 74 cannot configure the database file, 78 the building's "
                        "configuration (buses, meters, tariffs) cannot be used, or the configuration file, the building's TLS files or the "
-                       "API ports cannot be used."));
+                       "API ports, the QR payment channels (keys, URLs) or the notify port cannot be used."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption dataOption(QStringLiteral("data"),
@@ -122,6 +126,36 @@ int main(int argc, char *argv[])
         biller, clock, [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
     pipeline.install(poller.recorder());
 
+    // QR payments: the adapters of the configured channels, the payment flow (create, poll,
+    // notifications) and the providers' notify endpoint. Credits queue meter jobs for the poller.
+    std::unique_ptr<prepay::payments::ProviderSet> providers;
+    {
+        QString error;
+        providers = prepay::payments::ProviderSet::load(config.payments, clock, &error);
+        if (!providers) {
+            qCCritical(lcDaemon, "QR payments cannot be used: %s", qUtf8Printable(error));
+            store.stop();
+            return 78; // EX_CONFIG
+        }
+    }
+    prepay::payments::PaymentService payments(store, biller, clock);
+    for (prepay::payments::Provider *provider : providers->providers())
+        payments.setProvider(provider);
+    QObject::connect(&payments, &prepay::payments::PaymentService::commandsQueued, &poller,
+        [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
+    prepay::payments::NotifyEndpoint notify(payments);
+    if (config.payments.notifyPort != 0) {
+        QString error;
+        const bool tlsOk = config.payments.notifyTlsCert.isEmpty()
+            || notify.setTls(config.payments.notifyTlsCert, config.payments.notifyTlsKey, &error);
+        if (!tlsOk
+            || !notify.listen(QHostAddress(config.payments.notifyListenAddress), config.payments.notifyPort, &error)) {
+            qCCritical(lcDaemon, "the payment notify endpoint cannot be used: %s", qUtf8Printable(error));
+            store.stop();
+            return 78; // EX_CONFIG
+        }
+    }
+
     prepay::service::Service service(clock, store, config, dataDir);
     service.addHealthSource(QStringLiteral("poller"), [&poller] {
         QJsonArray buses;
@@ -138,6 +172,12 @@ int main(int argc, char *argv[])
             {QStringLiteral("offline_meters"), offline}};
     });
     service.setBilling(&biller, [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
+    service.setPayments(&payments);
+    service.addHealthSource(QStringLiteral("payments"), [&providers, &notify, &config] {
+        return QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")},
+            {QStringLiteral("channels"), QJsonArray::fromStringList(providers->channelCodes())},
+            {QStringLiteral("notify_port"), config.payments.notifyPort != 0 ? int(notify.port()) : 0}};
+    });
     {
         QString error;
         if (!service.start(&error)) {
@@ -157,10 +197,17 @@ int main(int argc, char *argv[])
 
     prepay::quitOnTerminationSignals(app);
     poller.start();
-    qCInfo(lcDaemon, "%s ready: database %s at schema v%d; API on staff port %u, kiosk port %u; health on %u",
+    payments.start();
+    const QStringList channels = providers->channelCodes();
+    qCInfo(lcDaemon, "%s ready: database %s at schema v%d; API on staff port %u, kiosk port %u; health on %u; "
+                     "QR payments: %s",
         qUtf8Printable(prepay::versionLine(app.applicationName())), qUtf8Printable(store.path()),
         store.schemaVersion(), unsigned(service.staffPort()), unsigned(service.kioskPort()),
-        unsigned(service.healthPort()));
+        unsigned(service.healthPort()),
+        qUtf8Printable(channels.isEmpty() ? QStringLiteral("none configured")
+                                          : channels.join(QStringLiteral(", "))
+                    + (config.payments.notifyPort != 0 ? QStringLiteral(" (notify on port %1)").arg(notify.port())
+                                                       : QStringLiteral(" (no notify endpoint: polling alone)"))));
 
     const int rc = app.exec();
     service.stop(); // no new calls; the replies of calls in flight are dropped with their connections

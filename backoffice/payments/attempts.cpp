@@ -22,7 +22,8 @@ const char attemptColumns[]
       "a.state, coalesce(a.qr_payload, ''), coalesce(a.expires_at_ms, 0), a.created_at_ms, coalesce(a.paid_at_ms, 0), "
       "coalesce(a.abandoned_at_ms, 0), coalesce(a.next_query_at_ms, 0), a.query_count, a.late, a.flagged, "
       "coalesce(a.flag_reason, ''), coalesce(a.provider_txn_id, ''), coalesce(a.last_error, '') "
-      "FROM payment_attempts a JOIN topup_orders o ON o.id = a.order_id JOIN accounts acc ON acc.id = o.account_id ";
+      "FROM payment_attempts a JOIN topup_orders o ON o.id = a.order_id JOIN accounts acc ON acc.id = o.account_id "
+      "WHERE a.channel <> 'cash' "; // QR attempts only: cash sales are counter.h's
 
 Attempt attemptFromRow(const store::Statement &s)
 {
@@ -231,12 +232,12 @@ bool isPaid(AttemptState state)
 
 std::optional<Attempt> findAttempt(store::Connection &db, qint64 attemptId)
 {
-    return findWhere(db, QStringLiteral("WHERE a.id = ?1"), [&](store::Statement &s) { s.bind(1, attemptId); });
+    return findWhere(db, QStringLiteral("AND a.id = ?1"), [&](store::Statement &s) { s.bind(1, attemptId); });
 }
 
 std::optional<Attempt> findAttempt(store::Connection &db, Channel channel, const QString &outTradeNo)
 {
-    return findWhere(db, QStringLiteral("WHERE a.out_trade_no = ?1 AND a.channel = ?2"), [&](store::Statement &s) {
+    return findWhere(db, QStringLiteral("AND a.out_trade_no = ?1 AND a.channel = ?2"), [&](store::Statement &s) {
         s.bind(1, outTradeNo).bind(2, channelCode(channel));
     });
 }
@@ -327,10 +328,11 @@ CreateTopUpResult createTopUp(store::Transaction &tx, const QrTopUp &request, qi
     const qint64 accountId = account.int64(0);
 
     store::Statement order = tx.prepare(QStringLiteral(
-        "INSERT INTO topup_orders (account_id, amount_fen, idempotency_key, request_hash, kiosk_id, state, "
-        "created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?6)"));
+        "INSERT INTO topup_orders (account_id, amount_fen, idempotency_key, request_hash, kiosk_id, operator_id, "
+        "state, created_at_ms, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?7, 'open', ?6, ?6)"));
     order.bind(1, accountId).bind(2, request.amountFen).bind(3, key).bind(4, hash);
     bindNullable(order, 5, request.kioskId);
+    bindNullable(order, 7, request.operatorId);
     order.bind(6, nowMs);
     if (const store::SqlError e = order.run(); !e.ok()) {
         tx.fail(e);

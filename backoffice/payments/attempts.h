@@ -92,7 +92,8 @@ struct QrTopUp
     qint64 amountFen = 0;
     Channel channel = Channel::Alipay;
     QString idempotencyKey; // the kiosk's, one per top-up
-    qint64 kioskId = 0;
+    qint64 kioskId = 0;    // the kiosk showing the QR (0: none)
+    qint64 operatorId = 0; // the cashier showing it at the counter (0: none)
 };
 
 enum class CreateOutcome {

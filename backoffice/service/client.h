@@ -8,6 +8,7 @@
 
 #include <QtCore/QObject>
 #include <QtCore/QPointer>
+#include <QtCore/QSet>
 #include <QtWebSockets/QWebSocketProtocol>
 
 #include <optional>
@@ -56,6 +57,8 @@ public:
     std::optional<StaffIdentity> staff;
     // events.subscribe: the seq up to which this connection has been sent the directory feed.
     std::optional<qint64> feedCursor;
+    // topup.create/get/cancel: the top-ups whose events.topup this connection receives.
+    QSet<qint64> watchedTopUps;
 
     TokenBucket &bucket() { return m_bucket; }
     quint64 nextCallNumber() { return ++m_calls; }

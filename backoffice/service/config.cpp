@@ -5,8 +5,10 @@
 #include <QtNetwork/QHostAddress>
 #include <QtCore/QRegularExpression>
 #include <QtCore/QSet>
+#include <QtCore/QUrl>
 
 #include <functional>
+#include <type_traits>
 
 namespace prepay::service {
 
@@ -32,49 +34,220 @@ QString parseInt(const QString &value, qint64 min, qint64 max, qint64 *out)
     return {};
 }
 
-KeyHandler intKey(const QString &name, qint64 min, qint64 max, const QString &meaning, int Config::*member)
+// A member of Config, or of its [payments]… part (Config::payments): the key helpers below
+// serve both.
+template<typename Owner, typename T>
+struct Member
 {
+    T Owner::*member;
+    T &of(Config &config) const
+    {
+        if constexpr (std::is_same_v<Owner, Config>)
+            return config.*member;
+        else
+            return config.payments.*member;
+    }
+    const T &of(const Config &config) const
+    {
+        if constexpr (std::is_same_v<Owner, Config>)
+            return config.*member;
+        else
+            return config.payments.*member;
+    }
+};
+
+template<typename Owner>
+KeyHandler intKey(const QString &name, qint64 min, qint64 max, const QString &meaning, int Owner::*member)
+{
+    const Member<Owner, int> field{member};
     KeyHandler handler;
-    handler.key = ConfigKey{name, QString::number(Config().*member), meaning};
-    handler.parse = [min, max, member](const QString &value, Config *config) {
+    handler.key = ConfigKey{name, QString::number(field.of(Config())), meaning};
+    handler.parse = [min, max, field](const QString &value, Config *config) {
         qint64 parsed = 0;
         const QString problem = parseInt(value, min, max, &parsed);
         if (problem.isEmpty())
-            config->*member = static_cast<int>(parsed);
+            field.of(*config) = static_cast<int>(parsed);
         return problem;
     };
-    handler.format = [member](const Config &config) { return QString::number(config.*member); };
+    handler.format = [field](const Config &config) { return QString::number(field.of(config)); };
     return handler;
 }
 
-KeyHandler portKey(const QString &name, bool zeroAllowed, const QString &meaning, quint16 Config::*member)
+template<typename Owner>
+KeyHandler portKey(const QString &name, bool zeroAllowed, const QString &meaning, quint16 Owner::*member)
 {
+    const Member<Owner, quint16> field{member};
     KeyHandler handler;
-    handler.key = ConfigKey{name, QString::number(Config().*member), meaning};
-    handler.parse = [zeroAllowed, member](const QString &value, Config *config) {
+    handler.key = ConfigKey{name, QString::number(field.of(Config())), meaning};
+    handler.parse = [zeroAllowed, field](const QString &value, Config *config) {
         qint64 parsed = 0;
         const QString problem = parseInt(value, zeroAllowed ? 0 : 1, 65535, &parsed);
         if (problem.isEmpty())
-            config->*member = static_cast<quint16>(parsed);
+            field.of(*config) = static_cast<quint16>(parsed);
         return problem;
     };
-    handler.format = [member](const Config &config) { return QString::number(config.*member); };
+    handler.format = [field](const Config &config) { return QString::number(field.of(config)); };
     return handler;
 }
 
-KeyHandler addressKey(const QString &name, const QString &meaning, QString Config::*member)
+template<typename Owner>
+KeyHandler addressKey(const QString &name, const QString &meaning, QString Owner::*member)
 {
+    const Member<Owner, QString> field{member};
     KeyHandler handler;
-    handler.key = ConfigKey{name, Config().*member, meaning};
-    handler.parse = [member](const QString &value, Config *config) {
+    handler.key = ConfigKey{name, field.of(Config()), meaning};
+    handler.parse = [field](const QString &value, Config *config) {
         QHostAddress address;
         if (!address.setAddress(value))
             return QStringLiteral("must be an IPv4 or IPv6 address (0.0.0.0 listens on every interface)");
-        config->*member = value;
+        field.of(*config) = value;
         return QString();
     };
-    handler.format = [member](const Config &config) { return config.*member; };
+    handler.format = [field](const Config &config) { return field.of(config); };
     return handler;
+}
+
+// What a text key of the payment channels may hold.
+enum class TextKind {
+    Url,  // empty, or an absolute http(s) URL without a fragment
+    Path, // empty, or a file name (checked when prepayd loads it)
+    Id,   // empty, or a merchant/app id: letters, digits, '_' and '-'
+};
+
+QString checkText(TextKind kind, const QString &value)
+{
+    if (value.isEmpty())
+        return {};
+    switch (kind) {
+    case TextKind::Url: {
+        const QUrl url(value, QUrl::StrictMode);
+        if (!url.isValid() || url.host().isEmpty()
+            || (url.scheme() != QLatin1String("https") && url.scheme() != QLatin1String("http")) || url.hasFragment())
+            return QStringLiteral("must be an http:// or https:// URL");
+        return {};
+    }
+    case TextKind::Path:
+        if (value.contains(QLatin1Char(',')) || value.contains(QChar(0)))
+            return QStringLiteral("must be one file name");
+        return {};
+    case TextKind::Id: {
+        static const QRegularExpression id(QStringLiteral("^[A-Za-z0-9_-]{1,64}$"));
+        if (!id.match(value).hasMatch())
+            return QStringLiteral("must be letters, digits, '_' or '-' (at most 64)");
+        return {};
+    }
+    }
+    return {};
+}
+
+KeyHandler textKey(const QString &name, TextKind kind, const QString &meaning, QString payments::PaymentsConfig::*member)
+{
+    const Member<payments::PaymentsConfig, QString> field{member};
+    KeyHandler handler;
+    handler.key = ConfigKey{name, field.of(Config()), meaning};
+    handler.parse = [kind, field](const QString &value, Config *config) {
+        const QString problem = checkText(kind, value);
+        if (problem.isEmpty())
+            field.of(*config) = value;
+        return problem;
+    };
+    handler.format = [field](const Config &config) { return field.of(config); };
+    return handler;
+}
+
+KeyHandler pathListKey(const QString &name, const QString &meaning, QStringList payments::PaymentsConfig::*member)
+{
+    const Member<payments::PaymentsConfig, QStringList> field{member};
+    KeyHandler handler;
+    handler.key = ConfigKey{name, field.of(Config()).join(QStringLiteral(", ")), meaning};
+    handler.parse = [field](const QString &value, Config *config) {
+        QStringList parsed;
+        for (const QString &part : value.split(QLatin1Char(','), Qt::SkipEmptyParts))
+            parsed << part.trimmed();
+        field.of(*config) = parsed;
+        return QString();
+    };
+    handler.format = [field](const Config &config) { return field.of(config).join(QStringLiteral(", ")); };
+    return handler;
+}
+
+// [payments], [alipay], [wechat], [unionpay]: the QR channels (payments/paymentsconfig.h).
+void paymentHandlers(QList<KeyHandler> &list)
+{
+    using P = payments::PaymentsConfig;
+    list << addressKey(QStringLiteral("payments.notify_listen_address"),
+        QStringLiteral("address of the providers' notify endpoint (POST /notify/alipay, /notify/wechat, /notify/unionpay)"),
+        &P::notifyListenAddress);
+    list << portKey(QStringLiteral("payments.notify_port"), true,
+        QStringLiteral("port of the notify endpoint (0: none; payments are then learnt by polling the providers alone)"),
+        &P::notifyPort);
+    list << textKey(QStringLiteral("payments.notify_tls_cert"), TextKind::Path,
+        QStringLiteral("PEM certificate chain of the notify endpoint (empty: plain HTTP, behind an HTTPS relay)"),
+        &P::notifyTlsCert);
+    list << textKey(QStringLiteral("payments.notify_tls_key"), TextKind::Path,
+        QStringLiteral("PEM private key of that certificate"), &P::notifyTlsKey);
+    list << textKey(QStringLiteral("payments.provider_ca_file"), TextKind::Path,
+        QStringLiteral("PEM CA certificates trusted for the providers' HTTPS besides the system's (a sandbox's CA)"),
+        &P::providerCaFile);
+
+    list << textKey(QStringLiteral("alipay.gateway"), TextKind::Url, QStringLiteral("Alipay's gateway URL"),
+        &P::alipayGateway);
+    list << textKey(QStringLiteral("alipay.app_id"), TextKind::Id,
+        QStringLiteral("our Alipay app_id (empty: Alipay is not offered)"), &P::alipayAppId);
+    list << textKey(QStringLiteral("alipay.seller_id"), TextKind::Id,
+        QStringLiteral("our Alipay seller_id (2088…): notifications must name it"), &P::alipaySellerId);
+    list << textKey(QStringLiteral("alipay.app_private_key_file"), TextKind::Path,
+        QStringLiteral("our RSA private key that signs requests (PEM or bare base64)"), &P::alipayAppPrivateKeyFile);
+    list << textKey(QStringLiteral("alipay.alipay_public_key_file"), TextKind::Path,
+        QStringLiteral("public-key mode: ALIPAY's public key, which verifies its answers and notifications"),
+        &P::alipayPublicKeyFile);
+    list << pathListKey(QStringLiteral("alipay.alipay_cert_files"),
+        QStringLiteral("certificate mode instead: Alipay's public-key certificates, comma-separated"),
+        &P::alipayCertFiles);
+    list << textKey(QStringLiteral("alipay.app_cert_file"), TextKind::Path,
+        QStringLiteral("certificate mode: our app certificate (app_cert_sn)"), &P::alipayAppCertFile);
+    list << textKey(QStringLiteral("alipay.root_cert_file"), TextKind::Path,
+        QStringLiteral("certificate mode: Alipay's root certificate (alipay_root_cert_sn)"), &P::alipayRootCertFile);
+    list << textKey(QStringLiteral("alipay.notify_url"), TextKind::Url,
+        QStringLiteral("where Alipay posts results: the public URL of POST /notify/alipay"), &P::alipayNotifyUrl);
+
+    list << textKey(QStringLiteral("wechat.base_url"), TextKind::Url, QStringLiteral("WeChat Pay's API base URL"),
+        &P::wechatBaseUrl);
+    list << textKey(QStringLiteral("wechat.mchid"), TextKind::Id,
+        QStringLiteral("our WeChat Pay merchant id (empty: WeChat Pay is not offered)"), &P::wechatMchid);
+    list << textKey(QStringLiteral("wechat.appid"), TextKind::Id, QStringLiteral("the appid bound to the merchant"),
+        &P::wechatAppid);
+    list << textKey(QStringLiteral("wechat.merchant_key_file"), TextKind::Path,
+        QStringLiteral("apiclient_key.pem: our key that signs requests"), &P::wechatMerchantKeyFile);
+    list << textKey(QStringLiteral("wechat.merchant_cert_file"), TextKind::Path,
+        QStringLiteral("apiclient_cert.pem: its serial goes in the Authorization header"), &P::wechatMerchantCertFile);
+    list << textKey(QStringLiteral("wechat.api_v3_key_file"), TextKind::Path,
+        QStringLiteral("the 32-character APIv3 key that decrypts notifications"), &P::wechatApiV3KeyFile);
+    list << pathListKey(QStringLiteral("wechat.platform_cert_files"),
+        QStringLiteral("WeChat Pay platform certificates, comma-separated (chosen by serial)"),
+        &P::wechatPlatformCertFiles);
+    list << textKey(QStringLiteral("wechat.public_key_file"), TextKind::Path,
+        QStringLiteral("WeChat Pay public key mode: the key (with public_key_id; this mode, platform certificates, or both)"),
+        &P::wechatPublicKeyFile);
+    list << textKey(QStringLiteral("wechat.public_key_id"), TextKind::Id,
+        QStringLiteral("its id, PUB_KEY_ID_…"), &P::wechatPublicKeyId);
+    list << textKey(QStringLiteral("wechat.notify_url"), TextKind::Url,
+        QStringLiteral("where WeChat Pay posts results: the public https URL of POST /notify/wechat"),
+        &P::wechatNotifyUrl);
+
+    list << textKey(QStringLiteral("unionpay.gateway"), TextKind::Url, QStringLiteral("UnionPay's gateway base URL"),
+        &P::unionpayGateway);
+    list << textKey(QStringLiteral("unionpay.mer_id"), TextKind::Id,
+        QStringLiteral("our UnionPay merId (empty: UnionPay is not offered)"), &P::unionpayMerId);
+    list << textKey(QStringLiteral("unionpay.sign_key_file"), TextKind::Path,
+        QStringLiteral("our signing key (PEM or bare base64)"), &P::unionpaySignKeyFile);
+    list << textKey(QStringLiteral("unionpay.sign_cert_file"), TextKind::Path,
+        QStringLiteral("our signing certificate (its serial is certId)"), &P::unionpaySignCertFile);
+    list << textKey(QStringLiteral("unionpay.root_cert_file"), TextKind::Path,
+        QStringLiteral("UnionPay's root certificate: it must issue the key that signs notifications"),
+        &P::unionpayRootCertFile);
+    list << textKey(QStringLiteral("unionpay.back_url"), TextKind::Url,
+        QStringLiteral("where UnionPay posts results: the public URL of POST /notify/unionpay"), &P::unionpayBackUrl);
 }
 
 QList<KeyHandler> handlers()
@@ -160,6 +333,8 @@ QList<KeyHandler> handlers()
         return config.logVerbose ? QStringLiteral("true") : QStringLiteral("false");
     };
     list << verbose;
+
+    paymentHandlers(list);
     return list;
 }
 
@@ -170,6 +345,28 @@ QString checkRelations(const Config &config)
         return QStringLiteral("api.staff_port and api.kiosk_port must differ (both are %1)").arg(config.staffPort);
     if (config.healthPort != 0 && (config.healthPort == config.staffPort || config.healthPort == config.kioskPort))
         return QStringLiteral("health.port %1 is already an API port").arg(config.healthPort);
+    const payments::PaymentsConfig &p = config.payments;
+    if (p.notifyPort != 0
+        && (p.notifyPort == config.staffPort || p.notifyPort == config.kioskPort || p.notifyPort == config.healthPort))
+        return QStringLiteral("payments.notify_port %1 is already another port of prepayd").arg(p.notifyPort);
+    if (p.notifyTlsCert.isEmpty() != p.notifyTlsKey.isEmpty())
+        return QStringLiteral("payments.notify_tls_cert and payments.notify_tls_key go together");
+    if (!p.alipayAppId.isEmpty() && (p.alipaySellerId.isEmpty() || p.alipayAppPrivateKeyFile.isEmpty()
+            || (p.alipayPublicKeyFile.isEmpty() && p.alipayCertFiles.isEmpty()) || p.alipayNotifyUrl.isEmpty()))
+        return QStringLiteral("[alipay] with app_id needs seller_id, app_private_key_file, notify_url and "
+                              "alipay_public_key_file (or alipay_cert_files)");
+    if (!p.wechatMchid.isEmpty() && (p.wechatAppid.isEmpty() || p.wechatMerchantKeyFile.isEmpty()
+            || p.wechatMerchantCertFile.isEmpty() || p.wechatApiV3KeyFile.isEmpty() || p.wechatNotifyUrl.isEmpty()
+            || (p.wechatPlatformCertFiles.isEmpty() && p.wechatPublicKeyFile.isEmpty())))
+        return QStringLiteral("[wechat] with mchid needs appid, merchant_key_file, merchant_cert_file, api_v3_key_file, "
+                              "notify_url and platform_cert_files or public_key_file");
+    if (!p.wechatNotifyUrl.isEmpty() && !p.wechatNotifyUrl.startsWith(QLatin1String("https://")))
+        return QStringLiteral("wechat.notify_url must be https (WeChat Pay posts nowhere else)");
+    if (p.wechatPublicKeyFile.isEmpty() != p.wechatPublicKeyId.isEmpty())
+        return QStringLiteral("wechat.public_key_file and wechat.public_key_id go together");
+    if (!p.unionpayMerId.isEmpty() && (p.unionpaySignKeyFile.isEmpty() || p.unionpaySignCertFile.isEmpty()
+            || p.unionpayRootCertFile.isEmpty() || p.unionpayBackUrl.isEmpty()))
+        return QStringLiteral("[unionpay] with mer_id needs sign_key_file, sign_cert_file, root_cert_file and back_url");
     if (config.requestsBurst < config.requestsPerSecond)
         return QStringLiteral("api.requests_burst (%1) must be at least api.requests_per_second (%2)")
             .arg(config.requestsBurst)

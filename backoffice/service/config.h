@@ -11,6 +11,8 @@
 // prepayd does not start (exit 78).
 #pragma once
 
+#include "payments/paymentsconfig.h"
+
 #include <QtCore/QList>
 #include <QtCore/QString>
 #include <QtCore/QStringList>
@@ -41,6 +43,9 @@ struct Config
     // [log]
     LogFormat logFormat = LogFormat::Text;
     bool logVerbose = false;
+
+    // [payments], [alipay], [wechat], [unionpay] — the QR channels and the notify endpoint.
+    payments::PaymentsConfig payments;
 };
 
 struct ConfigKey

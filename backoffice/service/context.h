@@ -29,6 +29,9 @@ struct Entry;
 namespace prepay::billing {
 class Biller;
 }
+namespace prepay::payments {
+class PaymentService;
+}
 namespace prepay::staff {
 class HashLimiter;
 }
@@ -55,6 +58,8 @@ struct ServiceContext
     // meter commands queued by a committed action go to the poller.
     billing::Biller *biller = nullptr;
     std::function<void(const QList<qint64> &commandIds)> dispatchCommands;
+    // The QR payment flow, when prepayd takes QR payments (topup.* need it).
+    payments::PaymentService *payments = nullptr;
     std::shared_ptr<QThreadPool> waiters = std::make_shared<QThreadPool>();
 
     // Runs `job(Transaction&)` on the writer, then `done(store::Written<R>)` on the event loop.

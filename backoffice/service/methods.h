@@ -21,9 +21,16 @@ void bindAccountMethods(Dispatcher &dispatcher, ServiceContext &context);
 // import.csv and export.csv (backoffice/catalog: the CSV rules of docs/import.md).
 void bindImportMethods(Dispatcher &dispatcher, ServiceContext &context);
 
+// topup.create, topup.get, topup.cancel (topupmethods.cpp: QR top-ups through backoffice/payments).
+void bindTopUpMethods(Dispatcher &dispatcher, ServiceContext &context);
+
 // Sends every subscribed connection the directory events past its cursor (events.directory
 // notifications, pages of at most 5,000). The Service calls it after each refresh.
 void pushDirectoryEvents(ServiceContext &context);
+
+// Sends the top-up's events.topup notification to the connections following it (those that
+// created or asked about it, and every connection of the kiosk that created it).
+void pushTopUpEvent(ServiceContext &context, qint64 attemptId);
 
 // Every area at once (what prepayd and the tests compose).
 void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context);

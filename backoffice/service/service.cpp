@@ -3,6 +3,7 @@
 #include "api/clock.h"
 #include "api/methods.h"
 #include "api/process.h"
+#include "payments/paymentservice.h"
 #include "pki/pki.h"
 #include "service/apiserver.h"
 #include "service/context.h"
@@ -55,6 +56,11 @@ void Service::setBilling(billing::Biller *biller, std::function<void(const QList
     m_dispatchCommands = std::move(dispatchCommands);
 }
 
+void Service::setPayments(payments::PaymentService *payments)
+{
+    m_payments = payments;
+}
+
 void Service::addHealthSource(const QString &name, std::function<QJsonObject()> source)
 {
     m_healthSources.append({name, std::move(source)});
@@ -105,7 +111,7 @@ bool Service::start(QString *error)
     m_hashes = std::make_unique<staff::HashLimiter>(limits);
     m_context = std::unique_ptr<ServiceContext>(
         new ServiceContext{m_clock, m_store, *m_reader, *m_hashes, *staffSettings, m_config, *ca, this, nullptr,
-            [this] { return health(); }, m_biller, m_dispatchCommands});
+            [this] { return health(); }, m_biller, m_dispatchCommands, m_payments});
     m_dispatcher = std::make_unique<Dispatcher>(m_clock, rpc::methodTable(), m_config.frameMaxBytes);
     bindAllMethods(*m_dispatcher, *m_context);
     const QStringList unbound = m_dispatcher->unbound();
@@ -163,6 +169,11 @@ bool Service::start(QString *error)
     connect(m_feedTimer, &QTimer::timeout, this, &Service::refreshDirectory);
     m_feedTimer->start();
     refreshDirectory();
+
+    if (m_payments) {
+        connect(m_payments, &payments::PaymentService::attemptChanged, this,
+            [this](qint64 attemptId) { pushTopUpEvent(*m_context, attemptId); });
+    }
 
     m_sessionTimer = new QTimer(this);
     m_sessionTimer->setInterval(sessionCheckIntervalMs);

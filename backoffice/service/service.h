@@ -30,6 +30,9 @@ class HashLimiter;
 namespace prepay::billing {
 class Biller;
 }
+namespace prepay::payments {
+class PaymentService;
+}
 
 namespace prepay::service {
 
@@ -53,6 +56,10 @@ public:
     // The account and money methods need billing and the poller's command dispatch (prepayd
     // passes both before start(); without them those methods answer 'unavailable').
     void setBilling(billing::Biller *biller, std::function<void(const QList<qint64> &commandIds)> dispatchCommands);
+    // The QR payment flow (before start()): topup.* use it, and each change of a top-up is
+    // pushed to the connections following it (events.topup). Without it topup.* answer
+    // 'unavailable'.
+    void setPayments(payments::PaymentService *payments);
 
     // False and *error (what and where) when the PKI, the ports or the database cannot be used,
     // or a method of the contract has no handler.
@@ -90,6 +97,7 @@ private:
     QByteArray m_timeZone;
     billing::Biller *m_biller = nullptr;
     std::function<void(const QList<qint64> &)> m_dispatchCommands;
+    payments::PaymentService *m_payments = nullptr;
     QList<std::pair<QString, std::function<QJsonObject()>>> m_healthSources;
     std::optional<QString> m_setupCode;
     QString m_caCertPath;

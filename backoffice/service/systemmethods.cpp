@@ -87,6 +87,7 @@ void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context)
     bindMoneyMethods(dispatcher, context);
     bindAccountMethods(dispatcher, context);
     bindImportMethods(dispatcher, context);
+    bindTopUpMethods(dispatcher, context);
 }
 
 } // namespace prepay::service

@@ -117,7 +117,7 @@ private Q_SLOTS:
         QVERIFY2(config, qPrintable(error));
         QCOMPARE(formatConfig(*config), formatConfig(Config()));
 
-        static const QRegularExpression keyLine(QStringLiteral("^# ([a-z_]+) =(.*)$"));
+        static const QRegularExpression keyLine(QStringLiteral("^# ([a-z0-9_]+) =(.*)$"));
         QStringList documented;
         QString section;
         QString previousLine;
