@@ -12,7 +12,10 @@
 # meter's balance onto the new one), prepayd's API and health endpoint (the building's CA and
 # server certificate made at first start, the one-time setup code of the first administrator,
 # GET /health), staff actions over the API with prepayctl admin (the first administrator from the
-# setup code, a cash top-up, a refund waiting for a second person, an export), an online backup
+# setup code, a cash top-up, a QR top-up of a cut-off shop through the payment providers' sandbox
+# (prepay-sim pay: the QR from WeChat Pay's side, the phone's "Pay" played by prepay-sim tap, the
+# credit and the relay closing on the simulated meter), a refund waiting for a second person, an
+# export), an online backup
 # verified while prepayd runs and the audit chain checked, and
 # the kiosk's attract screen (in a window when there is a
 # display, else rendered to a PNG). Each issue adds its part here.
@@ -83,6 +86,12 @@ say "a technician reads two meters (prepayctl meter read; each read takes real R
 api_port=7443
 if [ "$port_base" != 1502 ]; then api_port=$((port_base + 200)); fi
 health_port=$((api_port + 37))
+notify_port=$((api_port + 2))
+pay_port=8701
+if [ "$port_base" != 1502 ]; then pay_port=$((port_base + 300)); fi
+paykeys=$top/drivers/sim/pay/keys
+pay=https://127.0.0.1:$pay_port
+notify=https://127.0.0.1:$notify_port/notify
 cat > "$demo/prepayd.conf" <<CONF
 # written by packaging/demo.sh; every key is documented in packaging/prepayd.conf
 [api]
@@ -91,7 +100,51 @@ staff_port = $api_port
 kiosk_port = $((api_port + 1))
 [health]
 port = $health_port
+
+# QR payments against the local provider sandbox (prepay-sim pay) and its own keys; its TLS CA
+# is trusted for the providers' HTTPS, and the notify endpoint uses a certificate it issued.
+[payments]
+notify_listen_address = 127.0.0.1
+notify_port = $notify_port
+notify_tls_cert = $paykeys/tls-server.pem
+notify_tls_key = $paykeys/tls-server.key
+provider_ca_file = $paykeys/tls-ca.pem
+[alipay]
+gateway = $pay/gateway.do
+app_id = 2021000000000001
+seller_id = 2088000000000001
+app_private_key_file = $paykeys/alipay-app.key
+alipay_public_key_file = $paykeys/alipay-platform.pub
+notify_url = $notify/alipay
+[wechat]
+base_url = $pay
+mchid = 1900000109
+appid = wxd678efh567hg6787
+merchant_key_file = $paykeys/wechat-merchant.key
+merchant_cert_file = $paykeys/wechat-merchant.pem
+api_v3_key_file = $paykeys/wechat-apiv3.txt
+platform_cert_files = $paykeys/wechat-platform-1.pem
+notify_url = $notify/wechat
+[unionpay]
+gateway = $pay
+mer_id = 777290058110048
+sign_key_file = $paykeys/unionpay-merchant.key
+sign_cert_file = $paykeys/unionpay-merchant.pem
+root_cert_file = $paykeys/unionpay-root.pem
+back_url = $notify/unionpay
 CONF
+
+say "starting the payment providers' sandbox: prepay-sim pay (Alipay, WeChat Pay, UnionPay; log: $demo/prepay-sim-pay.log)"
+"$bin/prepay-sim" pay --port "$pay_port" --notify-ca "$paykeys/tls-ca.pem" \
+    > "$demo/prepay-sim-pay.out" 2> "$demo/prepay-sim-pay.log" &
+pids+=($!)
+for _ in $(seq 100); do
+    grep -qx ready "$demo/prepay-sim-pay.out" 2>/dev/null && break
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$demo/prepay-sim-pay.log" >&2; die "prepay-sim pay exited"; }
+    sleep 0.1
+done
+grep -qx ready "$demo/prepay-sim-pay.out" || { cat "$demo/prepay-sim-pay.log" >&2; die "prepay-sim pay did not come up"; }
+sed -e '/^ready$/d' -e 's/^/  prepay-sim pay: /' "$demo/prepay-sim-pay.out"
 health() {   # GET /health without curl: bash's /dev/tcp
     exec 3<>"/dev/tcp/127.0.0.1/$health_port"
     printf 'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' >&3
@@ -200,6 +253,30 @@ echo "  (its password is in $demo/admin-password)"
 "$bin/prepayctl" admin recharge "${api[@]}" --login demo-admin --shop A-1F-105 --amount 200 --key demo-counter-0001
 echo "  the same key again is the same sale, not a second one:"
 "$bin/prepayctl" admin recharge "${api[@]}" --login demo-admin --shop A-1F-105 --amount 200 --key demo-counter-0001
+
+say "a QR top-up for a shop whose supply is cut (B-9F-901, in arrears): prepayd gets the provider's QR, the tenant's phone pays, the payment is credited once and the supply restored"
+qr_unit=$(sqlite3 "$db" "SELECT m.unit_id FROM meters m JOIN meter_installations i ON i.meter_id = m.id AND i.removed_at_ms IS NULL
+                         JOIN metering_points p ON p.id = i.metering_point_id WHERE p.code = 'B-9F-901'")
+qr_gateway=$(sqlite3 "$db" "SELECT b.gateway_id - 1 FROM meters m JOIN buses b ON b.id = m.bus_id
+                            JOIN meter_installations i ON i.meter_id = m.id AND i.removed_at_ms IS NULL
+                            JOIN metering_points p ON p.id = i.metering_point_id WHERE p.code = 'B-9F-901'")
+relay() { "$bin/prepay-sim" ctl --control-port "$control_port" truth "$qr_gateway" "$qr_unit" | sed -n 's/.*"relay_state": *"\([a-z_]*\)".*/\1/p'; }
+echo "  the meter's relay (simulator ground truth): $(relay)"
+"$bin/prepayctl" admin topup "${api[@]}" --login demo-admin --shop B-9F-901 --amount 100 --channel wechat \
+    --key demo-qr-0001 --wait 60 > "$demo/topup.out" 2>&1 &
+topup_pid=$!
+for _ in $(seq 100); do grep -q '^scan to pay' "$demo/topup.out" && break; sleep 0.1; done
+sed 's/^/  prepayctl: /' "$demo/topup.out"
+qr=$(sed -n 's/^scan to pay (or open in a browser): //p' "$demo/topup.out")
+[ -n "$qr" ] || die "no QR for the top-up (see $demo/topup.out and $demo/prepayd-3.log)"
+echo "  the tenant scans the QR and presses Pay on the phone (prepay-sim tap plays the phone):"
+"$bin/prepay-sim" tap "$qr" | sed 's/^/    /'
+wait "$topup_pid" || die "the QR top-up was not credited (see $demo/topup.out)"
+sed -n '/^top-up .*credited/s/^/  prepayctl: /p' "$demo/topup.out"
+for _ in $(seq 100); do [ "$(relay)" = closed ] && break; sleep 0.1; done
+echo "  the meter's relay now: $(relay)"
+"$bin/prepayctl" ledger verify --db "$db"
+
 "$bin/prepayctl" admin account close "${api[@]}" --login demo-admin --shop B-1F-101 --settle refund-cash \
     --reason "lease ended"
 "$bin/prepayctl" admin approvals "${api[@]}" --login demo-admin
@@ -239,6 +316,8 @@ The demo is running. Try, in another terminal:
   $bin/prepayctl meter recharge --tcp 127.0.0.1:$port_base --unit 5 --amount 100 --txn 1
   $bin/prepay-sim ctl --control-port $control_port truth 0 5
   $bin/prepay-sim ctl --control-port $control_port fault add offline --gateway 0 --unit 5
+  $bin/prepayctl admin topup --server 127.0.0.1:$api_port --ca $demo/pki/ca.crt --login demo-admin --password-file $demo/admin-password --shop A-1F-102 --amount 50 --channel alipay
+    (then open the printed pay link in a browser, or: $bin/prepay-sim tap LINK)
 Press Ctrl-C to stop.
 EOF
 wait -n "${pids[@]}"

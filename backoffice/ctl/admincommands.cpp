@@ -6,6 +6,7 @@
 #include "catalog/csv.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QEventLoop>
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
 #include <QtCore/QJsonArray>
@@ -15,6 +16,7 @@
 #include <QtCore/QRegularExpression>
 #include <QtCore/QSaveFile>
 #include <QtCore/QTimeZone>
+#include <QtCore/QTimer>
 
 #include <termios.h>
 #include <unistd.h>
@@ -28,6 +30,7 @@ constexpr int exitRefused = 2;
 constexpr int exitCannotConnect = 3;
 constexpr int exitLoginFailed = 4;
 constexpr int exitNoAnswer = 5;
+constexpr int exitNotPaid = 6;
 constexpr int exitNoInput = 66;      // EX_NOINPUT
 constexpr int exitCannotCreate = 73; // EX_CANTCREAT
 
@@ -90,6 +93,11 @@ const QCommandLineOption keyOption(QStringLiteral("key"),
     QStringLiteral("Idempotency key (8-64 of A-Z a-z 0-9 . _ : -); generated and printed when absent. Repeating "
                    "a recharge with the same key carries it out at most once."),
     QStringLiteral("KEY"));
+const QCommandLineOption channelOption(QStringLiteral("channel"),
+    QStringLiteral("The QR's provider: alipay, wechat or unionpay."), QStringLiteral("NAME"));
+const QCommandLineOption waitOption(QStringLiteral("wait"),
+    QStringLiteral("Seconds to wait for the payment (default 180; 0: print the QR and return)."),
+    QStringLiteral("SECONDS"));
 const QCommandLineOption rejectOption(QStringLiteral("reject"), QStringLiteral("Reject instead of approve."));
 const QCommandLineOption noteOption(
     QStringLiteral("note"), QStringLiteral("A note for the requester."), QStringLiteral("TEXT"));
@@ -100,7 +108,8 @@ QString exitCodesHelp()
         "\n\nExit codes: 0 done; 1 import refused (each bad row printed as \"line N, column C: message\"); "
         "2 refused by prepayd (its message printed); 3 cannot connect (refused, TLS, wrong CA); 4 login failed "
         "(wrong login or password, locked, session ended); 5 no answer in time or the connection dropped after the "
-        "request was sent: the outcome is unknown (repeat a recharge with the same --key); 64 usage; 66 cannot read "
+        "request was sent: the outcome is unknown (repeat a recharge with the same --key); 6 the QR top-up was not "
+        "paid (closed, or still waiting when --wait ran out); 64 usage; 66 cannot read "
         "a file named on the command line; 73 cannot write --out.");
 }
 
@@ -626,6 +635,110 @@ int recharge(const Invocation &in)
     return rc;
 }
 
+// ---- a QR top-up at the counter
+
+QString topUpLine(const QJsonObject &t)
+{
+    QString line = QStringLiteral("top-up %1 (receipt %2): %3 to %4 by %5, %6")
+                       .arg(t.value(QLatin1String("attempt_id")).toInteger())
+                       .arg(t.value(QLatin1String("receipt_no")).toString(),
+                           money(t.value(QLatin1String("amount_fen")).toInteger()),
+                           t.value(QLatin1String("shop_no")).toString(), t.value(QLatin1String("channel")).toString(),
+                           t.value(QLatin1String("state")).toString());
+    if (t.value(QLatin1String("paid")).toBool())
+        line += QStringLiteral(": balance %1%2").arg(money(t.value(QLatin1String("balance_fen")).toInteger()),
+            t.value(QLatin1String("late")).toBool() ? QStringLiteral(" (paid late, after the QR was given up)") : QString());
+    else if (t.contains(QLatin1String("message")))
+        line += QStringLiteral(" (%1)").arg(t.value(QLatin1String("message")).toString());
+    return line;
+}
+
+bool topUpFinal(const QJsonObject &t)
+{
+    const QString state = t.value(QLatin1String("state")).toString();
+    return t.value(QLatin1String("paid")).toBool() || state == QLatin1String("closed")
+        || state == QLatin1String("disputed");
+}
+
+int topUp(const Invocation &in)
+{
+    const QString shop = in.parser.value(shopOption);
+    const QString channel = in.parser.value(channelOption);
+    if (shop.isEmpty() || !in.parser.isSet(amountOption) || channel.isEmpty())
+        return in.fail(exitUsage, QStringLiteral("--shop NO, --amount YUAN and --channel NAME are required"));
+    if (channel != QLatin1String("alipay") && channel != QLatin1String("wechat") && channel != QLatin1String("unionpay"))
+        return in.fail(exitUsage, QStringLiteral("--channel '%1': alipay, wechat or unionpay").arg(channel));
+    const Parsed<Money> amount = Money::parse(in.parser.value(amountOption));
+    if (!amount.ok())
+        return in.fail(exitUsage, QStringLiteral("--amount: %1").arg(amount.errorMessage()));
+    int waitSeconds = 180;
+    if (in.parser.isSet(waitOption)) {
+        bool ok = false;
+        waitSeconds = in.parser.value(waitOption).toInt(&ok);
+        if (!ok || waitSeconds < 0 || waitSeconds > 3600)
+            return in.fail(exitUsage, QStringLiteral("--wait '%1': 0 to 3600 seconds").arg(in.parser.value(waitOption)));
+    }
+    QString key = in.parser.value(keyOption);
+    if (key.isEmpty()) {
+        key = newIdempotencyKey();
+        in.err << "prepayctl: idempotency key " << key << " (to see this top-up again: the same command with --key "
+               << key << ")\n";
+        in.err.flush();
+    } else if (!QRegularExpression(QStringLiteral("^[A-Za-z0-9._:-]{8,64}$")).match(key).hasMatch()) {
+        return in.fail(exitUsage, QStringLiteral("--key '%1': 8 to 64 of A-Z a-z 0-9 . _ : -").arg(key));
+    }
+    const QJsonObject params{{QStringLiteral("shop_no"), shop}, {QStringLiteral("amount_fen"), amount.value.fen()},
+        {QStringLiteral("channel"), channel}, {QStringLiteral("idempotency_key"), key}};
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        // Every events.topup of this connection, kept from before the call: a payment may be
+        // credited before the reply is read.
+        QJsonObject latest;
+        QEventLoop loop;
+        QObject::connect(&client, &rpc::RpcClient::notification, &loop,
+            [&latest, &loop, &in](const QString &method, const QJsonObject &event) {
+                if (method != QLatin1String("events.topup"))
+                    return;
+                if (!latest.isEmpty() && event.value(QLatin1String("attempt_id")) != latest.value(QLatin1String("attempt_id")))
+                    return;
+                latest = event;
+                if (!in.parser.isSet(jsonOption)) {
+                    in.out << topUpLine(event) << '\n';
+                    in.out.flush();
+                }
+                if (topUpFinal(event))
+                    loop.quit();
+            });
+        QObject::connect(&client, &rpc::RpcClient::disconnected, &loop, &QEventLoop::quit);
+        const rpc::Outcome created = client.callBlocking(QStringLiteral("topup.create"), params, callTimeoutMs);
+        if (!rpc::succeeded(created))
+            return failWith(in, std::get<rpc::Error>(created));
+        const QJsonObject first = std::get<QJsonValue>(created).toObject();
+        if (latest.isEmpty() || latest.value(QLatin1String("attempt_id")) != first.value(QLatin1String("attempt_id")))
+            latest = first;
+        if (!in.parser.isSet(jsonOption)) {
+            in.out << topUpLine(first) << '\n';
+            if (first.contains(QLatin1String("qr_payload")))
+                in.out << "scan to pay (or open in a browser): " << first.value(QLatin1String("qr_payload")).toString()
+                       << '\n';
+            in.out.flush();
+        }
+        if (waitSeconds > 0 && !topUpFinal(latest)) {
+            if (!in.parser.isSet(jsonOption)) {
+                in.out << "waiting up to " << waitSeconds << " s for the payment (Ctrl-C stops waiting; the top-up "
+                       << "stays valid until its QR expires)\n";
+                in.out.flush();
+            }
+            QTimer::singleShot(waitSeconds * 1000, &loop, &QEventLoop::quit);
+            loop.exec();
+        }
+        if (in.parser.isSet(jsonOption))
+            printJson(in, latest);
+        if (waitSeconds == 0)
+            return 0;
+        return latest.value(QLatin1String("paid")).toBool() ? 0 : exitNotPaid;
+    });
+}
+
 // ---- approvals
 
 int approvals(const Invocation &in)
@@ -741,6 +854,16 @@ QList<Command> adminCommands()
                            "command with it carries the top-up out at most once.")
                 + connection + exitCodesHelp(),
             common + QList<QCommandLineOption>{shopOption, amountOption, keyOption}, {}, {}, recharge},
+        {{w, QStringLiteral("topup")},
+            QStringLiteral("--ca FILE --login L --shop NO --amount YUAN --channel alipay|wechat|unionpay [--key K] "
+                           "[--wait S]   a QR top-up at the counter"),
+            QStringLiteral("A QR top-up (topup.create): prints the provider's QR payload — the link the tenant's "
+                           "phone opens when scanning it — then waits for the payment and prints each change "
+                           "(credited with the new balance, or closed). Without --key a key is generated and "
+                           "printed first; the same command with it shows the same top-up, never a second one.")
+                + connection + exitCodesHelp(),
+            common + QList<QCommandLineOption>{shopOption, amountOption, channelOption, keyOption, waitOption}, {}, {},
+            topUp},
         {{w, QStringLiteral("approvals")}, QStringLiteral("--ca FILE --login L   requests waiting for a decision"),
             QStringLiteral("List the maker-checker requests waiting for a second person (approval.list).") + connection
                 + exitCodesHelp(),

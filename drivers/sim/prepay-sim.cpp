@@ -5,6 +5,7 @@
 #include "api/logging.h"
 #include "api/process.h"
 #include "sim/pay/paysandbox.h"
+#include "sim/pay/paytap.h"
 #include "sim/server/ctlcommand.h"
 #include "sim/server/metersoptions.h"
 #include "sim/server/simulation.h"
@@ -25,6 +26,8 @@ const char overview[] = "Usage: prepay-sim COMMAND [options]\n"
                         "  ctl COMMAND …                                     talk to a running 'prepay-sim meters'\n"
                         "  pay [--port 8701] [--plain] [--keys DIR] …        run the payment-provider sandbox\n"
                         "                                                   (Alipay, WeChat Pay, UnionPay, pay pages)\n"
+                        "  tap URL [--cancel]                                play the tenant's phone: open a sandbox\n"
+                        "                                                   pay page (a QR's content) and press Pay\n"
                         "\n"
                         "Run 'prepay-sim COMMAND --help' for a command's options; --version prints the version.\n";
 
@@ -102,6 +105,10 @@ int main(int argc, char *argv[])
         return runMeters(app, arguments.mid(2), out, err);
     if (first == u"pay")
         return runPay(app, arguments.mid(2), out, err);
+    if (first == u"tap") {
+        prepay::installLogging(prepay::LogVerbosity::Quiet);
+        return prepay::sim::pay::runTap(QStringLiteral("prepay-sim tap"), arguments.mid(2), out, err);
+    }
     if (first == u"ctl") {
         prepay::installLogging(prepay::LogVerbosity::Quiet);
         return prepay::sim::runCtl(QStringLiteral("prepay-sim ctl"), arguments.mid(2), out, err);

@@ -74,7 +74,39 @@ private Q_SLOTS:
                                             << QStringLiteral("t.conf: health.port 7443 is already an API port");
         QTest::newRow("burst below rate") << QByteArray("[api]\nrequests_per_second = 50\n")
                                           << QStringLiteral("t.conf: api.requests_burst (40) must be at least");
+        QTest::newRow("payment url") << QByteArray("[alipay]\ngateway = ftp://alipay\n")
+                                     << QStringLiteral("t.conf:2: alipay.gateway = ftp://alipay: must be an http:// or https:// URL");
+        QTest::newRow("merchant id") << QByteArray("[wechat]\nmchid = 19 00\n")
+                                     << QStringLiteral("t.conf:2: wechat.mchid = 19 00: must be letters, digits");
+        QTest::newRow("half alipay") << QByteArray("[alipay]\napp_id = 2021000000000001\n")
+                                     << QStringLiteral("t.conf: [alipay] with app_id needs seller_id");
+        QTest::newRow("wechat notify http")
+            << QByteArray("[wechat]\nnotify_url = http://pay.example.com/notify/wechat\n")
+            << QStringLiteral("t.conf: wechat.notify_url must be https");
+        QTest::newRow("notify on api port") << QByteArray("[payments]\nnotify_port = 7444\n")
+                                            << QStringLiteral("t.conf: payments.notify_port 7444 is already another port");
+        QTest::newRow("notify cert alone") << QByteArray("[payments]\nnotify_tls_cert = /etc/prepay/notify.pem\n")
+                                           << QStringLiteral("t.conf: payments.notify_tls_cert and payments.notify_tls_key go together");
         QTest::newRow("not utf-8") << QByteArray("[api]\n# \xff\xfe\n") << QStringLiteral("t.conf: not UTF-8 text");
+    }
+
+    void paymentChannelsAreRead()
+    {
+        QString error;
+        const std::optional<Config> config = parseConfig(QByteArray("[payments]\nnotify_port = 7445\n"
+                                                                    "[wechat]\nmchid = 1900000109\nappid = wxd678efh567hg6787\n"
+                                                                    "merchant_key_file = /k/m.key\nmerchant_cert_file = /k/m.pem\n"
+                                                                    "api_v3_key_file = /k/v3.txt\n"
+                                                                    "platform_cert_files = /k/p1.pem, /k/p2.pem\n"
+                                                                    "notify_url = https://pay.example.com/notify/wechat\n"),
+            QStringLiteral("t.conf"), &error);
+        QVERIFY2(config, qPrintable(error));
+        QCOMPARE(config->payments.notifyPort, quint16(7445));
+        QCOMPARE(config->payments.wechatMchid, QStringLiteral("1900000109"));
+        QCOMPARE(config->payments.wechatPlatformCertFiles,
+            QStringList({QStringLiteral("/k/p1.pem"), QStringLiteral("/k/p2.pem")}));
+        QVERIFY(config->payments.alipayAppId.isEmpty()); // not offered
+        QCOMPARE(config->payments.alipayGateway, QStringLiteral("https://openapi.alipay.com/gateway.do"));
     }
 
     void refusals()
