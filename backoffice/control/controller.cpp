@@ -38,7 +38,10 @@ const char *const kPointsSql
       " st.desired, st.reason, st.decision_seq, st.command_id, "
       " (SELECT max(c.created_at_ms) FROM meter_commands c WHERE c.meter_id = i.meter_id AND c.cause = 'policy'), "
       " (SELECT count(*) FROM meter_commands c WHERE c.meter_id = i.meter_id "
-      "  AND c.kind IN ('relay_trip', 'relay_close', 'set_mode') AND c.state IN ('queued', 'sent', 'acknowledged')) "
+      "  AND c.kind IN ('relay_trip', 'relay_close', 'set_mode') AND c.state IN ('queued', 'sent', 'acknowledged')), "
+      " (SELECT count(*) FROM meter_commands c WHERE c.meter_id = i.meter_id "
+      "  AND c.kind IN ('relay_trip', 'relay_close', 'set_mode') AND c.state IN ('verified', 'failed') "
+      "  AND c.sent_at_ms IS NOT NULL AND c.finished_at_ms >= coalesce(ms.last_read_at_ms, 0)) "
       "FROM metering_points mp JOIN buildings b ON b.id = mp.building_id "
       "LEFT JOIN control_settings cs ON cs.metering_point_id = mp.id "
       "LEFT JOIN account_metering_points amp ON amp.metering_point_id = mp.id AND amp.unlinked_at_ms IS NULL "
@@ -65,6 +68,9 @@ struct Row
     qint64 previousSeq = 0;
     std::optional<qint64> lastPolicyCommandAtMs;
     int liveRelayCommands = 0;
+    // A relay command went out to the meter after its last reading: the relay mode that reading
+    // shows may no longer be the meter's (a trip verified a moment ago).
+    bool observationStale = false;
 };
 
 std::optional<qint64> optionalInt(const Statement &s, int column)
@@ -101,6 +107,7 @@ Row rowFrom(const Statement &s)
     r.previousSeq = s.isNull(21) ? 0 : s.int64(21);
     r.lastPolicyCommandAtMs = optionalInt(s, 23);
     r.liveRelayCommands = int(s.int64(24));
+    r.observationStale = s.int64(25) > 0;
     return r;
 }
 
@@ -424,7 +431,7 @@ QList<qint64> Controller::evaluate(store::Transaction &tx, const billing::Tariff
                 const int cancelled = pass.supersede(*r.e.meterId, seq);
                 inFlight = r.liveRelayCommands - std::max(cancelled, 0);
             }
-            if (r.e.meterId && !r.e.observedRelayMode.isEmpty() && (!shows || inFlight > 0))
+            if (r.e.meterId && !r.e.observedRelayMode.isEmpty() && (!shows || inFlight > 0 || r.observationStale))
                 r.e.commandId = pass.command(r, QStringLiteral("policy:%1:%2").arg(r.e.pointId).arg(seq));
             // The first decision of a point is not a crossing worth a line each (300 at a first start).
             if (r.e.previousDesired)

@@ -56,6 +56,7 @@ private Q_SLOTS:
     void heldReadingsAreNotCharged();
     void pointsWithoutAnOpenAccountAreNotCharged();
     void anEmptyWalletTripsOnceAndACreditCloses();
+    void aCreditAfterAVerifiedTripClosesAtOnce();
 
 private:
     qint64 meterOf(const QString &pointCode);
@@ -276,6 +277,38 @@ void TestBillingPipeline::anEmptyWalletTripsOnceAndACreditCloses()
     QCOMPARE(count(QStringLiteral("SELECT desired = 'on' AND reason = 'funded' FROM control_state WHERE metering_point_id = %1").arg(point)), 1);
     // 200.00 CNY minus 0.10 kWh charged: every balance alarm cleared.
     QCOMPARE(count(QStringLiteral("SELECT count(*) FROM alarms WHERE subject_kind = 'metering_point' AND subject_id = %1 AND cleared_at_ms IS NULL").arg(point)), 0);
+    checkLedger();
+}
+
+// The trip went out and was verified after the last reading (that reading still shows AUTO):
+// a credit now must send the close — the meter is in FORCE_OFF whatever the reading says.
+void TestBillingPipeline::aCreditAfterAVerifiedTripClosesAtOnce()
+{
+    const qint64 meter = meterOf(QStringLiteral("B-9F-902"));
+    const qint64 account = count(QStringLiteral("SELECT id FROM accounts WHERE shop_no = 'B-9F-902'"));
+    batch(kT0, {{meter, 1'000}});
+    batch(kT0 + kHalfHourMs, {{meter, 1'010}});
+    const qint64 trip = count(QStringLiteral(
+        "SELECT id FROM meter_commands WHERE meter_id = %1 AND kind = 'relay_trip' AND cause = 'policy'").arg(meter));
+    QVERIFY(trip > 0);
+    QVERIFY(test::runScript(*m_store, QStringLiteral(
+        "UPDATE meter_commands SET state = 'verified', attempts = 1, sent_at_ms = %2, acknowledged_at_ms = %2, "
+        "verified_at_ms = %2, finished_at_ms = %2, updated_at_ms = %2 WHERE id = %1; "
+        "INSERT INTO topup_orders (id, account_id, amount_fen, idempotency_key, request_hash, state, created_at_ms, updated_at_ms) "
+        "VALUES (9002, %3, 20000, 'test-topup-2', zeroblob(32), 'paid', 0, 0); "
+        "INSERT INTO payment_attempts (id, order_id, channel, out_trade_no, amount_fen, state, paid_at_ms, created_at_ms, updated_at_ms) "
+        "VALUES (9002, 9002, 'cash', 'TEST9002', 20000, 'credited', 1, 0, 0)").arg(trip).arg(kT0 + kHalfHourMs + 1000).arg(account)));
+    QList<qint64> queued;
+    const auto written = m_store->write([&](Transaction &tx) {
+        ledger::LedgerWriter w(tx, m_clock.wallMs());
+        const ledger::PostResult r = w.recharge(account, ledger::Channel::Cash, 9002, Money::fromFen(20000));
+        if (r.outcome != ledger::PostOutcome::Posted)
+            tx.rollback(r.message);
+        queued = control::Controller::evaluate(tx, *m_book, control::Controller::pointsOfAccounts(tx, {account}), m_clock.wallMs());
+    }).get();
+    QVERIFY(written.committed());
+    QCOMPARE(queued.size(), 1);
+    QCOMPARE(count(QStringLiteral("SELECT count(*) FROM meter_commands WHERE id = %1 AND kind = 'relay_close'").arg(queued.first())), 1);
     checkLedger();
 }
 

@@ -1,0 +1,386 @@
+// A QR top-up end to end, every part real: prepayd as a process (its API over TLS 1.3, the
+// Alipay/WeChat/UnionPay adapters, its HTTPS notify endpoint, the poller) polling the demo
+// building on prepay-sim meters (RS-485 timing), the provider sandbox (prepay-sim pay's library,
+// in this process) and an enrolled kiosk on the kiosk port (mutual TLS). The tenant's phone is
+// Debian's chromium, headless: it opens the QR's pay page and the test clicks "Pay" in it.
+//
+//   kiosk topup.create → QR → chromium opens it, clicks Pay → the sandbox notifies prepayd →
+//   credited once (ledger) → the meter's relay closes (the simulator's ground truth) → the
+//   kiosk receives events.topup with the new balance.
+// And the tenant who gives up: topup.cancel → the provider's order closed → events.topup closed.
+#include "api/clock.h"
+#include "api/rpcclient.h"
+#include "accounts/takeover.h"
+#include "demosite.h"
+#include "headlessbrowser.h"
+#include "pki/pki.h"
+#include "sim/pay/paysandbox.h"
+#include "store/store.h"
+
+#include <QtCore/QDir>
+#include <QtCore/QJsonDocument>
+#include <QtCore/QProcess>
+#include <QtCore/QTemporaryDir>
+#include <QtNetwork/QSslKey>
+#include <QtNetwork/QTcpServer>
+#include <QtTest/QtTest>
+
+#include <array>
+
+using namespace prepay;
+
+namespace {
+
+QString keyFile(const QString &name)
+{
+    return QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys/") + name;
+}
+
+constexpr auto shop = "B-9F-901"; // in arrears in the demo building: its supply is cut
+
+QString describe(const rpc::Outcome &outcome)
+{
+    return rpc::succeeded(outcome) ? QStringLiteral("ok") : std::get<rpc::Error>(outcome).message;
+}
+
+} // namespace
+
+class TestTopUpEndToEnd : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void paidInTheBrowserCreditsOnceAndClosesTheRelay();
+    void cancelledTopUpIsClosed();
+
+private:
+    QString relayState();
+    qint64 scalar(const QString &sql);
+    std::unique_ptr<rpc::RpcClient> connectStaff();
+    bool waitForTopUp(qint64 attemptId, const std::function<bool(const QJsonObject &)> &done, int timeoutMs);
+
+    QTemporaryDir m_dir;
+    QProcess m_sim;
+    QProcess m_daemon;
+    QByteArray m_daemonLog;
+    std::unique_ptr<sim::pay::PaySandbox> m_sandbox;
+    quint16 m_base = 0;
+    quint16 m_staffPort = 0;
+    quint16 m_kioskPort = 0;
+    QString m_dbPath;
+    QSslCertificate m_ca;
+    std::unique_ptr<rpc::RpcClient> m_admin;
+    std::unique_ptr<rpc::RpcClient> m_kiosk;
+    QList<QJsonObject> m_events; // events.topup the kiosk received
+    int m_gateway = 0;
+    int m_unit = 0;
+};
+
+void TestTopUpEndToEnd::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    m_base = test::freeSimulatorPortBase(40000, 10000);
+    QString log;
+    QVERIFY2(test::startDemoSimulator(m_sim, m_base, {}, &log), qPrintable(log));
+
+    m_dbPath = m_dir.filePath(QStringLiteral("prepay.db"));
+    {
+        SystemClock clock;
+        store::OpenResult opened = store::Store::open(m_dbPath, clock);
+        QVERIFY2(opened.store, qPrintable(opened.message));
+        QVERIFY(test::seedDemoDatabase(*opened.store, m_base));
+        const qint64 now = clock.wallMs();
+        QVERIFY(opened.store->write([now](store::Transaction &tx) { accounts::takeOverMeterBalances(tx, now); })
+                    .get()
+                    .committed());
+        opened.store->stop();
+    }
+    {
+        store::SqlError error;
+        const auto db = store::Connection::open(m_dbPath, store::Connection::Mode::ReadOnly, 5000, &error);
+        QVERIFY(db);
+        store::Statement s = db->prepare(QStringLiteral(
+            "SELECT b.gateway_id - 1, m.unit_id FROM meters m JOIN buses b ON b.id = m.bus_id "
+            "JOIN meter_installations i ON i.meter_id = m.id AND i.removed_at_ms IS NULL "
+            "JOIN metering_points p ON p.id = i.metering_point_id WHERE p.code = ?1"));
+        s.bind(1, QString::fromLatin1(shop));
+        QVERIFY(s.step() == store::Statement::Step::Row);
+        m_gateway = int(s.int64(0));
+        m_unit = int(s.int64(1));
+    }
+
+    sim::pay::PaySandboxConfig sandbox;
+    sandbox.port = 0;
+    sandbox.keysDir = QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys");
+    sandbox.notifyCaFile = keyFile(QStringLiteral("tls-ca.pem"));
+    sandbox.timeScale = 0.001;
+    m_sandbox = std::make_unique<sim::pay::PaySandbox>(sandbox);
+    QString error;
+    QVERIFY2(m_sandbox->start(&error), qPrintable(error));
+
+    std::array<QTcpServer, 4> probes; // held open together, so the ports differ
+    for (QTcpServer &probe : probes)
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    m_staffPort = probes[0].serverPort();
+    m_kioskPort = probes[1].serverPort();
+    const QString pay = m_sandbox->baseUrl();
+    const QString notify = QStringLiteral("https://127.0.0.1:%1/notify/").arg(probes[3].serverPort());
+    const QString keys = QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys/");
+    QFile conf(m_dir.filePath(QStringLiteral("prepayd.conf")));
+    QVERIFY(conf.open(QIODevice::WriteOnly));
+    conf.write(QStringLiteral("[api]\nlisten_address = 127.0.0.1\nstaff_port = %1\nkiosk_port = %2\n"
+                              "[health]\nport = %3\n"
+                              "[payments]\nnotify_listen_address = 127.0.0.1\nnotify_port = %4\n"
+                              "notify_tls_cert = %5tls-server.pem\nnotify_tls_key = %5tls-server.key\n"
+                              "provider_ca_file = %5tls-ca.pem\n"
+                              "[alipay]\ngateway = %6/gateway.do\napp_id = 2021000000000001\nseller_id = 2088000000000001\n"
+                              "app_private_key_file = %5alipay-app.key\nalipay_public_key_file = %5alipay-platform.pub\n"
+                              "notify_url = %7alipay\n"
+                              "[wechat]\nbase_url = %6\nmchid = 1900000109\nappid = wxd678efh567hg6787\n"
+                              "merchant_key_file = %5wechat-merchant.key\nmerchant_cert_file = %5wechat-merchant.pem\n"
+                              "api_v3_key_file = %5wechat-apiv3.txt\nplatform_cert_files = %5wechat-platform-1.pem\n"
+                              "notify_url = %7wechat\n")
+                   .arg(m_staffPort)
+                   .arg(m_kioskPort)
+                   .arg(probes[2].serverPort())
+                   .arg(probes[3].serverPort())
+                   .arg(keys, pay, notify)
+                   .toUtf8());
+    conf.close();
+    for (QTcpServer &probe : probes)
+        probe.close();
+
+    m_daemon.setProcessChannelMode(QProcess::MergedChannels);
+    m_daemon.start(test::binaryPath(QStringLiteral("prepayd")),
+        {QStringLiteral("--data"), m_dir.path(), QStringLiteral("--config"), conf.fileName()});
+    QVERIFY(m_daemon.waitForStarted());
+    // prepayd's output is read as it comes (a full pipe would stall it), the last 256 KiB kept
+    // for a failure's message.
+    connect(&m_daemon, &QProcess::readyRead, this, [this] {
+        m_daemonLog += m_daemon.readAll();
+        if (m_daemonLog.size() > 512 * 1024)
+            m_daemonLog = m_daemonLog.right(256 * 1024);
+    });
+    QDeadlineTimer deadline(60000);
+    while (!m_daemonLog.contains(" ready: ") && !deadline.hasExpired() && m_daemon.state() == QProcess::Running)
+        QTest::qWait(50);
+    const QByteArray out = m_daemonLog;
+    QVERIFY2(out.contains(" ready: "), out.constData());
+    QVERIFY2(out.contains("QR payments: alipay, wechat (notify on port"), out.constData());
+    const QRegularExpressionMatch code
+        = QRegularExpression(QStringLiteral("One-time setup code: ([A-Z0-9-]+)")).match(QString::fromUtf8(out));
+    QVERIFY2(code.hasMatch(), out.constData());
+    QFile caFile(m_dir.filePath(QStringLiteral("pki/ca.crt")));
+    QVERIFY(caFile.open(QIODevice::ReadOnly));
+    m_ca = QSslCertificate(caFile.readAll(), QSsl::Pem);
+
+    // The first administrator, then a kiosk enrolled with a pairing code.
+    const QString password = QStringLiteral("e2e-password-0123");
+    auto setup = connectStaff();
+    QVERIFY(setup);
+    QVERIFY(rpc::succeeded(setup->callBlocking(QStringLiteral("setup.create_admin"),
+        {{QStringLiteral("setup_code"), code.captured(1)}, {QStringLiteral("login"), QStringLiteral("root")},
+            {QStringLiteral("display_name"), QStringLiteral("管理员")}, {QStringLiteral("password"), password}})));
+    m_admin = connectStaff();
+    QVERIFY(rpc::succeeded(m_admin->callBlocking(QStringLiteral("session.login"),
+        {{QStringLiteral("login"), QStringLiteral("root")}, {QStringLiteral("password"), password}})));
+    const rpc::Outcome paired = m_admin->callBlocking(QStringLiteral("kiosk.pairing.create"),
+        {{QStringLiteral("name"), QStringLiteral("B座大堂")}});
+    QVERIFY(rpc::succeeded(paired));
+    const std::optional<pki::KeyAndCsr> csr = pki::makeCsr(QStringLiteral("kiosk"), &error);
+    QVERIFY2(csr, qPrintable(error));
+    auto enroller = connectStaff();
+    const rpc::Outcome enrolled = enroller->callBlocking(QStringLiteral("kiosk.enrol"),
+        {{QStringLiteral("pairing_code"), std::get<QJsonValue>(paired).toObject().value(QLatin1String("pairing_code"))},
+            {QStringLiteral("csr_pem"), QString::fromLatin1(csr->csrPem)}});
+    QVERIFY(rpc::succeeded(enrolled));
+    rpc::Endpoint kiosk;
+    kiosk.host = QStringLiteral("127.0.0.1");
+    kiosk.port = m_kioskPort;
+    kiosk.ca = m_ca;
+    kiosk.clientCertificate = QSslCertificate(
+        std::get<QJsonValue>(enrolled).toObject().value(QLatin1String("certificate_pem")).toString().toLatin1(), QSsl::Pem);
+    kiosk.clientKey = QSslKey(csr->keyPem, QSsl::Ec, QSsl::Pem);
+    m_kiosk = std::make_unique<rpc::RpcClient>();
+    QVERIFY2(m_kiosk->openBlocking(kiosk, 10000, &error), qPrintable(error));
+    connect(m_kiosk.get(), &rpc::RpcClient::notification, this, [this](const QString &method, const QJsonObject &params) {
+        if (method == QLatin1String("events.topup"))
+            m_events << params;
+    });
+}
+
+void TestTopUpEndToEnd::cleanupTestCase()
+{
+    m_kiosk.reset();
+    m_admin.reset();
+    if (m_daemon.state() != QProcess::NotRunning) {
+        m_daemon.terminate();
+        QVERIFY(m_daemon.waitForFinished(20000));
+        QCOMPARE(m_daemon.exitCode(), 0);
+    }
+    if (const QString dir = qEnvironmentVariable("PREPAY_SCREENSHOT_DIR"); !dir.isEmpty()) {
+        QFile log(dir + QStringLiteral("/prepayd.log"));
+        if (log.open(QIODevice::WriteOnly))
+            log.write(m_daemonLog);
+    }
+    m_sandbox.reset();
+    m_sim.terminate();
+    m_sim.waitForFinished(10000);
+}
+
+std::unique_ptr<rpc::RpcClient> TestTopUpEndToEnd::connectStaff()
+{
+    rpc::Endpoint endpoint;
+    endpoint.host = QStringLiteral("127.0.0.1");
+    endpoint.port = m_staffPort;
+    endpoint.ca = m_ca;
+    auto client = std::make_unique<rpc::RpcClient>();
+    QString error;
+    if (!client->openBlocking(endpoint, 10000, &error)) {
+        qWarning("staff connection: %s", qPrintable(error));
+        return nullptr;
+    }
+    return client;
+}
+
+QString TestTopUpEndToEnd::relayState()
+{
+    QProcess ctl;
+    ctl.start(test::binaryPath(QStringLiteral("prepay-sim")),
+        {QStringLiteral("ctl"), QStringLiteral("--control-port"), QString::number(m_base + 100), QStringLiteral("truth"),
+            QString::number(m_gateway), QString::number(m_unit)});
+    if (!ctl.waitForFinished(10000))
+        return {};
+    return QJsonDocument::fromJson(ctl.readAllStandardOutput()).object().value(QLatin1String("relay_state")).toString();
+}
+
+qint64 TestTopUpEndToEnd::scalar(const QString &sql)
+{
+    store::SqlError error;
+    const auto db = store::Connection::open(m_dbPath, store::Connection::Mode::ReadOnly, 5000, &error);
+    return db ? db->queryInt(sql, &error) : -1;
+}
+
+bool TestTopUpEndToEnd::waitForTopUp(qint64 attemptId, const std::function<bool(const QJsonObject &)> &done, int timeoutMs)
+{
+    const QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        for (const QJsonObject &event : std::as_const(m_events)) {
+            if (event.value(QLatin1String("attempt_id")).toInteger() == attemptId && done(event))
+                return true;
+        }
+        QTest::qWait(20);
+    }
+    return false;
+}
+
+void TestTopUpEndToEnd::paidInTheBrowserCreditsOnceAndClosesTheRelay()
+{
+    // The supply is cut before (the first poll cycle trips the shop in arrears).
+    QTRY_COMPARE_WITH_TIMEOUT(relayState(), QStringLiteral("open"), 60000);
+    const qint64 balanceBefore = scalar(QStringLiteral(
+        "SELECT w.balance_fen FROM ledger_accounts w JOIN accounts a ON a.id = w.account_id WHERE a.shop_no = 'B-9F-901'"));
+
+    const rpc::Outcome created = m_kiosk->callBlocking(QStringLiteral("topup.create"),
+        {{QStringLiteral("shop_no"), QString::fromLatin1(shop)}, {QStringLiteral("amount_fen"), 10000},
+            {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("idempotency_key"), QStringLiteral("e2e-topup-0001")}});
+    QVERIFY2(rpc::succeeded(created), qPrintable(describe(created)));
+    const QJsonObject topUp = std::get<QJsonValue>(created).toObject();
+    QCOMPARE(topUp.value(QLatin1String("state")).toString(), QStringLiteral("qr_issued"));
+    const qint64 attemptId = topUp.value(QLatin1String("attempt_id")).toInteger();
+    const QString qr = topUp.value(QLatin1String("qr_payload")).toString();
+    QVERIFY2(qr.startsWith(m_sandbox->baseUrl() + QStringLiteral("/pay/")), qPrintable(qr));
+
+    // The tenant's phone: chromium opens the QR's page (trusting the sandbox's certificate only)
+    // and "Pay" is clicked in it.
+    test::HeadlessBrowser phone;
+    QString error;
+    QVERIFY2(phone.start({QStringLiteral("--ignore-certificate-errors-spki-list=")
+                             + test::HeadlessBrowser::spkiPin(keyFile(QStringLiteral("tls-server.pem")))},
+                 &error),
+        qPrintable(error));
+    QVERIFY2(phone.navigate(qr, &error), qPrintable(error));
+    const QString amount = phone.waitForText(
+        QStringLiteral("document.querySelector('#amount') ? document.querySelector('#amount').textContent : ''"), 15000, &error);
+    QCOMPARE(amount, QStringLiteral("¥100.00"));
+    const QString shotDir = qEnvironmentVariable("PREPAY_SCREENSHOT_DIR", m_dir.path());
+    QVERIFY2(phone.screenshot(shotDir + QStringLiteral("/paypage.png"), &error), qPrintable(error));
+    QElapsedTimer sincePay;
+    sincePay.start();
+    QVERIFY2(phone.evaluate(QStringLiteral("document.querySelector('#pay').click(), 'clicked'"), &error), qPrintable(error));
+    const QString result = phone.waitForText(
+        QStringLiteral("document.querySelector('#result') ? document.querySelector('#result').textContent : ''"), 15000, &error);
+    QVERIFY2(result.contains(QStringLiteral("支付成功")), qPrintable(result + error));
+    QVERIFY2(phone.screenshot(shotDir + QStringLiteral("/paypage-paid.png"), &error), qPrintable(error));
+
+    // The kiosk hears of it: credited, with the new balance.
+    QVERIFY2(waitForTopUp(attemptId, [](const QJsonObject &e) { return e.value(QLatin1String("paid")).toBool(); }, 20000),
+        "no events.topup with paid = true");
+    const qint64 payToEventMs = sincePay.elapsed();
+    QJsonObject paid;
+    for (const QJsonObject &event : std::as_const(m_events)) {
+        if (event.value(QLatin1String("attempt_id")).toInteger() == attemptId && event.value(QLatin1String("paid")).toBool())
+            paid = event;
+    }
+    QCOMPARE(paid.value(QLatin1String("state")).toString(), QStringLiteral("credited"));
+    QCOMPARE(paid.value(QLatin1String("balance_fen")).toInteger(), balanceBefore + 10000);
+    QCOMPARE(paid.value(QLatin1String("late")).toBool(), false);
+
+    // Ground truth: the meter's relay closes.
+    QTRY_VERIFY2_WITH_TIMEOUT(relayState() == QLatin1String("closed"), m_daemonLog.right(4000).constData(), 30000);
+    const qint64 payToRelayMs = sincePay.elapsed();
+    qInfo("pay click → events.topup %lld ms, → relay closed (simulator truth) %lld ms", payToEventMs, payToRelayMs);
+
+    // Exactly once: one credit for the attempt however many notifications and queries came.
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = %1")
+                        .arg(attemptId)),
+        qint64(1));
+    QTest::qWait(1500); // the sandbox's notification retries and prepayd's next query
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = %1")
+                        .arg(attemptId)),
+        qint64(1));
+    QVERIFY(scalar(QStringLiteral("SELECT count(*) FROM provider_events WHERE payment_attempt_id = %1").arg(attemptId)) >= 1);
+
+    // topup.get answers the same, and the same key gives the same top-up (no second QR).
+    const rpc::Outcome again = m_kiosk->callBlocking(QStringLiteral("topup.create"),
+        {{QStringLiteral("shop_no"), QString::fromLatin1(shop)}, {QStringLiteral("amount_fen"), 10000},
+            {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("idempotency_key"), QStringLiteral("e2e-topup-0001")}});
+    QVERIFY(rpc::succeeded(again));
+    QCOMPARE(std::get<QJsonValue>(again).toObject().value(QLatin1String("attempt_id")).toInteger(), attemptId);
+    QCOMPARE(std::get<QJsonValue>(again).toObject().value(QLatin1String("already")).toBool(), true);
+    QCOMPARE(std::get<QJsonValue>(again).toObject().value(QLatin1String("state")).toString(), QStringLiteral("credited"));
+
+    // prepayctl ledger verify on the live file.
+    QProcess verify;
+    verify.start(test::binaryPath(QStringLiteral("prepayctl")), {QStringLiteral("ledger"), QStringLiteral("verify"),
+                                                                    QStringLiteral("--db"), m_dbPath});
+    QVERIFY(verify.waitForFinished(30000));
+    QVERIFY2(verify.exitCode() == 0, verify.readAll().constData());
+}
+
+void TestTopUpEndToEnd::cancelledTopUpIsClosed()
+{
+    const rpc::Outcome created = m_kiosk->callBlocking(QStringLiteral("topup.create"),
+        {{QStringLiteral("shop_no"), QString::fromLatin1(shop)}, {QStringLiteral("amount_fen"), 5000},
+            {QStringLiteral("channel"), QStringLiteral("wechat")}, {QStringLiteral("idempotency_key"), QStringLiteral("e2e-topup-0002")}});
+    QVERIFY(rpc::succeeded(created));
+    const qint64 attemptId = std::get<QJsonValue>(created).toObject().value(QLatin1String("attempt_id")).toInteger();
+    QVERIFY(rpc::succeeded(m_kiosk->callBlocking(QStringLiteral("topup.cancel"), {{QStringLiteral("attempt_id"), attemptId}})));
+    QVERIFY2(waitForTopUp(attemptId,
+                 [](const QJsonObject &e) { return e.value(QLatin1String("state")).toString() == QLatin1String("closed"); },
+                 30000),
+        "no events.topup with state closed");
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE payment_attempt_id = %1").arg(attemptId)),
+        qint64(0));
+
+    // A staff member sees it too; a kiosk cannot see another's top-up (here: none exists).
+    const rpc::Outcome seen = m_admin->callBlocking(QStringLiteral("topup.get"), {{QStringLiteral("attempt_id"), attemptId}});
+    QVERIFY(rpc::succeeded(seen));
+    QCOMPARE(std::get<QJsonValue>(seen).toObject().value(QLatin1String("state")).toString(), QStringLiteral("closed"));
+    QVERIFY(!rpc::succeeded(m_kiosk->callBlocking(QStringLiteral("topup.get"), {{QStringLiteral("attempt_id"), 999999}})));
+}
+
+QTEST_GUILESS_MAIN(TestTopUpEndToEnd)
+#include "tst_topup_e2e.moc"
