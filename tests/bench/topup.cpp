@@ -21,6 +21,7 @@
 // Options: --count N --meters N --baud B. The last line is one JSON object.
 #include "benchsite.h"
 #include "eventloop.h"
+#include "sandboxmerchant.h"
 #include "api/clock.h"
 #include "billing/biller.h"
 #include "billing/tariff.h"
@@ -54,7 +55,7 @@ constexpr double kTargetRelayP99Ms = 1000.0;
 
 QString keyFile(const QString &name)
 {
-    return QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys/") + name;
+    return test::sandboxKeyFile(name);
 }
 
 // One HTTP(S) request, waited for; the body (empty on failure).
@@ -132,11 +133,7 @@ int main(int argc, char *argv[])
     pipeline.install(poller.recorder());
 
     // The provider sandbox, the adapters, the payment service and its notify endpoint.
-    sim::pay::PaySandboxConfig sandboxConfig;
-    sandboxConfig.port = 0;
-    sandboxConfig.keysDir = QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys");
-    sandboxConfig.notifyCaFile = keyFile(QStringLiteral("tls-ca.pem"));
-    sim::pay::PaySandbox sandbox(sandboxConfig);
+    sim::pay::PaySandbox sandbox(test::sandboxConfig(0.001));
     QString error;
     std::unique_ptr<payments::NetworkTransport> transport;
     if (!sandbox.start(&error) || !(transport = payments::NetworkTransport::create(keyFile(QStringLiteral("tls-ca.pem")), &error))) {
@@ -153,24 +150,8 @@ int main(int argc, char *argv[])
         return 1;
     }
     const QString notify = QStringLiteral("https://127.0.0.1:%1/notify/").arg(endpoint.port());
-    payments::AlipayConfig alipayConfig;
-    alipayConfig.gateway = QUrl(sandbox.baseUrl() + QStringLiteral("/gateway.do"));
-    alipayConfig.appId = QStringLiteral("2021000000000001");
-    alipayConfig.sellerId = QStringLiteral("2088000000000001");
-    alipayConfig.appPrivateKeyFile = keyFile(QStringLiteral("alipay-app.key"));
-    alipayConfig.alipayPublicKeyFile = keyFile(QStringLiteral("alipay-platform.pub"));
-    alipayConfig.notifyUrl = QUrl(notify + QStringLiteral("alipay"));
-    payments::WechatConfig wechatConfig;
-    wechatConfig.baseUrl = QUrl(sandbox.baseUrl());
-    wechatConfig.mchid = QStringLiteral("1900000109");
-    wechatConfig.appid = QStringLiteral("wxd678efh567hg6787");
-    wechatConfig.merchantKeyFile = keyFile(QStringLiteral("wechat-merchant.key"));
-    wechatConfig.merchantCertFile = keyFile(QStringLiteral("wechat-merchant.pem"));
-    wechatConfig.apiV3KeyFile = keyFile(QStringLiteral("wechat-apiv3.txt"));
-    wechatConfig.platformCertFiles = {keyFile(QStringLiteral("wechat-platform-1.pem"))};
-    wechatConfig.notifyUrl = QUrl(notify + QStringLiteral("wechat"));
-    const auto alipay = payments::loadAlipay(alipayConfig, *transport, clock, &error);
-    const auto wechat = alipay ? payments::loadWechat(wechatConfig, *transport, clock, &error) : nullptr;
+    const auto alipay = payments::loadAlipay(test::sandboxAlipay(sandbox.baseUrl(), notify), *transport, clock, &error);
+    const auto wechat = alipay ? payments::loadWechat(test::sandboxWechat(sandbox.baseUrl(), notify), *transport, clock, &error) : nullptr;
     if (!alipay || !wechat) {
         std::fprintf(stderr, "adapters: %s\n", qPrintable(error));
         return 1;

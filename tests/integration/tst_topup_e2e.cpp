@@ -13,6 +13,7 @@
 #include "accounts/takeover.h"
 #include "demosite.h"
 #include "headlessbrowser.h"
+#include "sandboxmerchant.h"
 #include "pki/pki.h"
 #include "sim/pay/paysandbox.h"
 #include "store/store.h"
@@ -33,7 +34,7 @@ namespace {
 
 QString keyFile(const QString &name)
 {
-    return QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys/") + name;
+    return test::sandboxKeyFile(name);
 }
 
 constexpr auto shop = "B-9F-901"; // in arrears in the demo building: its supply is cut
@@ -111,12 +112,7 @@ void TestTopUpEndToEnd::initTestCase()
         m_unit = int(s.int64(1));
     }
 
-    sim::pay::PaySandboxConfig sandbox;
-    sandbox.port = 0;
-    sandbox.keysDir = QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys");
-    sandbox.notifyCaFile = keyFile(QStringLiteral("tls-ca.pem"));
-    sandbox.timeScale = 0.001;
-    m_sandbox = std::make_unique<sim::pay::PaySandbox>(sandbox);
+    m_sandbox = std::make_unique<sim::pay::PaySandbox>(test::sandboxConfig(0.001));
     QString error;
     QVERIFY2(m_sandbox->start(&error), qPrintable(error));
 
