@@ -201,7 +201,8 @@ struct RefundDecisionResult
 
 // Called by approval.decide in ITS transaction, after staff::decide() returned Approved or
 // Rejected for `approvalId` (the maker-checker rules — not the maker, not expired — are
-// staff::decide()'s). `deciderId` is named on the reversal of a rejected refund.
+// staff::decide()'s). `deciderId` is named on the reversal of a rejected refund. NotFound and
+// NotPending write nothing and leave the transaction alone: the caller decides what follows.
 RefundDecisionResult decideRefund(store::Transaction &tx, const billing::TariffBook &book, qint64 approvalId,
     bool approved, qint64 deciderId, qint64 nowMs);
 

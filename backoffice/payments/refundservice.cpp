@@ -76,6 +76,18 @@ Provider *RefundService::provider(Channel channel) const
 void RefundService::start()
 {
     m_timer.start(int(m_schedule.tickMs));
+    if (m_reader) {
+        for (const Channel channel : {Channel::Alipay, Channel::WeChat, Channel::UnionPay}) {
+            if (provider(channel))
+                continue;
+            store::Statement waiting = m_reader->prepare(QStringLiteral(
+                "SELECT count(*) FROM refunds WHERE state IN ('approved', 'submitted') AND channel = ?1"));
+            waiting.bind(1, channelCode(channel));
+            if (waiting.step() == store::Statement::Step::Row && waiting.int64(0) > 0)
+                qCWarning(lcRefunds, "%lld %s refund(s) wait: %s is not configured on this prepayd", waiting.int64(0),
+                    qUtf8Printable(channelCode(channel)), qUtf8Printable(channelCode(channel)));
+        }
+    }
     look(true);
 }
 
@@ -118,15 +130,20 @@ void RefundService::look(bool everything)
         }
     }
 
+    // Only the channels configured here: a refund of another one waits (start() said so) and
+    // must not take the places of those that can go.
     store::Statement due = m_reader->prepare(everything
-            ? QStringLiteral("SELECT id FROM refunds WHERE state IN ('approved', 'submitted') AND channel <> 'cash' "
-                             "ORDER BY id LIMIT ?2")
+            ? QStringLiteral("SELECT id FROM refunds WHERE state IN ('approved', 'submitted') "
+                             "AND channel IN (?3, ?4, ?5) ORDER BY id LIMIT ?2")
             : QStringLiteral("SELECT id FROM refunds WHERE next_action_at_ms IS NOT NULL AND next_action_at_ms <= ?1 "
-                             "AND state IN ('approved', 'submitted') AND channel <> 'cash' ORDER BY next_action_at_ms "
-                             "LIMIT ?2"));
+                             "AND state IN ('approved', 'submitted') AND channel IN (?3, ?4, ?5) "
+                             "ORDER BY next_action_at_ms LIMIT ?2"));
     if (!everything)
         due.bind(1, now);
     due.bind(2, m_schedule.dueMax);
+    int slot = 3;
+    for (const Channel channel : {Channel::Alipay, Channel::WeChat, Channel::UnionPay})
+        due.bind(slot++, provider(channel) ? channelCode(channel) : QString());
     QList<qint64> ids;
     while (due.step() == store::Statement::Step::Row)
         ids << due.int64(0);
@@ -141,14 +158,8 @@ void RefundService::look(bool everything)
 
 void RefundService::act(const Refund &refund)
 {
-    if (!provider(refund.channel)) {
-        if (!m_unconfigured.contains(refund.id)) {
-            m_unconfigured.insert(refund.id);
-            qCWarning(lcRefunds, "refund %s waits: %s is not configured on this prepayd",
-                qUtf8Printable(refund.outRefundNo), qUtf8Printable(channelCode(refund.channel)));
-        }
+    if (!provider(refund.channel))
         return;
-    }
     if (refund.status == RefundStatus::Approved
         || (refund.status == RefundStatus::Submitted && refund.providerAnswer == u"not_found"))
         submit(refund);

@@ -108,9 +108,8 @@ private:
     QHash<int, Provider *> m_providers;
     RefundSchedule m_schedule;
     QTimer m_timer;
-    QSet<qint64> m_inFlight;     // refunds with a call or its write under way
-    QSet<qint64> m_unconfigured; // refunds whose channel has no adapter here (logged once)
-    bool m_sweeping = false;     // the lapsed-approval sweep's write is under way
+    QSet<qint64> m_inFlight; // refunds with a call or its write under way
+    bool m_sweeping = false; // the lapsed-approval sweep's write is under way
     std::shared_ptr<QThreadPool> m_waiters;
 };
 
