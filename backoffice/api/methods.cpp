@@ -278,6 +278,21 @@ QList<MethodSpec> methodTable()
         {id(QStringLiteral("attempt_id"), QStringLiteral("the top-up's attempt"))},
         {P::Kiosk, P::Admin, P::Cashier});
 
+    // ---- refunds to the payer (退电 through the provider)
+    t << method(QStringLiteral("refund.request"),
+        QStringLiteral("pays part or all of a QR top-up back to the payer through its provider: out of the wallet "
+                       "at once; above the approval threshold it waits for a second person"),
+        {id(QStringLiteral("attempt_id"), QStringLiteral("the paid QR top-up (topup.create's attempt_id)")),
+            fen(QStringLiteral("amount_fen"), 1, 100000000, QStringLiteral("how much, in fen (at most what is left of "
+                                                                          "the top-up and what the wallet holds)")),
+            described(str(QStringLiteral("reason"), 2, 200), QStringLiteral("why, in words (told to the provider)")),
+            idempotencyKey()},
+        {P::Admin, P::Operator});
+    t.last().audited = true;
+    t << method(QStringLiteral("refund.get"), QStringLiteral("a refund to a payer as it is now"),
+        {id(QStringLiteral("refund_id"), QStringLiteral("the refund (refund.request's refund_id)"))},
+        {P::Admin, P::Operator, P::Auditor});
+
     // ---- approvals (maker-checker)
     t << method(QStringLiteral("approval.list"), QStringLiteral("requests waiting for a second person's decision"), {},
         {P::Admin, P::Operator, P::Auditor});

@@ -11,6 +11,7 @@
 #include "payments/notifyendpoint.h"
 #include "payments/paymentservice.h"
 #include "payments/providerset.h"
+#include "payments/refundservice.h"
 #include "poller/poller.h"
 #include "poller/pollplan.h"
 #include "service/config.h"
@@ -143,6 +144,11 @@ int main(int argc, char *argv[])
         payments.setProvider(provider);
     QObject::connect(&payments, &prepay::payments::PaymentService::commandsQueued, &poller,
         [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
+    prepay::payments::RefundService refunds(store, biller, clock);
+    for (prepay::payments::Provider *provider : providers->providers())
+        refunds.setProvider(provider);
+    QObject::connect(&refunds, &prepay::payments::RefundService::commandsQueued, &poller,
+        [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
     prepay::payments::NotifyEndpoint notify(payments);
     if (config.payments.notifyPort != 0) {
         QString error;
@@ -172,7 +178,7 @@ int main(int argc, char *argv[])
             {QStringLiteral("offline_meters"), offline}};
     });
     service.setBilling(&biller, [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
-    service.setPayments(&payments);
+    service.setPayments(&payments, &refunds);
     service.addHealthSource(QStringLiteral("payments"), [&providers, &notify, &config] {
         return QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")},
             {QStringLiteral("channels"), QJsonArray::fromStringList(providers->channelCodes())},
@@ -198,6 +204,7 @@ int main(int argc, char *argv[])
     prepay::quitOnTerminationSignals(app);
     poller.start();
     payments.start();
+    refunds.start();
     const QStringList channels = providers->channelCodes();
     qCInfo(lcDaemon, "%s ready: database %s at schema v%d; API on staff port %u, kiosk port %u; health on %u; "
                      "QR payments: %s",

@@ -4,6 +4,7 @@
 #include "api/logging.h"
 #include "billing/biller.h"
 #include "control/alarms.h"
+#include "payments/refunds.h"
 #include "store/asyncwrite.h"
 #include "store/store.h"
 
@@ -70,6 +71,8 @@ struct Settled
 {
     bool accepted = false;
     ApplyResult applied;
+    QList<qint64> refundCommandIds; // a refund notice that failed a refund gave money back
+    qint64 refundId = 0;
 };
 
 } // namespace
@@ -453,10 +456,18 @@ void PaymentService::settleNotification(
                         now);
                 }
                 settled.accepted = true;
+            } else if (notification.kind == Notification::Kind::Refund) {
+                // A refund's outcome (refunds.h): applied once, matched by out_refund_no; never a credit.
+                const RefundApplyResult r = applyRefund(tx, *book, channel, notification.refund, now);
+                if (r.outcome == RefundApplyOutcome::StoreFailed)
+                    return settled;
+                outcome = QStringLiteral("refund: ") + refundApplyOutcomeCode(r.outcome);
+                attemptId = r.attemptId;
+                settled.refundCommandIds = r.commandIds;
+                settled.refundId = r.refundId;
+                settled.accepted = true;
             } else {
-                // Refund notices never credit; the refund flow queries its refunds itself.
-                outcome = notification.kind == Notification::Kind::Refund ? QStringLiteral("refund_notice")
-                                                                          : QStringLiteral("ignored");
+                outcome = QStringLiteral("ignored");
                 settled.accepted = true;
             }
             store::Statement e = tx.prepare(QStringLiteral(
@@ -476,6 +487,10 @@ void PaymentService::settleNotification(
                 return;
             }
             applied(w.value.applied);
+            if (!w.value.refundCommandIds.isEmpty())
+                Q_EMIT commandsQueued(w.value.refundCommandIds);
+            if (w.value.refundId != 0)
+                Q_EMIT refundChanged(w.value.refundId);
             done(w.value.accepted);
         });
 }

@@ -9,7 +9,8 @@
 //            queried once more; past the deadline + grace it is expired_unknown and queried
 //            every minute for a day. Polling alone credits every payment: notifications only
 //            make it faster.
-//   notify:  the raw request is stored (provider_events) BEFORE anything else; then verified
+//   notify:  (payments, and refund outcomes through refunds.h applyRefund) the raw request is
+//            stored (provider_events) BEFORE anything else; then verified
 //            (pure), then applied in one transaction with its event row; the provider's success
 //            reply is sent only after that commit. A restart re-processes stored events that
 //            were never finished.
@@ -88,6 +89,8 @@ Q_SIGNALS:
     void attemptChanged(qint64 attemptId);
     // Meter commands a committed transition queued: the poller sends them.
     void commandsQueued(const QList<qint64> &commandIds);
+    // A refund notification changed a refund (refunds.h applyRefund).
+    void refundChanged(qint64 refundId);
 
 private:
     void tick();

@@ -31,6 +31,7 @@ class Biller;
 }
 namespace prepay::payments {
 class PaymentService;
+class RefundService;
 }
 namespace prepay::staff {
 class HashLimiter;
@@ -60,6 +61,8 @@ struct ServiceContext
     std::function<void(const QList<qint64> &commandIds)> dispatchCommands;
     // The QR payment flow, when prepayd takes QR payments (topup.* need it).
     payments::PaymentService *payments = nullptr;
+    // Provider refunds (refund.* and approval.decide wake it when one is approved).
+    payments::RefundService *refunds = nullptr;
     std::shared_ptr<QThreadPool> waiters = std::make_shared<QThreadPool>();
 
     // Runs `job(Transaction&)` on the writer, then `done(store::Written<R>)` on the event loop.

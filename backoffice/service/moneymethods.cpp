@@ -16,6 +16,8 @@
 #include "control/modes.h"
 #include "ledger/ledger.h"
 #include "payments/counter.h"
+#include "payments/refunds.h"
+#include "payments/refundservice.h"
 #include "service/context.h"
 #include "service/dispatcher.h"
 #include "service/methods.h"
@@ -515,6 +517,30 @@ void decide(ServiceContext &context, const CallPtr &call)
             const staff::Approval &approval = *decided.approval;
             entry.afterJson = compact(QJsonObject{{QStringLiteral("decision"), approve ? QStringLiteral("approve") : QStringLiteral("reject")},
                 {QStringLiteral("kind"), staff::approvalKindCode(approval.kind)}, {QStringLiteral("payload"), approval.payload}});
+            if (payments::isProviderRefund(approval.payload)) {
+                // A refund to the payer (refund.request): approved → the refund driver submits it;
+                // rejected → the money back in the wallet, in this transaction.
+                const payments::RefundDecisionResult r
+                    = payments::decideRefund(tx, *biller.book(), approvalId, approve, deciderId, nowMs);
+                switch (r.outcome) {
+                case payments::RefundDecisionOutcome::Approved:
+                case payments::RefundDecisionOutcome::Rejected: break;
+                case payments::RefundDecisionOutcome::NotFound:
+                case payments::RefundDecisionOutcome::NotPending: return refused(tx, rpc::ErrorCode::Conflict, r.message);
+                case payments::RefundDecisionOutcome::StoreFailed: return storeFailed(tx, r.message);
+                }
+                if (approve && !staff::markExecuted(tx, approvalId, nowMs))
+                    return storeFailed(tx, QStringLiteral("marking the approval executed"));
+                audit::append(tx, entry);
+                ActionOutcome outcome;
+                outcome.commandIds = r.commandIds;
+                outcome.job = JobOutcome::ok(QJsonObject{
+                    {QStringLiteral("status"), approve ? QStringLiteral("done") : QStringLiteral("rejected")},
+                    {QStringLiteral("approval_id"), approvalId}, {QStringLiteral("refund_id"), r.refund.id},
+                    {QStringLiteral("refund_state"), payments::refundStatusCode(r.refund.status)},
+                    {QStringLiteral("balance_fen"), r.balance.fen()}});
+                return outcome;
+            }
             if (!approve) {
                 audit::append(tx, entry);
                 ActionOutcome outcome;
@@ -549,7 +575,11 @@ void decide(ServiceContext &context, const CallPtr &call)
             outcome.job.result = reply;
             return outcome;
         },
-        [&context, call](const store::Written<ActionOutcome> &written) { finishAction(context, call, written); });
+        [&context, call](const store::Written<ActionOutcome> &written) {
+            finishAction(context, call, written);
+            if (context.refunds && written.committed())
+                context.refunds->wake(); // an approved refund goes to the provider now
+        });
 }
 
 void cancel(ServiceContext &context, const CallPtr &call)

@@ -56,9 +56,10 @@ void Service::setBilling(billing::Biller *biller, std::function<void(const QList
     m_dispatchCommands = std::move(dispatchCommands);
 }
 
-void Service::setPayments(payments::PaymentService *payments)
+void Service::setPayments(payments::PaymentService *payments, payments::RefundService *refunds)
 {
     m_payments = payments;
+    m_refunds = refunds;
 }
 
 void Service::addHealthSource(const QString &name, std::function<QJsonObject()> source)
@@ -111,7 +112,7 @@ bool Service::start(QString *error)
     m_hashes = std::make_unique<staff::HashLimiter>(limits);
     m_context = std::unique_ptr<ServiceContext>(
         new ServiceContext{m_clock, m_store, *m_reader, *m_hashes, *staffSettings, m_config, *ca, this, nullptr,
-            [this] { return health(); }, m_biller, m_dispatchCommands, m_payments});
+            [this] { return health(); }, m_biller, m_dispatchCommands, m_payments, m_refunds});
     m_dispatcher = std::make_unique<Dispatcher>(m_clock, rpc::methodTable(), m_config.frameMaxBytes);
     bindAllMethods(*m_dispatcher, *m_context);
     const QStringList unbound = m_dispatcher->unbound();

@@ -32,6 +32,7 @@ class Biller;
 }
 namespace prepay::payments {
 class PaymentService;
+class RefundService;
 }
 
 namespace prepay::service {
@@ -59,7 +60,8 @@ public:
     // The QR payment flow (before start()): topup.* use it, and each change of a top-up is
     // pushed to the connections following it (events.topup). Without it topup.* answer
     // 'unavailable'.
-    void setPayments(payments::PaymentService *payments);
+    // Refunds to the payer go through `refunds` (refund.request, approval.decide).
+    void setPayments(payments::PaymentService *payments, payments::RefundService *refunds);
 
     // False and *error (what and where) when the PKI, the ports or the database cannot be used,
     // or a method of the contract has no handler.
@@ -98,6 +100,7 @@ private:
     billing::Biller *m_biller = nullptr;
     std::function<void(const QList<qint64> &)> m_dispatchCommands;
     payments::PaymentService *m_payments = nullptr;
+    payments::RefundService *m_refunds = nullptr;
     QList<std::pair<QString, std::function<QJsonObject()>>> m_healthSources;
     std::optional<QString> m_setupCode;
     QString m_caCertPath;

@@ -88,6 +88,7 @@ void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context)
     bindAccountMethods(dispatcher, context);
     bindImportMethods(dispatcher, context);
     bindTopUpMethods(dispatcher, context);
+    bindRefundMethods(dispatcher, context);
 }
 
 } // namespace prepay::service

@@ -54,6 +54,7 @@ private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
     void paidInTheBrowserCreditsOnceAndClosesTheRelay();
+    void refundsToThePayer();
     void cancelledTopUpIsClosed();
 
 private:
@@ -75,6 +76,7 @@ private:
     std::unique_ptr<rpc::RpcClient> m_admin;
     std::unique_ptr<rpc::RpcClient> m_kiosk;
     QList<QJsonObject> m_events; // events.topup the kiosk received
+    qint64 m_paidAttempt = 0;
     int m_gateway = 0;
     int m_unit = 0;
 };
@@ -94,6 +96,17 @@ void TestTopUpEndToEnd::initTestCase()
         QVERIFY(test::seedDemoDatabase(*opened.store, m_base));
         const qint64 now = clock.wallMs();
         QVERIFY(opened.store->write([now](store::Transaction &tx) { accounts::takeOverMeterBalances(tx, now); })
+                    .get()
+                    .committed());
+        // Refunds above 20.00 wait for a second person (the default is 500.00).
+        QVERIFY(opened.store
+                    ->write([](store::Transaction &tx) {
+                        store::Statement s = tx.prepare(QStringLiteral(
+                            "INSERT INTO settings (key, value, updated_at_ms) VALUES ('approval.money_threshold_fen', '2000', 0) "
+                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+                        if (const store::SqlError e = s.run(); !e.ok())
+                            tx.fail(e);
+                    })
                     .get()
                     .committed());
         opened.store->stop();
@@ -315,6 +328,7 @@ void TestTopUpEndToEnd::paidInTheBrowserCreditsOnceAndClosesTheRelay()
     QVERIFY2(waitForTopUp(attemptId, [](const QJsonObject &e) { return e.value(QLatin1String("paid")).toBool(); }, 20000),
         "no events.topup with paid = true");
     const qint64 payToEventMs = sincePay.elapsed();
+    m_paidAttempt = attemptId;
     QJsonObject paid;
     for (const QJsonObject &event : std::as_const(m_events)) {
         if (event.value(QLatin1String("attempt_id")).toInteger() == attemptId && event.value(QLatin1String("paid")).toBool())
@@ -349,6 +363,86 @@ void TestTopUpEndToEnd::paidInTheBrowserCreditsOnceAndClosesTheRelay()
     QCOMPARE(std::get<QJsonValue>(again).toObject().value(QLatin1String("state")).toString(), QStringLiteral("credited"));
 
     // prepayctl ledger verify on the live file.
+    QProcess verify;
+    verify.start(test::binaryPath(QStringLiteral("prepayctl")), {QStringLiteral("ledger"), QStringLiteral("verify"),
+                                                                    QStringLiteral("--db"), m_dbPath});
+    QVERIFY(verify.waitForFinished(30000));
+    QVERIFY2(verify.exitCode() == 0, verify.readAll().constData());
+}
+
+// Staff pay part of the top-up back to the payer: 10.00 at once, 30.00 after a second person's
+// approval; the sandbox refunds each once; the wallet and the top-up's state follow.
+void TestTopUpEndToEnd::refundsToThePayer()
+{
+    QVERIFY(m_paidAttempt != 0);
+    const QString walletSql = QStringLiteral(
+        "SELECT w.balance_fen FROM ledger_accounts w JOIN accounts a ON a.id = w.account_id WHERE a.shop_no = 'B-9F-901'");
+    const qint64 before = scalar(walletSql);
+    const auto refundState = [this](qint64 refundId) {
+        const rpc::Outcome o = m_admin->callBlocking(QStringLiteral("refund.get"), {{QStringLiteral("refund_id"), refundId}});
+        return rpc::succeeded(o) ? std::get<QJsonValue>(o).toObject().value(QLatin1String("state")).toString() : QString();
+    };
+
+    const QJsonObject small{{QStringLiteral("attempt_id"), m_paidAttempt}, {QStringLiteral("amount_fen"), 1000},
+        {QStringLiteral("reason"), QStringLiteral("tenant moved out early")},
+        {QStringLiteral("idempotency_key"), QStringLiteral("e2e-refund-0001")}};
+    const rpc::Outcome asked = m_admin->callBlocking(QStringLiteral("refund.request"), small);
+    QVERIFY2(rpc::succeeded(asked), qPrintable(describe(asked)));
+    const QJsonObject first = std::get<QJsonValue>(asked).toObject();
+    QCOMPARE(first.value(QLatin1String("status")).toString(), QStringLiteral("done"));
+    QCOMPARE(first.value(QLatin1String("balance_fen")).toInteger(), before - 1000);
+    const qint64 firstId = first.value(QLatin1String("refund_id")).toInteger();
+    QTRY_COMPARE_WITH_TIMEOUT(refundState(firstId), QStringLiteral("succeeded"), 20000);
+    // The same key again is the same refund.
+    const rpc::Outcome again = m_admin->callBlocking(QStringLiteral("refund.request"), small);
+    QVERIFY(rpc::succeeded(again));
+    QCOMPARE(std::get<QJsonValue>(again).toObject().value(QLatin1String("refund_id")).toInteger(), firstId);
+    // More than the wallet holds is refused and changes nothing.
+    const rpc::Outcome tooMuch = m_admin->callBlocking(QStringLiteral("refund.request"),
+        {{QStringLiteral("attempt_id"), m_paidAttempt}, {QStringLiteral("amount_fen"), 9500},
+            {QStringLiteral("reason"), QStringLiteral("all of it")}, {QStringLiteral("idempotency_key"), QStringLiteral("e2e-refund-0002")}});
+    QVERIFY(!rpc::succeeded(tooMuch));
+    QCOMPARE(scalar(walletSql), before - 1000);
+
+    // Above the threshold: a second person decides.
+    const rpc::Outcome big = m_admin->callBlocking(QStringLiteral("refund.request"),
+        {{QStringLiteral("attempt_id"), m_paidAttempt}, {QStringLiteral("amount_fen"), 3000},
+            {QStringLiteral("reason"), QStringLiteral("overpaid by mistake")},
+            {QStringLiteral("idempotency_key"), QStringLiteral("e2e-refund-0003")}});
+    QVERIFY2(rpc::succeeded(big), qPrintable(describe(big)));
+    const QJsonObject pending = std::get<QJsonValue>(big).toObject();
+    QCOMPARE(pending.value(QLatin1String("status")).toString(), QStringLiteral("pending_approval"));
+    const qint64 approvalId = pending.value(QLatin1String("approval_id")).toInteger();
+    const qint64 bigId = pending.value(QLatin1String("refund_id")).toInteger();
+    QCOMPARE(refundState(bigId), QStringLiteral("pending_approval"));
+    QCOMPARE(scalar(walletSql), before - 4000);
+    QVERIFY(rpc::succeeded(m_admin->callBlocking(QStringLiteral("operator.create"),
+        {{QStringLiteral("login"), QStringLiteral("checker")}, {QStringLiteral("display_name"), QStringLiteral("复核员")},
+            {QStringLiteral("role"), QStringLiteral("operator")}, {QStringLiteral("password"), QStringLiteral("first-password-1")}})));
+    auto checker = connectStaff();
+    QVERIFY(rpc::succeeded(checker->callBlocking(QStringLiteral("session.login"),
+        {{QStringLiteral("login"), QStringLiteral("checker")}, {QStringLiteral("password"), QStringLiteral("first-password-1")}})));
+    QVERIFY(rpc::succeeded(checker->callBlocking(QStringLiteral("session.change_password"),
+        {{QStringLiteral("old_password"), QStringLiteral("first-password-1")},
+            {QStringLiteral("new_password"), QStringLiteral("second-password-2")}})));
+    // The maker cannot approve their own request.
+    QCOMPARE(std::get<rpc::Error>(m_admin->callBlocking(QStringLiteral("approval.decide"),
+                                      {{QStringLiteral("approval_id"), approvalId}, {QStringLiteral("decision"), QStringLiteral("approve")}}))
+                 .code,
+        rpc::ErrorCode::Forbidden);
+    const rpc::Outcome decided = checker->callBlocking(QStringLiteral("approval.decide"),
+        {{QStringLiteral("approval_id"), approvalId}, {QStringLiteral("decision"), QStringLiteral("approve")}});
+    QVERIFY2(rpc::succeeded(decided), qPrintable(describe(decided)));
+    QCOMPARE(std::get<QJsonValue>(decided).toObject().value(QLatin1String("refund_id")).toInteger(), bigId);
+    QTRY_COMPARE_WITH_TIMEOUT(refundState(bigId), QStringLiteral("succeeded"), 20000);
+
+    // The top-up is partially refunded; the sandbox paid back 40.00 once; the ledger holds.
+    const rpc::Outcome topUp = m_admin->callBlocking(QStringLiteral("topup.get"), {{QStringLiteral("attempt_id"), m_paidAttempt}});
+    QCOMPARE(std::get<QJsonValue>(topUp).toObject().value(QLatin1String("state")).toString(), QStringLiteral("partially_refunded"));
+    QCOMPARE(scalar(walletSql), before - 4000);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM refunds WHERE payment_attempt_id = %1 AND state = 'succeeded'")
+                        .arg(m_paidAttempt)),
+        qint64(2));
     QProcess verify;
     verify.start(test::binaryPath(QStringLiteral("prepayctl")), {QStringLiteral("ledger"), QStringLiteral("verify"),
                                                                     QStringLiteral("--db"), m_dbPath});
