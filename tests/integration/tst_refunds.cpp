@@ -659,8 +659,9 @@ private Q_SLOTS:
         QCOMPARE(moneyProblems(), QString());
     }
 
-    // The provider's answer is lost after it made the refund (5xx, or a timeout): the driver
-    // asks again about the SAME out_refund_no — never a new one — and exactly one refund results.
+    // The provider's answer is lost after it made the refund (5xx, or a timeout), and no refund
+    // notification comes: the driver asks again about the SAME out_refund_no — never a new one —
+    // and exactly one refund results.
     void lostAnswerSameRefund_data()
     {
         QTest::addColumn<int>("channel");
@@ -677,7 +678,9 @@ private Q_SLOTS:
         const Attempt attempt = paid(Channel(channel), 8000, QStringLiteral("k-pay"));
         QVERIFY(attempt.id > 0);
         const QJsonObject faults = control("POST", QStringLiteral("/sandbox/faults"),
-            fault == u"http_5xx" ? QJsonObject{{fault, 1}} : QJsonObject{{fault, 3000}, {QStringLiteral("timeout_calls"), 1}});
+            fault == u"http_5xx"
+                ? QJsonObject{{fault, 1}, {QStringLiteral("notify"), QStringLiteral("off")}}
+                : QJsonObject{{fault, 3000}, {QStringLiteral("timeout_calls"), 1}, {QStringLiteral("notify"), QStringLiteral("off")}});
         QCOMPARE(faults.value(QStringLiteral("_status")).toInt(), 200);
         const qsizetype callsBefore = m_lossy->calls.size();
         const RefundRequestResult r = ask(attempt.id, 5000, QStringLiteral("k-lost"));
@@ -916,9 +919,10 @@ private Q_SLOTS:
         QCOMPARE(moneyProblems(), QString());
     }
 
-    // A refund notification (WeChat REFUND.SUCCESS, Alipay's notice with refund_fee) applied
-    // through applyRefund, as the notification path will: the refund succeeds once; the same
-    // notification again changes nothing; the driver's later query changes nothing either.
+    // A refund notification (WeChat REFUND.SUCCESS, Alipay's notice with refund_fee): the payment
+    // service's notification path applies it through applyRefund — the refund succeeds once, by
+    // the notification alone (the driver does not ask); the same notification applied again
+    // changes nothing.
     void notificationAppliesOnce_data()
     {
         QTest::addColumn<int>("channel");
@@ -936,13 +940,16 @@ private Q_SLOTS:
         control("POST", QStringLiteral("/sandbox/faults"), {{QStringLiteral("http_5xx"), 1}});
         const RefundRequestResult r = ask(attempt.id, 1500, QStringLiteral("k-notify"));
         QVERIFY2(r.outcome == RefundRequestOutcome::Requested, qPrintable(r.message));
-        QTRY_COMPARE_WITH_TIMEOUT(findRefund(*m_reader, r.refund.id)->providerAnswer, QStringLiteral("unknown"), 10000);
-        QCOMPARE(refundState(r.refund.id), QStringLiteral("submitted"));
-        // The sandbox made it and notified; the payment service stored the notification raw.
-        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("SELECT count(*) FROM provider_events WHERE outcome = 'refund_notice'")),
-            1, 10000);
+        // The refund call's answer is lost (5xx): only the notification can tell.
+        // The sandbox made it and notified; the payment service stored the notification raw and
+        // applied it.
+        QTRY_COMPARE_WITH_TIMEOUT(refundState(r.refund.id), QStringLiteral("succeeded"), 10000);
+        QCOMPARE(findRefund(*m_reader, r.refund.id)->queryCount, 0);
+        QCOMPARE(attemptState(attempt.id), QStringLiteral("partially_refunded"));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            count(QStringLiteral("SELECT count(*) FROM provider_events WHERE outcome = 'refund: succeeded'")), 1, 10000);
         store::Statement s = m_reader->prepare(QStringLiteral(
-            "SELECT headers, body FROM provider_events WHERE outcome = 'refund_notice' ORDER BY id LIMIT 1"));
+            "SELECT headers, body FROM provider_events WHERE outcome = 'refund: succeeded' ORDER BY id LIMIT 1"));
         QVERIFY(s.step() == store::Statement::Step::Row);
         NotifyRequest request;
         request.method = "POST";
@@ -965,12 +972,9 @@ private Q_SLOTS:
                 .get()
                 .value;
         };
-        const RefundApplyResult first = apply();
-        QVERIFY2(first.outcome == RefundApplyOutcome::Succeeded, qPrintable(first.message));
-        QCOMPARE(first.attemptState, QStringLiteral("partially_refunded"));
+        const RefundApplyResult again = apply();
+        QCOMPARE(again.outcome, RefundApplyOutcome::AlreadyDone);
         QCOMPARE(refundState(r.refund.id), QStringLiteral("succeeded"));
-        const RefundApplyResult second = apply();
-        QCOMPARE(second.outcome, RefundApplyOutcome::AlreadyDone);
         QCOMPARE(count(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE idempotency_key = 'refund:%1:paid'")
                            .arg(r.refund.id)),
             1);
