@@ -14,7 +14,8 @@
 # GET /health), staff actions over the API with prepayctl admin (the first administrator from the
 # setup code, a cash top-up, a QR top-up of a cut-off shop through the payment providers' sandbox
 # (prepay-sim pay: the QR from WeChat Pay's side, the phone's "Pay" played by prepay-sim tap, the
-# credit and the relay closing on the simulated meter), a refund waiting for a second person, an
+# credit and the relay closing on the simulated meter, 20.00 of it refunded to the payer), a
+# refund waiting for a second person, an
 # export), an online backup
 # verified while prepayd runs and the audit chain checked, and
 # the kiosk's attract screen (in a window when there is a
@@ -275,6 +276,10 @@ wait "$topup_pid" || die "the QR top-up was not credited (see $demo/topup.out)"
 sed -n '/^top-up .*credited/s/^/  prepayctl: /p' "$demo/topup.out"
 for _ in $(seq 100); do [ "$(relay)" = closed ] && break; sleep 0.1; done
 echo "  the meter's relay now: $(relay)"
+qr_attempt=$(sed -n 's/^top-up \([0-9]*\) .*/\1/p' "$demo/topup.out" | head -1)
+echo "  the tenant asks for 20.00 back: refunded to the WeChat payer through the provider (prepayctl admin refund)"
+"$bin/prepayctl" admin refund "${api[@]}" --login demo-admin --attempt "$qr_attempt" --amount 20 \
+    --reason "demo: paid 20.00 too much" --key demo-refund-0001 --wait 30 | sed 's/^/    /'
 "$bin/prepayctl" ledger verify --db "$db"
 
 "$bin/prepayctl" admin account close "${api[@]}" --login demo-admin --shop B-1F-101 --settle refund-cash \

@@ -6,6 +6,7 @@
 #include "catalog/csv.h"
 
 #include <QtCore/QDateTime>
+#include <QtCore/QElapsedTimer>
 #include <QtCore/QEventLoop>
 #include <QtCore/QFile>
 #include <QtCore/QFileInfo>
@@ -98,6 +99,8 @@ const QCommandLineOption channelOption(QStringLiteral("channel"),
 const QCommandLineOption waitOption(QStringLiteral("wait"),
     QStringLiteral("Seconds to wait for the payment (default 180; 0: print the QR and return)."),
     QStringLiteral("SECONDS"));
+const QCommandLineOption attemptOption(QStringLiteral("attempt"),
+    QStringLiteral("The paid QR top-up (its attempt id, as topup prints it)."), QStringLiteral("ID"));
 const QCommandLineOption rejectOption(QStringLiteral("reject"), QStringLiteral("Reject instead of approve."));
 const QCommandLineOption noteOption(
     QStringLiteral("note"), QStringLiteral("A note for the requester."), QStringLiteral("TEXT"));
@@ -739,6 +742,95 @@ int topUp(const Invocation &in)
     });
 }
 
+// ---- a refund to the payer
+
+QString refundLine(const QJsonObject &r)
+{
+    QString line = QStringLiteral("refund %1 (%2) of top-up %3: %4 to the %5 payer of %6, %7")
+                       .arg(r.value(QLatin1String("refund_id")).toInteger())
+                       .arg(r.value(QLatin1String("out_refund_no")).toString())
+                       .arg(r.value(QLatin1String("attempt_id")).toInteger())
+                       .arg(money(r.value(QLatin1String("amount_fen")).toInteger()),
+                           r.value(QLatin1String("channel")).toString(), r.value(QLatin1String("shop_no")).toString(),
+                           r.value(QLatin1String("state")).toString());
+    if (r.contains(QLatin1String("message")))
+        line += QStringLiteral(" (%1)").arg(r.value(QLatin1String("message")).toString());
+    return line;
+}
+
+int refund(const Invocation &in)
+{
+    bool idOk = false;
+    const qint64 attemptId = in.parser.value(attemptOption).toLongLong(&idOk);
+    const QString reason = in.parser.value(reasonOption);
+    if (!idOk || attemptId < 1 || !in.parser.isSet(amountOption) || reason.isEmpty())
+        return in.fail(exitUsage, QStringLiteral("--attempt ID, --amount YUAN and --reason TEXT are required"));
+    const Parsed<Money> amount = Money::parse(in.parser.value(amountOption));
+    if (!amount.ok())
+        return in.fail(exitUsage, QStringLiteral("--amount: %1").arg(amount.errorMessage()));
+    int waitSeconds = 60;
+    if (in.parser.isSet(waitOption)) {
+        bool ok = false;
+        waitSeconds = in.parser.value(waitOption).toInt(&ok);
+        if (!ok || waitSeconds < 0 || waitSeconds > 3600)
+            return in.fail(exitUsage, QStringLiteral("--wait '%1': 0 to 3600 seconds").arg(in.parser.value(waitOption)));
+    }
+    QString key = in.parser.value(keyOption);
+    if (key.isEmpty()) {
+        key = newIdempotencyKey();
+        in.err << "prepayctl: idempotency key " << key << " (to retry: the same command with --key " << key << ")\n";
+        in.err.flush();
+    } else if (!QRegularExpression(QStringLiteral("^[A-Za-z0-9._:-]{8,64}$")).match(key).hasMatch()) {
+        return in.fail(exitUsage, QStringLiteral("--key '%1': 8 to 64 of A-Z a-z 0-9 . _ : -").arg(key));
+    }
+    const QJsonObject params{{QStringLiteral("attempt_id"), attemptId}, {QStringLiteral("amount_fen"), amount.value.fen()},
+        {QStringLiteral("reason"), reason}, {QStringLiteral("idempotency_key"), key}};
+    const int rc = loggedIn(in, [&](rpc::RpcClient &client) {
+        const rpc::Outcome asked = client.callBlocking(QStringLiteral("refund.request"), params, callTimeoutMs);
+        if (!rpc::succeeded(asked))
+            return failWith(in, std::get<rpc::Error>(asked));
+        QJsonObject r = std::get<QJsonValue>(asked).toObject();
+        if (!in.parser.isSet(jsonOption)) {
+            in.out << refundLine(r) << "; wallet now " << money(r.value(QLatin1String("balance_fen")).toInteger()) << '\n';
+            if (r.value(QLatin1String("status")).toString() == QLatin1String("pending_approval"))
+                in.out << "waiting for a second person's approval: request #" << r.value(QLatin1String("approval_id")).toInteger()
+                       << " (someone else runs: prepayctl admin approve " << r.value(QLatin1String("approval_id")).toInteger()
+                       << ")\n";
+            in.out.flush();
+        }
+        // Until the provider has answered for good (or --wait runs out).
+        const auto finished = [](const QJsonObject &o) {
+            const QString state = o.value(QLatin1String("state")).toString();
+            return state == QLatin1String("succeeded") || state == QLatin1String("failed")
+                || state == QLatin1String("rejected") || state == QLatin1String("pending_approval");
+        };
+        QElapsedTimer waited;
+        waited.start();
+        while (!finished(r) && waited.elapsed() < qint64(waitSeconds) * 1000) {
+            QEventLoop pause;
+            QTimer::singleShot(250, &pause, &QEventLoop::quit);
+            pause.exec();
+            const rpc::Outcome now = client.callBlocking(QStringLiteral("refund.get"),
+                {{QStringLiteral("refund_id"), r.value(QLatin1String("refund_id"))}}, callTimeoutMs);
+            if (!rpc::succeeded(now))
+                return failWith(in, std::get<rpc::Error>(now));
+            const QJsonObject next = std::get<QJsonValue>(now).toObject();
+            if (next.value(QLatin1String("state")) != r.value(QLatin1String("state")) && !in.parser.isSet(jsonOption)) {
+                in.out << refundLine(next) << '\n';
+                in.out.flush();
+            }
+            r = next;
+        }
+        if (in.parser.isSet(jsonOption))
+            printJson(in, r);
+        const QString state = r.value(QLatin1String("state")).toString();
+        return state == QLatin1String("failed") || state == QLatin1String("rejected") ? exitRefused : 0;
+    });
+    if (rc == exitNoAnswer)
+        in.err << "prepayctl: run it again with --key " << key << ": the refund is made at most once\n";
+    return rc;
+}
+
 // ---- approvals
 
 int approvals(const Invocation &in)
@@ -864,6 +956,16 @@ QList<Command> adminCommands()
                 + connection + exitCodesHelp(),
             common + QList<QCommandLineOption>{shopOption, amountOption, channelOption, keyOption, waitOption}, {}, {},
             topUp},
+        {{w, QStringLiteral("refund")},
+            QStringLiteral("--ca FILE --login L --attempt ID --amount YUAN --reason TEXT [--key K] [--wait S]   pay "
+                           "a QR top-up back to its payer"),
+            QStringLiteral("A refund to the payer through the provider (refund.request): the amount leaves the "
+                           "wallet at once; above the approval threshold it waits for a second person (the request "
+                           "number is printed). Otherwise prepayctl follows it until the provider has paid it back "
+                           "(or --wait seconds, default 60). Without --key a key is generated and printed first.")
+                + connection + exitCodesHelp(),
+            common + QList<QCommandLineOption>{attemptOption, amountOption, reasonOption, keyOption, waitOption}, {}, {},
+            refund},
         {{w, QStringLiteral("approvals")}, QStringLiteral("--ca FILE --login L   requests waiting for a decision"),
             QStringLiteral("List the maker-checker requests waiting for a second person (approval.list).") + connection
                 + exitCodesHelp(),
