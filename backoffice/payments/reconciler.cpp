@@ -10,6 +10,7 @@
 #include <QtCore/QDateTime>
 #include <QtCore/QJsonObject>
 #include <QtCore/QLoggingCategory>
+#include <QtCore/QPointer>
 #include <QtCore/QTimeZone>
 
 #include <algorithm>
@@ -117,7 +118,8 @@ void Reconciler::reconcileDay(Channel channel, QDate day, DayDone done)
     run->result.date = day;
     run->provider = provider(channel);
     if (!run->provider) {
-        end(run, DayOutcome::NotConfigured, QStringLiteral("%1 is not configured on this prepayd").arg(channelCode(channel)));
+        end(run, DayOutcome::NotConfigured,
+            QStringLiteral("%1 is not configured on this prepayd").arg(channelCode(channel)));
         return;
     }
     if (!day.isValid()) {
@@ -125,18 +127,25 @@ void Reconciler::reconcileDay(Channel channel, QDate day, DayDone done)
         return;
     }
     if (m_running.contains(dayKey(channel, day))) {
-        end(run, DayOutcome::Busy, QStringLiteral("%1 %2 is being reconciled").arg(channelCode(channel), day.toString(Qt::ISODate)));
+        end(run, DayOutcome::Busy,
+            QStringLiteral("%1 %2 is being reconciled").arg(channelCode(channel), day.toString(Qt::ISODate)));
         return;
     }
     m_running.insert(dayKey(channel, day));
-    run->provider->bill(day, [this, run](const BillResult &bill) { matchBill(run, bill); });
+    // The adapter may answer after this reconciler is gone (prepayd shutting down): then nothing.
+    const QPointer<Reconciler> self(this);
+    run->provider->bill(day, [self, run](const BillResult &bill) {
+        if (self)
+            self->matchBill(run, bill);
+    });
 }
 
 void Reconciler::matchBill(const std::shared_ptr<Run> &run, const BillResult &bill)
 {
     const QString what = channelCode(run->channel) + QLatin1Char(' ') + run->day.toString(Qt::ISODate);
     if (bill.outcome == Outcome::Rejected && bill.code == u"NOT_SUPPORTED") {
-        end(run, DayOutcome::NotSupported, QStringLiteral("%1: the provider has no bill download (%2)").arg(what, bill.message));
+        end(run, DayOutcome::NotSupported,
+            QStringLiteral("%1: the provider has no bill download (%2)").arg(what, bill.message));
         return;
     }
     QList<BillRow> rows = bill.rows;
@@ -147,22 +156,23 @@ void Reconciler::matchBill(const std::shared_ptr<Run> &run, const BillResult &bi
         const int ours = paidAttemptsOn(run->channel, run->day);
         if (ours != 0) {
             end(run, DayOutcome::DownloadFailed,
-                QStringLiteral("%1: the provider has no bill (%2) but prepayd has %3 payments that day").arg(what, bill.code).arg(ours));
+                QStringLiteral("%1: the provider has no bill (%2) but prepayd has %3 payments that day")
+                    .arg(what, bill.code)
+                    .arg(ours));
             return;
         }
         rows.clear();
         raw = bill.code.toUtf8(); // what the provider answered, kept as the day's (empty) bill
     } else if (bill.outcome != Outcome::Ok) {
         end(run, DayOutcome::DownloadFailed,
-            QStringLiteral("%1: bill download %2: %3 %4").arg(what, outcomeCode(bill.outcome), bill.code, bill.message));
+            QStringLiteral("%1: bill download %2: %3 %4")
+                .arg(what, outcomeCode(bill.outcome), bill.code, bill.message));
         return;
     }
     const qint64 now = m_clock.wallMs();
     const ReconcileLimits limits = m_schedule.limits;
-    write(
-        [channel = run->channel, day = run->day, rows, raw, now, limits](store::Transaction &tx) {
-            return reconcileBill(tx, channel, day, rows, raw, now, limits);
-        },
+    write([channel = run->channel, day = run->day, rows, raw, now, limits](
+              store::Transaction &tx) { return reconcileBill(tx, channel, day, rows, raw, now, limits); },
         [this, run, what](const store::Written<ReconcileSummary> &w) {
             run->result.summary = w.value;
             if (w.status == store::WriteStatus::RolledBack) {
@@ -194,30 +204,37 @@ void Reconciler::confirmNext(const std::shared_ptr<Run> &run)
     TradeRef ref;
     ref.outTradeNo = attempt->outTradeNo;
     ref.createdAtMs = attempt->createdAtMs;
-    run->provider->query(ref, [this, run, attemptId](const QueryResult &answer) {
-        const qint64 now = m_clock.wallMs();
-        std::shared_ptr<const billing::TariffBook> book = m_biller.book();
-        write(
-            [channel = run->channel, attemptId, answer, now, book](store::Transaction &tx) {
-                return confirmPaidNotCredited(tx, *book, channel, attemptId, answer, now);
-            },
-            [this, run, attemptId](const store::Written<ConfirmResult> &w) {
-                ConfirmResult result = w.value;
-                if (!w.committed())
-                    result.outcome = ConfirmResult::Outcome::StoreFailed;
-                run->result.confirmed.append(result);
-                if (w.committed() && result.outcome == ConfirmResult::Outcome::Credited) {
-                    ++run->result.creditedLate;
-                    qCInfo(lcReconcile, "attempt %lld: %s", attemptId, qUtf8Printable(result.action));
-                    if (!result.commandIds.isEmpty())
-                        Q_EMIT commandsQueued(result.commandIds);
-                    Q_EMIT attemptChanged(attemptId);
-                } else if (w.committed()) {
-                    qCWarning(lcReconcile, "attempt %lld: %s", attemptId, qUtf8Printable(result.action));
-                }
-                confirmNext(run);
-            });
+    const QPointer<Reconciler> self(this);
+    run->provider->query(ref, [self, run, attemptId](const QueryResult &answer) {
+        if (self)
+            self->confirmed(run, attemptId, answer);
     });
+}
+
+void Reconciler::confirmed(const std::shared_ptr<Run> &run, qint64 attemptId, const QueryResult &answer)
+{
+    const qint64 now = m_clock.wallMs();
+    std::shared_ptr<const billing::TariffBook> book = m_biller.book();
+    write([channel = run->channel, attemptId, answer, now, book](
+              store::Transaction &tx) { return confirmPaidNotCredited(tx, *book, channel, attemptId, answer, now); },
+        [this, run, attemptId](const store::Written<ConfirmResult> &w) {
+            ConfirmResult result = w.value;
+            if (!w.committed())
+                result.outcome = ConfirmResult::Outcome::StoreFailed;
+            run->result.confirmed.append(result);
+            if (w.committed() && result.outcome == ConfirmResult::Outcome::Credited) {
+                ++run->result.creditedLate;
+                qCInfo(lcReconcile, "attempt %lld: %s", attemptId, qUtf8Printable(result.action));
+                if (!result.commandIds.isEmpty())
+                    Q_EMIT commandsQueued(result.commandIds);
+                Q_EMIT attemptChanged(attemptId);
+            } else {
+                qCWarning(lcReconcile, "attempt %lld: %s %s", attemptId,
+                    qUtf8Printable(confirmOutcomeCode(result.outcome)),
+                    qUtf8Printable(w.committed() ? result.action : w.error.toString() + w.reason));
+            }
+            confirmNext(run);
+        });
 }
 
 void Reconciler::finish(const std::shared_ptr<Run> &run)
@@ -318,19 +335,19 @@ void Reconciler::scheduledDone(const DayResult &result)
     switch (result.outcome) {
     case DayOutcome::Reconciled: {
         m_retries.remove(key);
-        const bool anyGaveUp = std::any_of(m_retries.cbegin(), m_retries.cend(), [](const Retry &r) { return r.gaveUp; });
+        const bool anyGaveUp
+            = std::any_of(m_retries.cbegin(), m_retries.cend(), [](const Retry &r) { return r.gaveUp; });
         if (!anyGaveUp) {
-            write([now](store::Transaction &tx) {
-                control::clearAlarm(tx, QStringLiteral("payment_unmatched"),
-                    control::AlarmSubject{QStringLiteral("system"), alarmDayNotDone}, now);
-            },
-                [](const store::Written<std::monostate> &) { });
+            write(
+                [now](store::Transaction &tx) {
+                    control::clearAlarm(tx, QStringLiteral("payment_unmatched"),
+                        control::AlarmSubject{QStringLiteral("system"), alarmDayNotDone}, now);
+                },
+                [](const store::Written<std::monostate> &) {});
         }
         break;
     }
-    case DayOutcome::NotSupported:
-        m_unsupported.insert(int(result.channel));
-        break;
+    case DayOutcome::NotSupported: m_unsupported.insert(int(result.channel)); break;
     case DayOutcome::DownloadFailed:
     case DayOutcome::Invalid:
     case DayOutcome::StoreFailed: {
@@ -345,11 +362,12 @@ void Reconciler::scheduledDone(const DayResult &result)
             {QStringLiteral("channel"), channelCode(result.channel)},
             {QStringLiteral("bill_date"), result.date.toString(Qt::ISODate)},
             {QStringLiteral("attempts"), retry.failures}, {QStringLiteral("reason"), result.message.left(500)}};
-        write([detail, now](store::Transaction &tx) {
-            control::raiseAlarm(tx, QStringLiteral("payment_unmatched"), control::Severity::Warning,
-                control::AlarmSubject{QStringLiteral("system"), alarmDayNotDone}, detail, now);
-        },
-            [](const store::Written<std::monostate> &) { });
+        write(
+            [detail, now](store::Transaction &tx) {
+                control::raiseAlarm(tx, QStringLiteral("payment_unmatched"), control::Severity::Warning,
+                    control::AlarmSubject{QStringLiteral("system"), alarmDayNotDone}, detail, now);
+            },
+            [](const store::Written<std::monostate> &) {});
         break;
     }
     case DayOutcome::NotConfigured:
@@ -380,8 +398,8 @@ int Reconciler::paidAttemptsOn(Channel channel, QDate day)
 
 QDate Reconciler::firstTopUpDay()
 {
-    store::Statement s = m_reader->prepare(
-        QStringLiteral("SELECT min(created_at_ms) FROM payment_attempts WHERE channel <> 'cash'"));
+    store::Statement s
+        = m_reader->prepare(QStringLiteral("SELECT min(created_at_ms) FROM payment_attempts WHERE channel <> 'cash'"));
     if (s.step() != store::Statement::Step::Row || s.isNull(0))
         return {};
     return beijingDate(s.int64(0));

@@ -45,7 +45,7 @@ class Biller;
 namespace prepay::store {
 class Connection;
 class Store;
-}
+} // namespace prepay::store
 
 namespace prepay::payments {
 
@@ -76,10 +76,10 @@ struct DayResult
     QString message;
     Channel channel = Channel::Alipay;
     QDate date;
-    ReconcileSummary summary;        // Reconciled: what the matching found (before the confirmations)
-    QList<ConfirmResult> confirmed;  // the confirming queries, in order
-    int creditedLate = 0;            // of them, credited now
-    int openFindings = 0;            // all channels and days, after this run
+    ReconcileSummary summary;       // Reconciled: what the matching found (before the confirmations)
+    QList<ConfirmResult> confirmed; // the confirming queries, in order
+    int creditedLate = 0;           // of them, credited now
+    int openFindings = 0;           // all channels and days, after this run
 };
 
 class Reconciler : public QObject
@@ -128,6 +128,7 @@ private:
     void scheduledDone(const DayResult &result);
     void matchBill(const std::shared_ptr<Run> &run, const BillResult &bill);
     void confirmNext(const std::shared_ptr<Run> &run);
+    void confirmed(const std::shared_ptr<Run> &run, qint64 attemptId, const QueryResult &answer);
     void finish(const std::shared_ptr<Run> &run);
     void end(const std::shared_ptr<Run> &run, DayOutcome outcome, const QString &message);
     bool billStored(Channel channel, QDate day);
@@ -144,11 +145,11 @@ private:
     QHash<int, Provider *> m_providers;
     ReconcileSchedule m_schedule;
     QTimer m_timer;
-    QSet<qint64> m_running;          // (channel, day) keys under way
-    bool m_scheduledRun = false;     // the schedule runs one day at a time
-    QSet<int> m_unsupported;         // channels without a bill download
-    QHash<qint64, Retry> m_retries;  // (channel, day) → failures of this round
-    QDate m_round;                   // the Beijing day the retry counts belong to
+    QSet<qint64> m_running;         // (channel, day) keys under way
+    bool m_scheduledRun = false;    // the schedule runs one day at a time
+    QSet<int> m_unsupported;        // channels without a bill download
+    QHash<qint64, Retry> m_retries; // (channel, day) → failures of this round
+    QDate m_round;                  // the Beijing day the retry counts belong to
     std::shared_ptr<QThreadPool> m_waiters;
 };
 

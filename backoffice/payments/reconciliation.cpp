@@ -72,10 +72,12 @@ public:
     {
         store::Statement &s = prepared(m_attempt,
             QStringLiteral("SELECT a.id, a.order_id, a.state, a.amount_fen, coalesce(a.provider_amount_fen, -1), "
-            "coalesce(a.provider_txn_id, ''), coalesce(a.paid_at_ms, 0), acc.shop_no, "
-            "coalesce((SELECT e.id FROM ledger_entries e WHERE e.kind = 'recharge' AND e.payment_attempt_id = a.id), 0) "
-            "FROM payment_attempts a JOIN topup_orders o ON o.id = a.order_id JOIN accounts acc ON acc.id = o.account_id "
-            "WHERE a.out_trade_no = ?1 AND a.channel = ?2"));
+                           "coalesce(a.provider_txn_id, ''), coalesce(a.paid_at_ms, 0), acc.shop_no, "
+                           "coalesce((SELECT e.id FROM ledger_entries e WHERE e.kind = 'recharge' AND "
+                           "e.payment_attempt_id = a.id), 0) "
+                           "FROM payment_attempts a JOIN topup_orders o ON o.id = a.order_id JOIN accounts acc ON "
+                           "acc.id = o.account_id "
+                           "WHERE a.out_trade_no = ?1 AND a.channel = ?2"));
         s.bind(1, outTradeNo).bind(2, channelCode(m_channel));
         std::optional<Ours> found;
         if (s.step() == store::Statement::Step::Row) {
@@ -102,9 +104,10 @@ public:
         if (entryId == 0)
             return 0;
         store::Statement &s = prepared(m_credited,
-            QStringLiteral("SELECT coalesce(sum(p.amount_fen), 0) FROM ledger_postings p "
-            "JOIN ledger_accounts la ON la.id = p.ledger_account_id AND la.kind = 'wallet' "
-            "WHERE p.entry_id = ?1 OR p.entry_id IN (SELECT id FROM ledger_entries WHERE reverses_entry_id = ?1)"));
+            QStringLiteral(
+                "SELECT coalesce(sum(p.amount_fen), 0) FROM ledger_postings p "
+                "JOIN ledger_accounts la ON la.id = p.ledger_account_id AND la.kind = 'wallet' "
+                "WHERE p.entry_id = ?1 OR p.entry_id IN (SELECT id FROM ledger_entries WHERE reverses_entry_id = ?1)"));
         s.bind(1, entryId);
         const qint64 fen = s.step() == store::Statement::Step::Row ? s.int64(0) : 0;
         check(s);
@@ -115,7 +118,8 @@ public:
     // The channel an out_trade_no was issued on, if not this one (empty: never issued).
     QString issuedOn(const QString &outTradeNo)
     {
-        store::Statement &s = prepared(m_issuedOn, QStringLiteral("SELECT channel FROM payment_attempts WHERE out_trade_no = ?1"));
+        store::Statement &s
+            = prepared(m_issuedOn, QStringLiteral("SELECT channel FROM payment_attempts WHERE out_trade_no = ?1"));
         s.bind(1, outTradeNo);
         const QString channel = s.step() == store::Statement::Step::Row ? s.text(0) : QString();
         check(s);
@@ -125,8 +129,8 @@ public:
 
     bool inSuspense(const QString &outTradeNo)
     {
-        store::Statement &s = prepared(
-            m_suspense, QStringLiteral("SELECT count(*) FROM payment_suspense WHERE channel = ?1 AND out_trade_no = ?2"));
+        store::Statement &s = prepared(m_suspense,
+            QStringLiteral("SELECT count(*) FROM payment_suspense WHERE channel = ?1 AND out_trade_no = ?2"));
         s.bind(1, channelCode(m_channel)).bind(2, outTradeNo);
         const bool found = s.step() == store::Statement::Step::Row && s.int64(0) > 0;
         check(s);
@@ -141,20 +145,23 @@ public:
         // The keys are "recharge:attempt:<id>:meter:<meter id>" (credit.h): a range on the
         // unique index of idempotency_key (';' follows ':').
         store::Statement &s = prepared(m_jobs,
-            QStringLiteral("SELECT c.id, c.meter_id, m.serial, c.state, c.amount_fen, c.attempts, coalesce(c.last_error, ''), "
-            "coalesce(c.reason, ''), c.created_at_ms FROM meter_commands c JOIN meters m ON m.id = c.meter_id "
-            "WHERE c.idempotency_key >= ?1 AND c.idempotency_key < ?2 AND c.kind = 'recharge' "
-            "AND (c.state IN ('failed', 'cancelled') OR (c.state <> 'verified' AND c.created_at_ms < ?3)) ORDER BY c.id"));
+            QStringLiteral(
+                "SELECT c.id, c.meter_id, m.serial_number, c.state, c.amount_fen, c.attempts, coalesce(c.last_error, "
+                "''), "
+                "coalesce(c.reason, ''), c.created_at_ms FROM meter_commands c JOIN meters m ON m.id = c.meter_id "
+                "WHERE c.idempotency_key >= ?1 AND c.idempotency_key < ?2 AND c.kind = 'recharge' "
+                "AND (c.state IN ('failed', 'cancelled') OR (c.state <> 'verified' AND c.created_at_ms < ?3)) ORDER BY "
+                "c.id"));
         const QString prefix = QStringLiteral("recharge:attempt:%1:").arg(attemptId);
         s.bind(1, prefix).bind(2, QStringLiteral("recharge:attempt:%1;").arg(attemptId));
         s.bind(3, m_nowMs - m_limits.meterJobOverdueMs);
         QJsonArray jobs;
         while (s.step() == store::Statement::Step::Row) {
-            jobs.append(QJsonObject{{QStringLiteral("command_id"), s.int64(0)}, {QStringLiteral("meter_id"), s.int64(1)},
-                {QStringLiteral("meter_serial"), s.text(2)}, {QStringLiteral("state"), s.text(3)},
-                {QStringLiteral("amount_fen"), s.int64(4)}, {QStringLiteral("attempts"), s.int64(5)},
-                {QStringLiteral("last_error"), s.text(6)}, {QStringLiteral("reason"), s.text(7)},
-                {QStringLiteral("queued_at_ms"), s.int64(8)}});
+            jobs.append(QJsonObject{{QStringLiteral("command_id"), s.int64(0)},
+                {QStringLiteral("meter_id"), s.int64(1)}, {QStringLiteral("meter_serial"), s.int64(2)},
+                {QStringLiteral("state"), s.text(3)}, {QStringLiteral("amount_fen"), s.int64(4)},
+                {QStringLiteral("attempts"), s.int64(5)}, {QStringLiteral("last_error"), s.text(6)},
+                {QStringLiteral("reason"), s.text(7)}, {QStringLiteral("queued_at_ms"), s.int64(8)}});
         }
         check(s);
         s.reset();
@@ -171,8 +178,9 @@ public:
         s.bind(1, ours.orderId).bind(2, ours.id);
         QJsonArray others;
         while (s.step() == store::Statement::Step::Row) {
-            others.append(QJsonObject{{QStringLiteral("out_trade_no"), s.text(0)}, {QStringLiteral("channel"), s.text(1)},
-                {QStringLiteral("amount_fen"), s.int64(2)}, {QStringLiteral("state"), s.text(3)}});
+            others.append(
+                QJsonObject{{QStringLiteral("out_trade_no"), s.text(0)}, {QStringLiteral("channel"), s.text(1)},
+                    {QStringLiteral("amount_fen"), s.int64(2)}, {QStringLiteral("state"), s.text(3)}});
         }
         check(s);
         s.reset();
@@ -191,11 +199,12 @@ public:
     std::optional<OurRefund> refund(const QString &outRefundNo)
     {
         store::Statement &s = prepared(m_refund,
-            QStringLiteral("SELECT r.id, r.state, r.amount_fen, coalesce(a.out_trade_no, ''), "
-            "(SELECT sum(p.amount_fen) FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id "
-            " WHERE e.idempotency_key = 'refund:' || r.id || ':paid' AND p.amount_fen > 0) "
-            "FROM refunds r LEFT JOIN payment_attempts a ON a.id = r.payment_attempt_id "
-            "WHERE r.out_refund_no = ?1 AND r.channel = ?2"));
+            QStringLiteral(
+                "SELECT r.id, r.state, r.amount_fen, coalesce(a.out_trade_no, ''), "
+                "(SELECT sum(p.amount_fen) FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id "
+                " WHERE e.idempotency_key = 'refund:' || r.id || ':paid' AND p.amount_fen > 0) "
+                "FROM refunds r LEFT JOIN payment_attempts a ON a.id = r.payment_attempt_id "
+                "WHERE r.out_refund_no = ?1 AND r.channel = ?2"));
         s.bind(1, outRefundNo).bind(2, channelCode(m_channel));
         std::optional<OurRefund> found;
         if (s.step() == store::Statement::Step::Row) {
@@ -213,15 +222,16 @@ public:
     }
 
     // One finding; nothing when the (channel, day, kind, out_trade_no) is known already.
-    void record(FindingKind kind, const QString &outTradeNo, qint64 attemptId, const QJsonObject &detail,
-        const QString &action)
+    void record(
+        FindingKind kind, const QString &outTradeNo, qint64 attemptId, const QJsonObject &detail, const QString &action)
     {
         if (failed())
             return;
         store::Statement &s = prepared(m_insert,
-            QStringLiteral("INSERT INTO payment_findings (channel, bill_date, kind, out_trade_no, payment_attempt_id, detail, action, "
-            "found_at_ms) VALUES (?1, ?2, ?3, ?4, nullif(?5, 0), ?6, ?7, ?8) "
-            "ON CONFLICT (channel, bill_date, kind, out_trade_no) DO NOTHING"));
+            QStringLiteral("INSERT INTO payment_findings (channel, bill_date, kind, out_trade_no, payment_attempt_id, "
+                           "detail, action, "
+                           "found_at_ms) VALUES (?1, ?2, ?3, ?4, nullif(?5, 0), ?6, ?7, ?8) "
+                           "ON CONFLICT (channel, bill_date, kind, out_trade_no) DO NOTHING"));
         s.bind(1, channelCode(m_channel)).bind(2, m_dayText).bind(3, findingKindCode(kind)).bind(4, outTradeNo);
         s.bind(5, attemptId).bind(6, json(detail)).bind(7, action).bind(8, m_nowMs);
         if (const store::SqlError e = s.run(); !e.ok()) {
@@ -272,8 +282,9 @@ QString validate(QDate day, const QList<BillRow> &rows, const ReconcileLimits &l
         const BillRow &row = rows.at(i);
         const QString where = QStringLiteral("bill row %1").arg(i + 1);
         if (row.outTradeNo.isEmpty() || row.outTradeNo.size() > ReconcileLimits::outTradeNoCharsMax)
-            return where + QStringLiteral(": out_trade_no is empty or longer than %1 characters")
-                               .arg(ReconcileLimits::outTradeNoCharsMax);
+            return where
+                + QStringLiteral(": out_trade_no is empty or longer than %1 characters")
+                      .arg(ReconcileLimits::outTradeNoCharsMax);
         if (row.kind == BillRow::Kind::Refund
             && (row.outRefundNo.isEmpty() || row.outRefundNo.size() > ReconcileLimits::outTradeNoCharsMax))
             return where + QStringLiteral(": a refund without its out_refund_no");
@@ -299,9 +310,9 @@ void matchPayment(Matcher &m, const QString &outTradeNo, const QList<BillRow> &p
         return;
     if (!ours) {
         const QString elsewhere = m.issuedOn(outTradeNo);
-        QJsonObject detail{{QStringLiteral("bill_fen"), row.amountFen}, {QStringLiteral("provider_txn_id"), row.providerTxnId},
-            {QStringLiteral("paid_at_ms"), row.atMs}, {QStringLiteral("bill_rows"), billRows},
-            {QStringLiteral("in_suspense"), m.inSuspense(outTradeNo)}};
+        QJsonObject detail{{QStringLiteral("bill_fen"), row.amountFen},
+            {QStringLiteral("provider_txn_id"), row.providerTxnId}, {QStringLiteral("paid_at_ms"), row.atMs},
+            {QStringLiteral("bill_rows"), billRows}, {QStringLiteral("in_suspense"), m.inSuspense(outTradeNo)}};
         if (!elsewhere.isEmpty())
             detail.insert(QStringLiteral("issued_on"), elsewhere);
         m.record(FindingKind::UnknownInBill, outTradeNo, 0, detail,
@@ -314,9 +325,10 @@ void matchPayment(Matcher &m, const QString &outTradeNo, const QList<BillRow> &p
     }
 
     bool agrees = true;
-    const QJsonObject base{{QStringLiteral("bill_fen"), row.amountFen}, {QStringLiteral("attempt_fen"), ours->amountFen},
-        {QStringLiteral("state"), ours->state}, {QStringLiteral("shop_no"), ours->shopNo},
-        {QStringLiteral("provider_txn_id"), row.providerTxnId}, {QStringLiteral("paid_at_ms"), row.atMs}};
+    const QJsonObject base{{QStringLiteral("bill_fen"), row.amountFen},
+        {QStringLiteral("attempt_fen"), ours->amountFen}, {QStringLiteral("state"), ours->state},
+        {QStringLiteral("shop_no"), ours->shopNo}, {QStringLiteral("provider_txn_id"), row.providerTxnId},
+        {QStringLiteral("paid_at_ms"), row.atMs}};
 
     if (paid.size() > 1) {
         agrees = false;
@@ -379,13 +391,12 @@ void matchPayment(Matcher &m, const QString &outTradeNo, const QList<BillRow> &p
             for (const QJsonValue &j : jobs) {
                 const QJsonObject job = j.toObject();
                 what << QStringLiteral("meter %1: %2 %3%4")
-                            .arg(job.value(QStringLiteral("meter_serial")).toString(),
+                            .arg(QString::number(job.value(QStringLiteral("meter_serial")).toInteger()),
                                 job.value(QStringLiteral("state")).toString(),
                                 yuan(job.value(QStringLiteral("amount_fen")).toInteger()),
-                                job.value(QStringLiteral("last_error")).toString().isEmpty()
-                                    ? QString()
-                                    : QStringLiteral(" (") + job.value(QStringLiteral("last_error")).toString()
-                                        + QLatin1Char(')'));
+                                job.value(QStringLiteral("last_error")).toString().isEmpty() ? QString()
+                                                                                             : QStringLiteral(" (")
+                                        + job.value(QStringLiteral("last_error")).toString() + QLatin1Char(')'));
             }
             m.record(FindingKind::MeterNotRecharged, outTradeNo, ours->id, detail,
                 QStringLiteral("credited to the wallet of shop %1, but the meter's recharge was not delivered (%2). "
@@ -505,9 +516,9 @@ ReconcileSummary reconcileBill(store::Transaction &tx, Channel channel, QDate bi
     if (step == store::Statement::Step::Row) {
         summary.billDiffers = stored.blob(0) != sha;
     } else {
-        store::Statement insert = tx.prepare(QStringLiteral(
-            "INSERT INTO provider_bills (channel, bill_date, raw, raw_sha256, rows, downloaded_at_ms) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+        store::Statement insert = tx.prepare(
+            QStringLiteral("INSERT INTO provider_bills (channel, bill_date, raw, raw_sha256, rows, downloaded_at_ms) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
         insert.bind(1, code).bind(2, dayText).bind(3, raw).bind(4, sha).bind(5, qint64(rows.size())).bind(6, nowMs);
         if (const store::SqlError e = insert.run(); !e.ok()) {
             tx.fail(e);
@@ -567,8 +578,9 @@ ReconcileSummary reconcileBill(store::Transaction &tx, Channel channel, QDate bi
         const std::optional<Matcher::OurRefund> ours = m.refund(row.outRefundNo);
         if (m.failed())
             return storeFailed();
-        QJsonObject detail{{QStringLiteral("out_refund_no"), row.outRefundNo}, {QStringLiteral("bill_fen"), row.amountFen},
-            {QStringLiteral("provider_txn_id"), row.providerTxnId}, {QStringLiteral("at_ms"), row.atMs}};
+        QJsonObject detail{{QStringLiteral("out_refund_no"), row.outRefundNo},
+            {QStringLiteral("bill_fen"), row.amountFen}, {QStringLiteral("provider_txn_id"), row.providerTxnId},
+            {QStringLiteral("at_ms"), row.atMs}};
         if (!ours) {
             issue(row.outTradeNo, detail,
                 QStringLiteral("%1 refunded %2 (out_refund_no %3) that prepayd has no record of")
@@ -586,8 +598,9 @@ ReconcileSummary reconcileBill(store::Transaction &tx, Channel channel, QDate bi
         if (ours->state != u"succeeded")
             problems << QStringLiteral("ours is %1, not succeeded").arg(ours->state);
         else if (ours->paidEntryFen != row.amountFen)
-            problems << (ours->paidEntryFen < 0 ? QStringLiteral("the ledger has no payout entry for it")
-                                                : QStringLiteral("the ledger paid out %1").arg(yuan(ours->paidEntryFen)));
+            problems << (ours->paidEntryFen < 0
+                    ? QStringLiteral("the ledger has no payout entry for it")
+                    : QStringLiteral("the ledger paid out %1").arg(yuan(ours->paidEntryFen)));
         if (problems.isEmpty()) {
             ++matched;
             continue;
@@ -599,7 +612,8 @@ ReconcileSummary reconcileBill(store::Transaction &tx, Channel channel, QDate bi
         const auto [from, to] = beijingDayMs(billDate);
         store::Statement ourRefunds = tx.prepare(QStringLiteral(
             "SELECT r.out_refund_no, r.amount_fen, coalesce(a.out_trade_no, ''), coalesce(a.id, 0) FROM refunds r "
-            "LEFT JOIN payment_attempts a ON a.id = r.payment_attempt_id WHERE r.channel = ?1 AND r.state = 'succeeded' "
+            "LEFT JOIN payment_attempts a ON a.id = r.payment_attempt_id WHERE r.channel = ?1 AND r.state = "
+            "'succeeded' "
             "AND r.completed_at_ms >= ?2 AND r.completed_at_ms < ?3 ORDER BY r.id"));
         ourRefunds.bind(1, code).bind(2, from).bind(3, to);
         while (ourRefunds.step() == store::Statement::Step::Row) {
@@ -608,8 +622,8 @@ ReconcileSummary reconcileBill(store::Transaction &tx, Channel channel, QDate bi
                 continue;
             issue(ourRefunds.text(2),
                 QJsonObject{{QStringLiteral("out_refund_no"), ourRefunds.text(0)},
-                    {QStringLiteral("our_fen"), ourRefunds.int64(1)}, {QStringLiteral("state"), QStringLiteral("succeeded")},
-                    {QStringLiteral("in_bill"), false}},
+                    {QStringLiteral("our_fen"), ourRefunds.int64(1)},
+                    {QStringLiteral("state"), QStringLiteral("succeeded")}, {QStringLiteral("in_bill"), false}},
                 QStringLiteral("prepayd has refund %1 of %2 as succeeded, the bill does not have it")
                     .arg(ourRefunds.text(0), yuan(ourRefunds.int64(1))));
             issues[ourRefunds.text(2)].attemptId = ourRefunds.int64(3);
@@ -626,7 +640,8 @@ ReconcileSummary reconcileBill(store::Transaction &tx, Channel channel, QDate bi
             if (const std::optional<Matcher::Ours> ours = m.attempt(outTradeNo))
                 attemptId = ours->id;
         }
-        m.record(FindingKind::RefundMismatch, outTradeNo, attemptId, QJsonObject{{QStringLiteral("refunds"), i.refunds}},
+        m.record(FindingKind::RefundMismatch, outTradeNo, attemptId,
+            QJsonObject{{QStringLiteral("refunds"), i.refunds}},
             i.what.join(QStringLiteral("; "))
                 + QStringLiteral(". Staff: query the refund with %1, then fix the ledger with a compensating entry "
                                  "(never an edit).")
@@ -638,12 +653,14 @@ ReconcileSummary reconcileBill(store::Transaction &tx, Channel channel, QDate bi
     // 4. Our side: every attempt of this channel paid within the day must be in the bill.
     {
         const auto [from, to] = beijingDayMs(billDate);
-        store::Statement ourPaid = tx.prepare(QStringLiteral(
-            "SELECT a.id, a.out_trade_no, a.amount_fen, a.state, a.paid_at_ms, coalesce(a.provider_txn_id, ''), "
-            "acc.shop_no, coalesce((SELECT e.id FROM ledger_entries e WHERE e.kind = 'recharge' "
-            "AND e.payment_attempt_id = a.id), 0) FROM payment_attempts a JOIN topup_orders o ON o.id = a.order_id "
-            "JOIN accounts acc ON acc.id = o.account_id WHERE a.channel = ?1 AND a.paid_at_ms >= ?2 "
-            "AND a.paid_at_ms < ?3 AND a.state IN ") + QLatin1String(paidStates) + QStringLiteral(" ORDER BY a.id"));
+        store::Statement ourPaid = tx.prepare(
+            QStringLiteral(
+                "SELECT a.id, a.out_trade_no, a.amount_fen, a.state, a.paid_at_ms, coalesce(a.provider_txn_id, ''), "
+                "acc.shop_no, coalesce((SELECT e.id FROM ledger_entries e WHERE e.kind = 'recharge' "
+                "AND e.payment_attempt_id = a.id), 0) FROM payment_attempts a JOIN topup_orders o ON o.id = a.order_id "
+                "JOIN accounts acc ON acc.id = o.account_id WHERE a.channel = ?1 AND a.paid_at_ms >= ?2 "
+                "AND a.paid_at_ms < ?3 AND a.state IN ")
+            + QLatin1String(paidStates) + QStringLiteral(" ORDER BY a.id"));
         ourPaid.bind(1, code).bind(2, from).bind(3, to);
         struct Paid
         {
@@ -701,10 +718,11 @@ ReconcileSummary reconcileBill(store::Transaction &tx, Channel channel, QDate bi
     }
 
     // 6. What the reconciler queries next, and the day's tally.
-    store::Statement confirm = tx.prepare(QStringLiteral(
-        "SELECT DISTINCT f.payment_attempt_id FROM payment_findings f JOIN payment_attempts a "
-        "ON a.id = f.payment_attempt_id WHERE f.channel = ?1 AND f.kind = 'provider_paid_not_credited' "
-        "AND f.settled_at_ms IS NULL AND a.state IN ") + QLatin1String(payableStates) + QStringLiteral(" ORDER BY 1"));
+    store::Statement confirm = tx.prepare(
+        QStringLiteral("SELECT DISTINCT f.payment_attempt_id FROM payment_findings f JOIN payment_attempts a "
+                       "ON a.id = f.payment_attempt_id WHERE f.channel = ?1 AND f.kind = 'provider_paid_not_credited' "
+                       "AND f.settled_at_ms IS NULL AND a.state IN ")
+        + QLatin1String(payableStates) + QStringLiteral(" ORDER BY 1"));
     confirm.bind(1, code);
     while (confirm.step() == store::Statement::Step::Row)
         summary.toConfirm.append(confirm.int64(0));
@@ -772,12 +790,13 @@ ConfirmResult confirmPaidNotCredited(store::Transaction &tx, const billing::Tari
         switch (applied.outcome) {
         case ApplyOutcome::Credited: {
             // A clearer reason than the generic late one, for the staff who look at it.
-            store::Statement flag = tx.prepare(QStringLiteral(
-                "UPDATE payment_attempts SET flag_reason = ?2 WHERE id = ?1 AND flagged = 1"));
+            store::Statement flag = tx.prepare(
+                QStringLiteral("UPDATE payment_attempts SET flag_reason = ?2 WHERE id = ?1 AND flagged = 1"));
             flag.bind(1, attempt->id)
-                .bind(2, QStringLiteral("late payment: found in %1's bill by the daily reconciliation, credited after "
-                                        "a confirming query")
-                             .arg(provider));
+                .bind(2,
+                    QStringLiteral("late payment: found in %1's bill by the daily reconciliation, credited after "
+                                   "a confirming query")
+                        .arg(provider));
             if (const store::SqlError e = flag.run(); !e.ok()) {
                 tx.fail(e);
                 result.outcome = ConfirmResult::Outcome::StoreFailed;
@@ -827,7 +846,8 @@ ConfirmResult confirmPaidNotCredited(store::Transaction &tx, const billing::Tari
 int openFindingsCount(store::Connection &db)
 {
     store::SqlError error;
-    const qint64 n = db.queryInt(QStringLiteral("SELECT count(*) FROM payment_findings WHERE settled_at_ms IS NULL"), &error);
+    const qint64 n
+        = db.queryInt(QStringLiteral("SELECT count(*) FROM payment_findings WHERE settled_at_ms IS NULL"), &error);
     return error.ok() ? int(n) : -1;
 }
 

@@ -37,7 +37,7 @@ namespace prepay::store {
 class Connection;
 class Transaction;
 struct SqlError;
-}
+} // namespace prepay::store
 
 namespace prepay::payments {
 
@@ -88,14 +88,14 @@ struct ReconcileSummary
     int rows = 0;             // bill rows: payments + refunds
     int paymentRows = 0;
     int refundRows = 0;
-    int matched = 0;          // bill rows that agree with our attempts or refunds, the ledger and the meter jobs
-    int newFindings = 0;      // written by this run
+    int matched = 0;     // bill rows that agree with our attempts or refunds, the ledger and the meter jobs
+    int newFindings = 0; // written by this run
     std::array<int, findingKindCount> findings{}; // the day's findings by kind (this run and earlier ones)
-    int openFindings = 0;     // the day's findings nobody settled yet
-    qint64 billPaidFen = 0;     // Σ payment rows
-    qint64 billRefundedFen = 0; // Σ refund rows
-    qint64 creditedFen = 0;     // Σ ledger recharges of our attempts of the channel paid within the day
-    qint64 refundedFen = 0;     // Σ our refunds of the channel that succeeded within the day
+    int openFindings = 0;                         // the day's findings nobody settled yet
+    qint64 billPaidFen = 0;                       // Σ payment rows
+    qint64 billRefundedFen = 0;                   // Σ refund rows
+    qint64 creditedFen = 0; // Σ ledger recharges of our attempts of the channel paid within the day
+    qint64 refundedFen = 0; // Σ our refunds of the channel that succeeded within the day
     // Attempts of this channel with an open provider_paid_not_credited finding (this day or an
     // earlier one) that are still payable: the reconciler queries each and applies the answer.
     QList<qint64> toConfirm;
@@ -127,7 +127,7 @@ struct ConfirmResult
         StoreFailed,
     };
     Outcome outcome = Outcome::StoreFailed;
-    QString action;           // what was written on the finding
+    QString action; // what was written on the finding
     qint64 attemptId = 0;
     qint64 entryId = 0;
     QList<qint64> commandIds; // meter jobs the credit queued: to the poller after the commit
