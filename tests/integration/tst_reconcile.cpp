@@ -165,6 +165,14 @@ class TestReconcile : public QObject
         return channel == Channel::Alipay ? m_alipay : channel == Channel::WeChat ? m_wechat : m_unionpay;
     }
 
+    // The two channels with a bill download (the data of most slots).
+    static void channelRows()
+    {
+        QTest::addColumn<int>("channel");
+        QTest::newRow("alipay") << int(Channel::Alipay);
+        QTest::newRow("wechat") << int(Channel::WeChat);
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -273,17 +281,10 @@ private Q_SLOTS:
         m_dir.reset();
     }
 
-    void channels_data()
-    {
-        QTest::addColumn<int>("channel");
-        QTest::newRow("alipay") << int(Channel::Alipay);
-        QTest::newRow("wechat") << int(Channel::WeChat);
-    }
-
     // Two payments credited through their notifications: the bill agrees row for row, the totals
     // agree, nothing is found and no alarm is open. The same day again stores no second bill,
     // finds nothing and credits nothing.
-    void allAgree_data() { channels_data(); }
+    void allAgree_data() { channelRows(); }
     void allAgree()
     {
         QFETCH(int, channel);
@@ -322,7 +323,7 @@ private Q_SLOTS:
 
     // A bill row the sandbox never had an order for (P5): unknown_in_bill, nothing credited,
     // the alarm for staff; the paid one still matches. listFindings shows it to staff.
-    void unknownInBill_data() { channels_data(); }
+    void unknownInBill_data() { channelRows(); }
     void unknownInBill()
     {
         QFETCH(int, channel);
@@ -385,7 +386,7 @@ private Q_SLOTS:
     // A payment the service never heard of (notifications off, the poller not due): the bill
     // says paid → provider_paid_not_credited; the confirming query credits it once, late and
     // flagged, and settles the finding. A second run adds no row and no credit.
-    void paidNotCreditedIsConfirmed_data() { channels_data(); }
+    void paidNotCreditedIsConfirmed_data() { channelRows(); }
     void paidNotCreditedIsConfirmed()
     {
         QFETCH(int, channel);
@@ -466,7 +467,7 @@ private Q_SLOTS:
 
     // A credited attempt whose meter recharge job failed (the command store's own transition):
     // meter_not_recharged names the meter, the money stays in the wallet.
-    void meterJobFailed_data() { channels_data(); }
+    void meterJobFailed_data() { channelRows(); }
     void meterJobFailed()
     {
         QFETCH(int, channel);
@@ -525,7 +526,7 @@ private Q_SLOTS:
 
     // Our amount tampered with after the credit (test-only SQL): amount_mismatch with all three
     // amounts; nothing is credited or debited by the reconciliation.
-    void amountMismatch_data() { channels_data(); }
+    void amountMismatch_data() { channelRows(); }
     void amountMismatch()
     {
         QFETCH(int, channel);
@@ -579,7 +580,7 @@ private Q_SLOTS:
 
     // A refund made at the provider that prepayd has no record of (someone used the merchant
     // portal): refund_mismatch on the payment's out_trade_no; the ledger is not touched.
-    void refundAtProviderOnly_data() { channels_data(); }
+    void refundAtProviderOnly_data() { channelRows(); }
     void refundAtProviderOnly()
     {
         QFETCH(int, channel);
