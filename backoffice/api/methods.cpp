@@ -293,6 +293,27 @@ QList<MethodSpec> methodTable()
         {id(QStringLiteral("refund_id"), QStringLiteral("the refund (refund.request's refund_id)"))},
         {P::Admin, P::Operator, P::Auditor});
 
+    // ---- the daily reconciliation (对账)
+    t << method(QStringLiteral("payments.findings"),
+        QStringLiteral("what the daily reconciliation found between the providers' bills, the payments, the ledger "
+                       "and the meter recharges, with what to do about each"),
+        {optional(described(enumeration(QStringLiteral("channel"),
+                                {QStringLiteral("alipay"), QStringLiteral("wechat"), QStringLiteral("unionpay")}),
+             QStringLiteral("one provider only"))),
+            optional(described(enumeration(QStringLiteral("kind"),
+                                   {QStringLiteral("provider_paid_not_credited"), QStringLiteral("credited_not_in_bill"),
+                                       QStringLiteral("amount_mismatch"), QStringLiteral("refund_mismatch"),
+                                       QStringLiteral("meter_not_recharged"), QStringLiteral("double_payment"),
+                                       QStringLiteral("unknown_in_bill")}),
+                QStringLiteral("one kind only"))),
+            optional(described(str(QStringLiteral("from"), 10, 10), QStringLiteral("bill dates from, YYYY-MM-DD"))),
+            optional(described(str(QStringLiteral("to"), 10, 10), QStringLiteral("bill dates to, YYYY-MM-DD (inclusive)"))),
+            optional(described(boolean(QStringLiteral("open_only")), QStringLiteral("only those not settled yet"))),
+            optional(described(integer(QStringLiteral("after_id"), 0, Q_INT64_C(9007199254740991)),
+                QStringLiteral("paging: findings with a larger id"))),
+            optional(described(integer(QStringLiteral("limit"), 1, 1000), QStringLiteral("rows at most (200)")))},
+        {P::Admin, P::Operator, P::Auditor});
+
     // ---- approvals (maker-checker)
     t << method(QStringLiteral("approval.list"), QStringLiteral("requests waiting for a second person's decision"), {},
         {P::Admin, P::Operator, P::Auditor});

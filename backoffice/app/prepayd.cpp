@@ -11,6 +11,7 @@
 #include "payments/notifyendpoint.h"
 #include "payments/paymentservice.h"
 #include "payments/providerset.h"
+#include "payments/reconciler.h"
 #include "payments/refundservice.h"
 #include "poller/poller.h"
 #include "poller/pollplan.h"
@@ -149,6 +150,15 @@ int main(int argc, char *argv[])
         refunds.setProvider(provider);
     QObject::connect(&refunds, &prepay::payments::RefundService::commandsQueued, &poller,
         [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
+    // The daily reconciliation (对账): yesterday's bills at 10:30 Beijing time; a late credit it
+    // confirms goes to the poller and to the kiosks like any other.
+    prepay::payments::Reconciler reconciler(store, biller, clock);
+    for (prepay::payments::Provider *provider : providers->providers())
+        reconciler.setProvider(provider);
+    QObject::connect(&reconciler, &prepay::payments::Reconciler::commandsQueued, &poller,
+        [&poller](const QList<qint64> &ids) { poller.dispatchCommands(ids); });
+    QObject::connect(&reconciler, &prepay::payments::Reconciler::attemptChanged, &payments,
+        &prepay::payments::PaymentService::attemptChanged);
     prepay::payments::NotifyEndpoint notify(payments);
     if (config.payments.notifyPort != 0) {
         QString error;
@@ -205,6 +215,7 @@ int main(int argc, char *argv[])
     poller.start();
     payments.start();
     refunds.start();
+    reconciler.start();
     const QStringList channels = providers->channelCodes();
     qCInfo(lcDaemon, "%s ready: database %s at schema v%d; API on staff port %u, kiosk port %u; health on %u; "
                      "QR payments: %s",

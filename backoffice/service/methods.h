@@ -25,6 +25,8 @@ void bindImportMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindTopUpMethods(Dispatcher &dispatcher, ServiceContext &context);
 // refund.request, refund.get (refundmethods.cpp: refunds to the payer through the provider).
 void bindRefundMethods(Dispatcher &dispatcher, ServiceContext &context);
+// payments.findings (reconcilemethods.cpp: what the daily reconciliation found).
+void bindReconcileMethods(Dispatcher &dispatcher, ServiceContext &context);
 
 // Sends every subscribed connection the directory events past its cursor (events.directory
 // notifications, pages of at most 5,000). The Service calls it after each refresh.

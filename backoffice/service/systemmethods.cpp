@@ -89,6 +89,7 @@ void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context)
     bindImportMethods(dispatcher, context);
     bindTopUpMethods(dispatcher, context);
     bindRefundMethods(dispatcher, context);
+    bindReconcileMethods(dispatcher, context);
 }
 
 } // namespace prepay::service

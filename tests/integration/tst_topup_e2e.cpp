@@ -19,6 +19,7 @@
 #include "store/store.h"
 
 #include <QtCore/QDir>
+#include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
 #include <QtCore/QProcess>
 #include <QtCore/QTemporaryDir>
@@ -470,6 +471,17 @@ void TestTopUpEndToEnd::cancelledTopUpIsClosed()
     QVERIFY(rpc::succeeded(seen));
     QCOMPARE(std::get<QJsonValue>(seen).toObject().value(QLatin1String("state")).toString(), QStringLiteral("closed"));
     QVERIFY(!rpc::succeeded(m_kiosk->callBlocking(QStringLiteral("topup.get"), {{QStringLiteral("attempt_id"), 999999}})));
+
+    // The reconciliation's findings: none yet (today's bill is reconciled tomorrow); a bad date
+    // is refused by name; a kiosk may not look.
+    const rpc::Outcome findings = m_admin->callBlocking(QStringLiteral("payments.findings"), {{QStringLiteral("open_only"), true}});
+    QVERIFY2(rpc::succeeded(findings), qPrintable(describe(findings)));
+    QCOMPARE(std::get<QJsonValue>(findings).toObject().value(QLatin1String("findings")).toArray().size(), 0);
+    QCOMPARE(std::get<QJsonValue>(findings).toObject().value(QLatin1String("open_total")).toInteger(), 0);
+    const rpc::Outcome badDate = m_admin->callBlocking(QStringLiteral("payments.findings"), {{QStringLiteral("from"), QStringLiteral("2026-13-01")}});
+    QVERIFY(!rpc::succeeded(badDate));
+    QCOMPARE(std::get<rpc::Error>(badDate).code, rpc::ErrorCode::InvalidParams);
+    QCOMPARE(std::get<rpc::Error>(m_kiosk->callBlocking(QStringLiteral("payments.findings"), {})).code, rpc::ErrorCode::Forbidden);
 }
 
 QTEST_GUILESS_MAIN(TestTopUpEndToEnd)
