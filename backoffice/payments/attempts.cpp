@@ -1,6 +1,8 @@
 #include "attempts.h"
 
 #include "control/alarms.h"
+#include "control/controller.h"
+#include "ledger/ledger.h"
 #include "credit.h"
 #include "store/settings.h"
 #include "store/store.h"
@@ -21,7 +23,8 @@ const char attemptColumns[]
     = "a.id, a.order_id, o.account_id, acc.shop_no, coalesce(o.kiosk_id, 0), a.channel, a.out_trade_no, a.amount_fen, "
       "a.state, coalesce(a.qr_payload, ''), coalesce(a.expires_at_ms, 0), a.created_at_ms, coalesce(a.paid_at_ms, 0), "
       "coalesce(a.abandoned_at_ms, 0), coalesce(a.next_query_at_ms, 0), a.query_count, a.late, a.flagged, "
-      "coalesce(a.flag_reason, ''), coalesce(a.provider_txn_id, ''), coalesce(a.last_error, '') "
+      "coalesce(a.flag_reason, ''), coalesce(a.provider_txn_id, ''), coalesce(a.last_error, ''), "
+      "coalesce(a.provider_reversed_at_ms, 0) "
       "FROM payment_attempts a JOIN topup_orders o ON o.id = a.order_id JOIN accounts acc ON acc.id = o.account_id "
       "WHERE a.channel <> 'cash' "; // QR attempts only: cash sales are counter.h's
 
@@ -49,6 +52,7 @@ Attempt attemptFromRow(const store::Statement &s)
     a.flagReason = s.text(18);
     a.providerTxnId = s.text(19);
     a.lastError = s.text(20);
+    a.providerReversedAtMs = s.int64(21);
     return a;
 }
 
@@ -430,6 +434,10 @@ ApplyResult applyTrade(store::Transaction &tx, const billing::TariffBook &book, 
             return applied(ApplyOutcome::AlreadyPaid, attempt, QStringLiteral("paid before: nothing to do"));
         if (attempt.state == AttemptState::Disputed)
             return applied(ApplyOutcome::NoChange, attempt, QStringLiteral("disputed: settled by hand"));
+        if (attempt.providerReversedAtMs > 0)
+            return applied(ApplyOutcome::NoChange, attempt,
+                QStringLiteral("the provider returned this payment to the payer when the top-up was cancelled: "
+                               "not credited"));
         const bool currencyOk = trade.currency.isEmpty() || trade.currency == u"CNY";
         if (trade.totalFen != attempt.amountFen || !currencyOk)
             return dispute(tx, attempt, trade, nowMs);
@@ -491,6 +499,57 @@ bool recordAbandonAnswer(store::Transaction &tx, qint64 attemptId, const Abandon
         QStringLiteral("last_error = coalesce(nullif(?2, ''), last_error), next_query_at_ms = ?3, updated_at_ms = ?4"),
         QStringLiteral("('closing', 'expired_unknown')"),
         [&](store::Statement &s) { s.bind(2, note).bind(3, nextQueryAtMs).bind(4, nowMs); });
+}
+
+ApplyResult recordCancelRefunded(store::Transaction &tx, const billing::TariffBook &book, qint64 attemptId, qint64 nowMs)
+{
+    const std::optional<Attempt> found = findAttempt(tx.db(), attemptId);
+    if (!found) {
+        ApplyResult r;
+        r.outcome = ApplyOutcome::UnknownAttempt;
+        r.message = QStringLiteral("no QR attempt %1").arg(attemptId);
+        return r;
+    }
+    const Attempt &attempt = *found;
+    if (attempt.providerReversedAtMs > 0)
+        return applied(ApplyOutcome::NoChange, attempt, QStringLiteral("the provider's refund on cancel is recorded already"));
+    const QString reason = QStringLiteral("cancelled after it was paid: the provider returned the payment to the payer");
+    store::Statement s = tx.prepare(QStringLiteral(
+        "UPDATE payment_attempts SET provider_reversed_at_ms = ?2, flagged = 1, flag_reason = ?3, "
+        "state = CASE WHEN state = 'credited' THEN 'refunded' ELSE state END, updated_at_ms = ?2 WHERE id = ?1"));
+    s.bind(1, attemptId).bind(2, nowMs).bind(3, reason);
+    if (const store::SqlError e = s.run(); !e.ok()) {
+        tx.fail(e);
+        return applyFailed(tx, QString());
+    }
+    if (attempt.state != AttemptState::Credited)
+        return applied(ApplyOutcome::Updated, attempt, reason + QStringLiteral(": never credited"));
+    // Credited before the cancel's answer came: the credit is undone by a compensating entry (the
+    // clearing account gets the money back as the provider did), the policy looks at the balance.
+    store::Statement entry = tx.prepare(
+        QStringLiteral("SELECT id FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = ?1"));
+    entry.bind(1, attemptId);
+    if (entry.step() != store::Statement::Step::Row)
+        return applyFailed(tx, QStringLiteral("attempt %1 is credited without its recharge entry").arg(attemptId));
+    const qint64 entryId = entry.int64(0);
+    entry.reset();
+    ledger::LedgerWriter ledger(tx, nowMs);
+    const ledger::PostResult reversed = ledger.reverse(entryId, QStringLiteral("cancel-refund:attempt:%1").arg(attemptId),
+        reason, std::nullopt, std::nullopt, /*overdraftApproved=*/true);
+    if (!reversed.ok()) {
+        if (tx.error().ok())
+            tx.rollback(reversed.message);
+        return applyFailed(tx, reversed.message);
+    }
+    ApplyResult r = applied(ApplyOutcome::Updated, attempt, reason + QStringLiteral(": the credit is reversed"));
+    r.entryId = reversed.entryId;
+    r.commandIds = control::Controller::evaluate(
+        tx, book, control::Controller::pointsOfAccounts(tx, {attempt.accountId}), nowMs);
+    if (!tx.error().ok())
+        return applyFailed(tx, QString());
+    if (const std::optional<Money> balance = ledger.walletBalance(attempt.accountId))
+        r.balance = *balance;
+    return r;
 }
 
 bool recordExpiredUnknown(store::Transaction &tx, qint64 attemptId, qint64 nextQueryAtMs, qint64 nowMs)

@@ -71,6 +71,7 @@ struct Attempt
     QString flagReason;
     QString providerTxnId;
     QString lastError;
+    qint64 providerReversedAtMs = 0; // the provider returned the payment on cancel (0: no)
 };
 
 std::optional<Attempt> findAttempt(store::Connection &db, qint64 attemptId);
@@ -167,6 +168,14 @@ bool recordAbandonRequested(store::Transaction &tx, qint64 attemptId, qint64 now
 // alreadyPaid → the caller queries and applies; an unknown outcome keeps it closing.
 bool recordAbandonAnswer(store::Transaction &tx, qint64 attemptId, const AbandonResult &result, qint64 nextQueryAtMs,
     qint64 nowMs);
+
+// The provider's cancel returned a payment to the payer (Alipay cancel, action=refund — 冲正 of a
+// trade paid a moment before): recorded once on the attempt (flagged); a success reported for it
+// from now on is never credited (applyTrade: NoChange); a credit made before this answer arrived
+// is undone by a compensating reversal of its recharge entry (key "cancel-refund:attempt:<id>",
+// the wallet may go below zero: the money is gone), the attempt → refunded, and the control
+// policy runs (its commands in the result).
+ApplyResult recordCancelRefunded(store::Transaction &tx, const billing::TariffBook &book, qint64 attemptId, qint64 nowMs);
 
 // Past the deadline and the grace with no final answer: closing/created/qr_issued/scanned →
 // expired_unknown (still queried on the slow schedule, alarm when stuck).

@@ -338,6 +338,18 @@ void PaymentService::abandonCall(const Attempt &attempt)
         const qint64 now = m_clock.wallMs();
         // The final query follows soon: it decides closed, or paid (late).
         const qint64 next = now + (answer.retry || answer.alreadyPaid ? 0 : 1000);
+        if (answer.refunded) {
+            // The provider returned a payment made a moment before the cancel (冲正): never
+            // credited from now on; a credit made meanwhile is reversed.
+            qCWarning(lcPayments, "%s cancel of %s returned the payment to the payer", qUtf8Printable(channelCode(attempt.channel)),
+                qUtf8Printable(attempt.outTradeNo));
+            std::shared_ptr<const billing::TariffBook> book = m_biller.book();
+            write([id = attempt.id, book, now](store::Transaction &tx) { return recordCancelRefunded(tx, *book, id, now); },
+                [this](const store::Written<ApplyResult> &w) {
+                    if (w.committed())
+                        applied(w.value);
+                });
+        }
         write([id = attempt.id, answer, next, now](
                   store::Transaction &tx) { return recordAbandonAnswer(tx, id, answer, next, now); },
             [this, id = attempt.id](const store::Written<bool> &) { Q_EMIT attemptChanged(id); });

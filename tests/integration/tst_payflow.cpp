@@ -13,6 +13,7 @@
 #include "payments/payhttp.h"
 #include "payments/unionpay.h"
 #include "payments/wechatpay.h"
+#include "ledger/verify.h"
 #include "sandboxmerchant.h"
 #include "sim/pay/paysandbox.h"
 #include "store/seed.h"
@@ -336,6 +337,124 @@ private Q_SLOTS:
         QCOMPARE(credits(attempt.id), 1);
         const std::optional<Attempt> after = findAttempt(*m_reader, attempt.id);
         QVERIFY(after && after->late && after->flagged);
+    }
+
+    // T1: the notification comes before prepayd's first query: credited by it alone (no query
+    // made), and what the kiosk asks next (topup.get reads the attempt) says paid.
+    void notificationBeforeTheFirstQuery()
+    {
+        PaymentSchedule slow;
+        slow.firstQueryMs = 60000;
+        slow.tickMs = 100;
+        m_service->setSchedule(slow);
+        const Attempt attempt = createTopUp(Channel::Alipay, 3000, QStringLiteral("k-t1"));
+        pay(Channel::Alipay, attempt);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("credited"), 10000);
+        const std::optional<Attempt> after = findAttempt(*m_reader, attempt.id);
+        QVERIFY(after);
+        QCOMPARE(after->queryCount, 0);
+        QVERIFY(isPaid(after->state));
+        QCOMPARE(credits(attempt.id), 1);
+    }
+
+    // T6: Alipay's cancel answers retry_flag=Y: prepayd cancels again, and the order is closed.
+    void cancelRetried()
+    {
+        const QJsonObject faults
+            = control("POST", QStringLiteral("/sandbox/faults"), {{QStringLiteral("alipay_cancel_retry"), true}});
+        QCOMPARE(faults.value(QStringLiteral("_status")).toInt(), 200);
+        const Attempt attempt = createTopUp(Channel::Alipay, 4000, QStringLiteral("k-t6-retry"));
+        control("POST", QStringLiteral("/sandbox/scan"),
+            {{QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), attempt.outTradeNo}});
+        m_service->abandon(attempt.id);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("closed"), 10000);
+        // The retry fault was used (the first cancel answered retry_flag=Y), and the order is dead.
+        const QJsonObject now = control("POST", QStringLiteral("/sandbox/faults"), QJsonObject{});
+        QCOMPARE(now.value(QStringLiteral("alipay_cancel_retry")).toBool(), false);
+        const QJsonObject paid = control("POST", QStringLiteral("/sandbox/pay"),
+            {{QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), attempt.outTradeNo}});
+        QCOMPARE(paid.value(QStringLiteral("_status")).toInt(), 409);
+        QCOMPARE(credits(attempt.id), 0);
+    }
+
+    // T6: the tenant paid a moment before the kiosk gave up; the notification is not in yet and
+    // Alipay's cancel refunds the payment (action=refund, 冲正). Nothing is credited — not by the
+    // final query (TRADE_CLOSED), not by the success notification that arrives after it.
+    void cancelAfterPaymentRefundsIt()
+    {
+        PaymentSchedule slow;
+        slow.firstQueryMs = 60000;
+        slow.tickMs = 100;
+        m_service->setSchedule(slow);
+        control("POST", QStringLiteral("/sandbox/faults"), {{QStringLiteral("notify"), QStringLiteral("off")}});
+        const qint64 walletBefore = count(QStringLiteral(
+            "SELECT w.balance_fen FROM ledger_accounts w JOIN accounts a ON a.id = w.account_id WHERE a.shop_no = 'A-1F-105'"));
+        const Attempt attempt = createTopUp(Channel::Alipay, 6000, QStringLiteral("k-t6-refund"));
+        pay(Channel::Alipay, attempt);
+        m_service->abandon(attempt.id);
+        QTRY_VERIFY_WITH_TIMEOUT(findAttempt(*m_reader, attempt.id)->providerReversedAtMs > 0, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(attempt.id), QStringLiteral("closed"), 10000);
+        const std::optional<Attempt> after = findAttempt(*m_reader, attempt.id);
+        QVERIFY(after->flagged);
+        // The success the provider reported before its cancel, arriving now: not credited.
+        Trade stale;
+        stale.outTradeNo = attempt.outTradeNo;
+        stale.state = TradeState::Paid;
+        stale.totalFen = attempt.amountFen;
+        stale.providerTxnId = QStringLiteral("2026112422001400000000001");
+        const qint64 now = m_clock.wallMs();
+        const ApplyResult applied = m_store
+                                        ->write([&](store::Transaction &tx) {
+                                            return applyTrade(tx, *m_book, Channel::Alipay, stale, now);
+                                        })
+                                        .get()
+                                        .value;
+        QCOMPARE(applied.outcome, ApplyOutcome::NoChange);
+        QCOMPARE(credits(attempt.id), 0);
+        QCOMPARE(count(QStringLiteral(
+                     "SELECT w.balance_fen FROM ledger_accounts w JOIN accounts a ON a.id = w.account_id WHERE a.shop_no = 'A-1F-105'")),
+            walletBefore);
+    }
+
+    // T6, the other order: the success was credited before the cancel's answer (refunded) came:
+    // the credit is reversed by a compensating entry, the attempt is refunded, the ledger holds.
+    void cancelRefundAfterCreditReversesIt()
+    {
+        PaymentSchedule slow;
+        slow.firstQueryMs = 60000;
+        m_service->setSchedule(slow);
+        control("POST", QStringLiteral("/sandbox/faults"), {{QStringLiteral("notify"), QStringLiteral("off")}});
+        const QString walletSql = QStringLiteral(
+            "SELECT w.balance_fen FROM ledger_accounts w JOIN accounts a ON a.id = w.account_id WHERE a.shop_no = 'A-1F-105'");
+        const qint64 walletBefore = count(walletSql);
+        const Attempt attempt = createTopUp(Channel::Alipay, 7000, QStringLiteral("k-t6-race"));
+        pay(Channel::Alipay, attempt);
+        Trade success;
+        success.outTradeNo = attempt.outTradeNo;
+        success.state = TradeState::Paid;
+        success.totalFen = attempt.amountFen;
+        success.providerTxnId = QStringLiteral("2026112422001400000000002");
+        const qint64 now = m_clock.wallMs();
+        QCOMPARE(m_store->write([&](store::Transaction &tx) { return applyTrade(tx, *m_book, Channel::Alipay, success, now); })
+                     .get()
+                     .value.outcome,
+            ApplyOutcome::Credited);
+        QCOMPARE(count(walletSql), walletBefore + 7000);
+        const auto cancelled = [&] {
+            return m_store->write([&](store::Transaction &tx) { return recordCancelRefunded(tx, *m_book, attempt.id, now); })
+                .get();
+        };
+        const store::Written<ApplyResult> first = cancelled();
+        QVERIFY(first.committed());
+        QCOMPARE(first.value.outcome, ApplyOutcome::Updated);
+        QCOMPARE(stateOf(attempt.id), QStringLiteral("refunded"));
+        QCOMPARE(count(walletSql), walletBefore);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'reversal' AND idempotency_key = "
+                                      "'cancel-refund:attempt:%1'").arg(attempt.id)),
+            1);
+        QCOMPARE(cancelled().value.outcome, ApplyOutcome::NoChange); // once
+        const ledger::VerifyReport report = ledger::verifyLedger(*m_reader);
+        QVERIFY(report.ok());
     }
 
     // T3: notifications (three copies each) and a fast poller race for the same payment: one credit.
