@@ -14,6 +14,7 @@
 #include "payments/unionpay.h"
 #include "payments/wechatpay.h"
 #include "ledger/verify.h"
+#include "sandboxcontrol.h"
 #include "sandboxmerchant.h"
 #include "sim/pay/paysandbox.h"
 #include "store/seed.h"
@@ -57,19 +58,7 @@ class TestPayFlow : public QObject
     // The sandbox's control API (the "phone").
     QJsonObject control(const QByteArray &method, const QString &path, const QJsonObject &body = {})
     {
-        HttpCall call;
-        call.method = method;
-        call.url = QUrl(m_sandbox->baseUrl() + path);
-        call.headers = {{"Content-Type", "application/json"}};
-        if (method == "POST")
-            call.body = QJsonDocument(body).toJson(QJsonDocument::Compact);
-        std::optional<HttpReply> reply;
-        m_transport->send(call, [&reply](const HttpReply &r) { reply = r; });
-        if (!QTest::qWaitFor([&] { return reply.has_value(); }, 10000))
-            return {{QStringLiteral("error"), QStringLiteral("no answer")}};
-        QJsonObject answer = QJsonDocument::fromJson(reply->body).object();
-        answer.insert(QStringLiteral("_status"), reply->status);
-        return answer;
+        return test::sandboxControl(*m_transport, m_sandbox->baseUrl(), method, path, body);
     }
 
     qint64 count(const QString &sql)

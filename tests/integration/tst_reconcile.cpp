@@ -20,6 +20,8 @@
 #include "payments/reconciler.h"
 #include "payments/unionpay.h"
 #include "payments/wechatpay.h"
+#include "sandboxcontrol.h"
+#include "sandboxmerchant.h"
 #include "sim/pay/paysandbox.h"
 #include "store/seed.h"
 #include "store/store.h"
@@ -38,7 +40,7 @@ namespace {
 
 QString keyFile(const QString &name)
 {
-    return QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys/") + name;
+    return test::sandboxKeyFile(name);
 }
 
 QDate beijingToday()
@@ -68,19 +70,7 @@ class TestReconcile : public QObject
 
     QJsonObject control(const QByteArray &method, const QString &path, const QJsonObject &body = {})
     {
-        HttpCall call;
-        call.method = method;
-        call.url = QUrl(m_sandbox->baseUrl() + path);
-        call.headers = {{"Content-Type", "application/json"}};
-        if (method == "POST")
-            call.body = QJsonDocument(body).toJson(QJsonDocument::Compact);
-        std::optional<HttpReply> reply;
-        m_transport->send(call, [&reply](const HttpReply &r) { reply = r; });
-        if (!QTest::qWaitFor([&] { return reply.has_value(); }, 10000))
-            return {{QStringLiteral("error"), QStringLiteral("no answer")}};
-        QJsonObject answer = QJsonDocument::fromJson(reply->body).object();
-        answer.insert(QStringLiteral("_status"), reply->status);
-        return answer;
+        return test::sandboxControl(*m_transport, m_sandbox->baseUrl(), method, path, body);
     }
 
     qint64 count(const QString &sql)
@@ -201,11 +191,7 @@ private Q_SLOTS:
         QVERIFY2(billing::TariffBook::load(*m_reader, m_book.get(), &error), qPrintable(error));
         m_biller = std::make_unique<billing::Biller>(m_book);
 
-        sim::pay::PaySandboxConfig sandbox;
-        sandbox.port = 0;
-        sandbox.keysDir = QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys");
-        sandbox.notifyCaFile = keyFile(QStringLiteral("tls-ca.pem"));
-        sandbox.timeScale = 0.0005;
+        const sim::pay::PaySandboxConfig sandbox = test::sandboxConfig(0.0005);
         m_sandbox = std::make_unique<sim::pay::PaySandbox>(sandbox);
         QVERIFY2(m_sandbox->start(&error), qPrintable(error));
         m_transport = NetworkTransport::create(keyFile(QStringLiteral("tls-ca.pem")), &error);
@@ -225,36 +211,11 @@ private Q_SLOTS:
         const QString notify = QStringLiteral("https://127.0.0.1:%1/notify/").arg(m_endpoint->port());
         const QString base = m_sandbox->baseUrl();
 
-        AlipayConfig alipay;
-        alipay.gateway = QUrl(base + QStringLiteral("/gateway.do"));
-        alipay.appId = QStringLiteral("2021000000000001");
-        alipay.sellerId = QStringLiteral("2088000000000001");
-        alipay.appPrivateKeyFile = keyFile(QStringLiteral("alipay-app.key"));
-        alipay.alipayPublicKeyFile = keyFile(QStringLiteral("alipay-platform.pub"));
-        alipay.notifyUrl = QUrl(notify + QStringLiteral("alipay"));
-        m_alipay = loadAlipay(alipay, *m_transport, m_clock, &error);
+        m_alipay = loadAlipay(test::sandboxAlipay(base, notify), *m_transport, m_clock, &error);
         QVERIFY2(m_alipay, qPrintable(error));
-
-        WechatConfig wechat;
-        wechat.baseUrl = QUrl(base);
-        wechat.mchid = QStringLiteral("1900000109");
-        wechat.appid = QStringLiteral("wxd678efh567hg6787");
-        wechat.merchantKeyFile = keyFile(QStringLiteral("wechat-merchant.key"));
-        wechat.merchantCertFile = keyFile(QStringLiteral("wechat-merchant.pem"));
-        wechat.apiV3KeyFile = keyFile(QStringLiteral("wechat-apiv3.txt"));
-        wechat.platformCertFiles = {keyFile(QStringLiteral("wechat-platform-1.pem"))};
-        wechat.notifyUrl = QUrl(notify + QStringLiteral("wechat"));
-        m_wechat = loadWechat(wechat, *m_transport, m_clock, &error);
+        m_wechat = loadWechat(test::sandboxWechat(base, notify), *m_transport, m_clock, &error);
         QVERIFY2(m_wechat, qPrintable(error));
-
-        UnionPayConfig unionpay;
-        unionpay.gateway = QUrl(base);
-        unionpay.merId = QStringLiteral("777290058110048");
-        unionpay.signKeyFile = keyFile(QStringLiteral("unionpay-merchant.key"));
-        unionpay.signCertFile = keyFile(QStringLiteral("unionpay-merchant.pem"));
-        unionpay.rootCertFile = keyFile(QStringLiteral("unionpay-root.pem"));
-        unionpay.backUrl = QUrl(notify + QStringLiteral("unionpay"));
-        m_unionpay = loadUnionPay(unionpay, *m_transport, m_clock, &error);
+        m_unionpay = loadUnionPay(test::sandboxUnionPay(base, notify), *m_transport, m_clock, &error);
         QVERIFY2(m_unionpay, qPrintable(error));
 
         for (Provider *p : {m_alipay.get(), m_wechat.get(), m_unionpay.get()})

@@ -19,6 +19,8 @@
 #include "payments/refundservice.h"
 #include "payments/unionpay.h"
 #include "payments/wechatpay.h"
+#include "sandboxcontrol.h"
+#include "sandboxmerchant.h"
 #include "sim/pay/paysandbox.h"
 #include "staff/approvals.h"
 #include "staff/staffsettings.h"
@@ -40,7 +42,7 @@ namespace {
 
 QString keyFile(const QString &name)
 {
-    return QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys/") + name;
+    return test::sandboxKeyFile(name);
 }
 
 // The business content of a refund call as it went on the wire: WeChat's JSON body; Alipay's
@@ -170,19 +172,7 @@ class TestRefunds : public QObject
     // The sandbox's control API.
     QJsonObject control(const QByteArray &method, const QString &path, const QJsonObject &body = {})
     {
-        HttpCall call;
-        call.method = method;
-        call.url = QUrl(m_sandbox->baseUrl() + path);
-        call.headers = {{"Content-Type", "application/json"}};
-        if (method == "POST")
-            call.body = QJsonDocument(body).toJson(QJsonDocument::Compact);
-        std::optional<HttpReply> reply;
-        m_transport->send(call, [&reply](const HttpReply &r) { reply = r; });
-        if (!QTest::qWaitFor([&] { return reply.has_value(); }, 10000))
-            return {{QStringLiteral("error"), QStringLiteral("no answer")}};
-        QJsonObject answer = QJsonDocument::fromJson(reply->body).object();
-        answer.insert(QStringLiteral("_status"), reply->status);
-        return answer;
+        return test::sandboxControl(*m_transport, m_sandbox->baseUrl(), method, path, body);
     }
 
     // The sandbox's own record of the refunds of one order.
@@ -364,11 +354,7 @@ private Q_SLOTS:
         m_settings = *settings;
         QCOMPARE(m_settings.approvalMoneyThresholdFen, 50000); // the seed's: refunds above 500.00 need two people
 
-        sim::pay::PaySandboxConfig sandbox;
-        sandbox.port = 0;
-        sandbox.keysDir = QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys");
-        sandbox.notifyCaFile = keyFile(QStringLiteral("tls-ca.pem"));
-        sandbox.timeScale = 0.0005;
+        const sim::pay::PaySandboxConfig sandbox = test::sandboxConfig(0.0005);
         m_sandbox = std::make_unique<sim::pay::PaySandbox>(sandbox);
         QVERIFY2(m_sandbox->start(&error), qPrintable(error));
         m_transport = NetworkTransport::create(keyFile(QStringLiteral("tls-ca.pem")), &error);
@@ -389,38 +375,17 @@ private Q_SLOTS:
         const QString notify = QStringLiteral("https://127.0.0.1:%1/notify/").arg(m_endpoint->port());
         const QString base = m_sandbox->baseUrl();
 
-        AlipayConfig alipay;
-        alipay.gateway = QUrl(base + QStringLiteral("/gateway.do"));
-        alipay.appId = QStringLiteral("2021000000000001");
-        alipay.sellerId = QStringLiteral("2088000000000001");
-        alipay.appPrivateKeyFile = keyFile(QStringLiteral("alipay-app.key"));
-        alipay.alipayPublicKeyFile = keyFile(QStringLiteral("alipay-platform.pub"));
-        alipay.notifyUrl = QUrl(notify + QStringLiteral("alipay"));
+        AlipayConfig alipay = test::sandboxAlipay(base, notify);
         alipay.timeoutMs = 1500; // a local sandbox answers in milliseconds; its timeout fault holds 3 s
         m_alipay = loadAlipay(alipay, *m_lossy, m_clock, &error);
         QVERIFY2(m_alipay, qPrintable(error));
 
-        WechatConfig wechat;
-        wechat.baseUrl = QUrl(base);
-        wechat.mchid = QStringLiteral("1900000109");
-        wechat.appid = QStringLiteral("wxd678efh567hg6787");
-        wechat.merchantKeyFile = keyFile(QStringLiteral("wechat-merchant.key"));
-        wechat.merchantCertFile = keyFile(QStringLiteral("wechat-merchant.pem"));
-        wechat.apiV3KeyFile = keyFile(QStringLiteral("wechat-apiv3.txt"));
-        wechat.platformCertFiles = {keyFile(QStringLiteral("wechat-platform-1.pem"))};
-        wechat.notifyUrl = QUrl(notify + QStringLiteral("wechat"));
+        WechatConfig wechat = test::sandboxWechat(base, notify);
         wechat.timeoutMs = 1500;
         m_wechat = loadWechat(wechat, *m_lossy, m_clock, &error);
         QVERIFY2(m_wechat, qPrintable(error));
 
-        UnionPayConfig unionpay;
-        unionpay.gateway = QUrl(base);
-        unionpay.merId = QStringLiteral("777290058110048");
-        unionpay.signKeyFile = keyFile(QStringLiteral("unionpay-merchant.key"));
-        unionpay.signCertFile = keyFile(QStringLiteral("unionpay-merchant.pem"));
-        unionpay.rootCertFile = keyFile(QStringLiteral("unionpay-root.pem"));
-        unionpay.backUrl = QUrl(notify + QStringLiteral("unionpay"));
-        m_unionpay = loadUnionPay(unionpay, *m_lossy, m_clock, &error);
+        m_unionpay = loadUnionPay(test::sandboxUnionPay(base, notify), *m_lossy, m_clock, &error);
         QVERIFY2(m_unionpay, qPrintable(error));
 
         m_payments->setProvider(m_alipay.get());
