@@ -116,14 +116,8 @@ int main(int argc, char *argv[])
     store::Store &store = *opened.store;
     poller::PollPlan plan;
     auto book = std::make_shared<billing::TariffBook>();
-    {
-        QString error;
-        auto reader = store.openReader();
-        if (!poller::loadPollPlan(*reader, &plan, &error) || !billing::TariffBook::load(*reader, book.get(), &error)) {
-            std::fprintf(stderr, "cannot poll or bill the bench building: %s\n", qPrintable(error));
-            return 1;
-        }
-    }
+    if (!bench::loadPlanAndBook(store, &plan, book.get()))
+        return 1;
     billing::Biller biller(book);
     commands::CommandStore commandStore(store, clock);
     commands::CommandExecutor executor(commandStore, clock);

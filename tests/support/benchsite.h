@@ -7,6 +7,7 @@
 #pragma once
 
 #include "accounts/takeover.h"
+#include "billing/tariff.h"
 #include "poller/pollplan.h"
 #include "store/store.h"
 
@@ -305,6 +306,18 @@ inline bool startSimulator(QProcess &sim, const Layout &l, const QString &dir, q
         banner += sim.readAllStandardOutput();
     if (!banner.contains("ready")) {
         std::fprintf(stderr, "prepay-sim did not come up: %s\n", banner.constData());
+        return false;
+    }
+    return true;
+}
+
+// What prepayd reads at start to poll and bill the building: its poll plan and tariff book.
+inline bool loadPlanAndBook(store::Store &store, poller::PollPlan *plan, billing::TariffBook *book)
+{
+    QString error;
+    const std::unique_ptr<store::Connection> reader = store.openReader();
+    if (!reader || !poller::loadPollPlan(*reader, plan, &error) || !billing::TariffBook::load(*reader, book, &error)) {
+        std::fprintf(stderr, "cannot poll or bill the bench building: %s\n", qPrintable(error));
         return false;
     }
     return true;

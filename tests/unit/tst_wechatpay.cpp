@@ -23,7 +23,6 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QTemporaryDir>
-#include <QtCore/QUrlQuery>
 #include <QtTest/QTest>
 
 #include <openssl/evp.h>
