@@ -817,7 +817,10 @@ private Q_SLOTS:
         create.emplace_back("txnAmt", "4321");
         create.emplace_back("currencyCode", "156");
         create.emplace_back("backUrl", notifyUrl("unionpay"));
-        create.emplace_back("payTimeout", "20261124235959");
+        // An hour from now in Beijing time (a fixed date here would expire the order one day).
+        const QByteArray payTimeout
+            = QDateTime::currentDateTimeUtc().addSecs(9 * 3600).toString(QStringLiteral("yyyyMMddHHmmss")).toUtf8();
+        create.emplace_back("payTimeout", payTimeout);
         const std::optional<FormFields> created = unionpayPost("/gateway/api/backTransReq.do", unionpaySign(create));
         QVERIFY(created);
         QCOMPARE(field(*created, "respCode"), QByteArray("00"));
