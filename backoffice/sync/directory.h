@@ -41,6 +41,7 @@
 #include <QtCore/QList>
 #include <QtCore/QString>
 
+#include <array>
 #include <optional>
 
 namespace prepay::sync {
@@ -60,11 +61,17 @@ enum class AccountStatus {
 QString accountStatusCode(AccountStatus status); // "normal", "alarm1", "alarm2", "arrears", "not_opened", "offline"
 std::optional<AccountStatus> accountStatusFromCode(QStringView code);
 
+// The TOU split of a period's energy, by billing::Slot order: sharp (尖), peak (峰), flat (平),
+// valley (谷). Sums to energyWh; a non-TOU tariff puts everything in flat. (Issue 8: the
+// producer and the wire form are TO BE FILLED IN; until then it is all zero.)
+using SlotEnergy = std::array<qint64, 4>;
+
 struct DayUsage
 {
     QDate day; // local
     qint64 energyWh = 0;
     qint64 amountFen = 0;
+    SlotEnergy slotWh{};
     friend bool operator==(const DayUsage &, const DayUsage &) = default;
 };
 
@@ -73,7 +80,31 @@ struct MonthUsage
     QDate month; // local; the first of the month
     qint64 energyWh = 0;
     qint64 amountFen = 0;
+    SlotEnergy slotWh{};
     friend bool operator==(const MonthUsage &, const MonthUsage &) = default;
+};
+
+// One current metering point of the account as the kiosk shows it (issue 8; producer and wire
+// form TO BE FILLED IN).
+struct PointState
+{
+    QString pointCode;            // "A-3F-301"
+    QString relay;                // "closed", "open", "unknown" (as the poller last verified it)
+    QString controlMode;          // "auto", "force_on" (保电: kept on by management), "force_off"
+    bool offline = false;         // the meter has meter_offline open (失联)
+    friend bool operator==(const PointState &, const PointState &) = default;
+};
+
+// The tariff in force for the account today, enough to say it in plain words (issue 8; producer
+// and wire form TO BE FILLED IN). Prices in 0.0001 yuan per kWh (prepay::Price units).
+struct TariffSummary
+{
+    QString name;                  // the tariff's display name
+    QString kind;                  // "flat", "tou", "tiered", "tou_tiered"
+    std::array<qint64, 4> prices{}; // by slot (sharp, peak, flat, valley); all equal unless TOU
+    QList<qint64> tierUpperWh;     // tiered kinds: tier bounds (the last tier unbounded, not listed)
+    QList<qint64> tierAdders;      // tiered kinds: adder per tier, same units as prices
+    friend bool operator==(const TariffSummary &, const TariffSummary &) = default;
 };
 
 struct DirectoryRow
@@ -86,6 +117,8 @@ struct DirectoryRow
     std::optional<qint64> lastReadingMs;
     QList<DayUsage> daily;     // ascending days, at most kDailyDays
     QList<MonthUsage> monthly; // ascending months, at most kMonthlyMonths
+    QList<PointState> points;  // current metering points by code (issue 8)
+    std::optional<TariffSummary> tariff; // the account's tariff today, if assigned (issue 8)
     friend bool operator==(const DirectoryRow &, const DirectoryRow &) = default;
 };
 
