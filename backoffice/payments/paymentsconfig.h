@@ -23,11 +23,13 @@ struct PaymentsConfig
     QString alipayAppId, alipaySellerId, alipayAppPrivateKeyFile, alipayPublicKeyFile;
     QStringList alipayCertFiles;
     QString alipayAppCertFile, alipayRootCertFile, alipayNotifyUrl;
+    bool alipayDownloadCertificates = true;
 
     // [wechat] — configured when mchid is set
     QString wechatBaseUrl = QStringLiteral("https://api.mch.weixin.qq.com");
     QString wechatMchid, wechatAppid, wechatMerchantKeyFile, wechatMerchantCertFile, wechatApiV3KeyFile;
     QStringList wechatPlatformCertFiles;
+    bool wechatDownloadCertificates = true;
     QString wechatPublicKeyFile, wechatPublicKeyId, wechatNotifyUrl;
 
     // [unionpay] — configured when mer_id is set

@@ -50,6 +50,7 @@ std::unique_ptr<ProviderSet> ProviderSet::load(const PaymentsConfig &c, const Cl
         a.alipayCertFiles = c.alipayCertFiles;
         a.appCertFile = c.alipayAppCertFile;
         a.rootCertFile = c.alipayRootCertFile;
+        a.downloadCertificates = c.alipayDownloadCertificates;
         set->m_alipay = loadAlipay(a, *set->m_transport, clock, &problem);
         if (!set->m_alipay) {
             *error = QStringLiteral("[alipay] %1").arg(problem);
@@ -68,6 +69,7 @@ std::unique_ptr<ProviderSet> ProviderSet::load(const PaymentsConfig &c, const Cl
         w.merchantCertFile = c.wechatMerchantCertFile;
         w.apiV3KeyFile = c.wechatApiV3KeyFile;
         w.platformCertFiles = c.wechatPlatformCertFiles;
+        w.downloadCertificates = c.wechatDownloadCertificates;
         w.publicKeyFile = c.wechatPublicKeyFile;
         w.publicKeyId = c.wechatPublicKeyId;
         set->m_wechat = loadWechat(w, *set->m_transport, clock, &problem);

@@ -91,6 +91,24 @@ KeyHandler portKey(const QString &name, bool zeroAllowed, const QString &meaning
 }
 
 template<typename Owner>
+KeyHandler boolKey(const QString &name, const QString &meaning, bool Owner::*member)
+{
+    const Member<Owner, bool> field{member};
+    KeyHandler handler;
+    handler.key = ConfigKey{name, field.of(Config()) ? QStringLiteral("true") : QStringLiteral("false"), meaning};
+    handler.parse = [field](const QString &value, Config *config) {
+        if (value != u"true" && value != u"false")
+            return QStringLiteral("must be true or false");
+        field.of(*config) = value == u"true";
+        return QString();
+    };
+    handler.format = [field](const Config &config) {
+        return field.of(config) ? QStringLiteral("true") : QStringLiteral("false");
+    };
+    return handler;
+}
+
+template<typename Owner>
 KeyHandler addressKey(const QString &name, const QString &meaning, QString Owner::*member)
 {
     const Member<Owner, QString> field{member};
@@ -208,6 +226,9 @@ void paymentHandlers(QList<KeyHandler> &list)
         QStringLiteral("certificate mode: our app certificate (app_cert_sn)"), &P::alipayAppCertFile);
     list << textKey(QStringLiteral("alipay.root_cert_file"), TextKind::Path,
         QStringLiteral("certificate mode: Alipay's root certificate (alipay_root_cert_sn)"), &P::alipayRootCertFile);
+    list << boolKey(QStringLiteral("alipay.download_certificates"),
+        QStringLiteral("certificate mode: fetch a rotated Alipay certificate (it must chain to root_cert_file); false = refuse it"),
+        &P::alipayDownloadCertificates);
     list << textKey(QStringLiteral("alipay.notify_url"), TextKind::Url,
         QStringLiteral("where Alipay posts results: the public URL of POST /notify/alipay"), &P::alipayNotifyUrl);
 
@@ -226,6 +247,9 @@ void paymentHandlers(QList<KeyHandler> &list)
     list << pathListKey(QStringLiteral("wechat.platform_cert_files"),
         QStringLiteral("WeChat Pay platform certificates, comma-separated (chosen by serial)"),
         &P::wechatPlatformCertFiles);
+    list << boolKey(QStringLiteral("wechat.download_certificates"),
+        QStringLiteral("platform certificates: fetch new ones (GET /v3/certificates) on an unknown serial; false = refuse"),
+        &P::wechatDownloadCertificates);
     list << textKey(QStringLiteral("wechat.public_key_file"), TextKind::Path,
         QStringLiteral("WeChat Pay public key mode: the key (with public_key_id; this mode, platform certificates, or both)"),
         &P::wechatPublicKeyFile);

@@ -31,6 +31,9 @@ const QByteArray methodClose = QByteArrayLiteral("alipay.trade.close");
 const QByteArray methodRefund = QByteArrayLiteral("alipay.trade.refund");
 const QByteArray methodRefundQuery = QByteArrayLiteral("alipay.trade.fastpay.refund.query");
 const QByteArray methodBillUrl = QByteArrayLiteral("alipay.data.dataservice.bill.downloadurl.query");
+const QByteArray methodCertDownload = QByteArrayLiteral("alipay.open.app.alipaycert.download");
+// A certificate SN whose download failed is not asked for again before this (monotonic ms).
+constexpr qint64 certRetryAfterMs = 60 * 1000;
 
 QByteArray beijingText(qint64 utcMs)
 {
@@ -151,6 +154,12 @@ struct AlipayProvider::Keys
     PublicKey alipayKey;                      // public-key mode
     QHash<QByteArray, PublicKey> alipayCerts; // certificate mode: alipay_cert_sn → key
     QByteArray appCertSn, rootCertSn;         // certificate mode, sent on requests
+    QList<Certificate> roots;                 // certificate mode: what a downloaded certificate must chain to
+    // Downloads (certificate mode): who waits for which SN, when an SN last failed, and the
+    // unknown SN the last notification named (for refreshKeys).
+    QHash<QByteArray, QList<std::function<void(bool)>>> fetching;
+    QHash<QByteArray, qint64> failedAtMono;
+    QByteArray notifiedUnknownSn;
 
     bool certificateMode() const { return !alipayCerts.isEmpty(); }
 };
@@ -254,6 +263,7 @@ std::unique_ptr<AlipayProvider> loadAlipay(
             return nullptr;
         }
         keys->rootCertSn = *rootSn;
+        keys->roots = loadCertificateBundle(*rootText).value_or(QList<Certificate>());
     }
     if (error)
         error->clear();
@@ -285,8 +295,8 @@ QByteArray AlipayProvider::requestBody(const QByteArray &method, const QByteArra
     return formEncode(fields);
 }
 
-void AlipayProvider::call(const QByteArray &method, const QByteArray &bizContent, bool withNotifyUrl,
-    std::function<void(const Answer &)> done)
+// One signed POST to the gateway (an empty body when it could not be signed).
+HttpCall AlipayProvider::gatewayCall(const QByteArray &method, const QByteArray &bizContent, bool withNotifyUrl) const
 {
     HttpCall http;
     http.method = QByteArrayLiteral("POST");
@@ -295,85 +305,195 @@ void AlipayProvider::call(const QByteArray &method, const QByteArray &bizContent
         {QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/x-www-form-urlencoded;charset=utf-8")});
     http.body = requestBody(method, bizContent, withNotifyUrl);
     http.timeoutMs = m_config.timeoutMs;
+    return http;
+}
+
+void AlipayProvider::call(const QByteArray &method, const QByteArray &bizContent, bool withNotifyUrl,
+    std::function<void(const Answer &)> done)
+{
+    const HttpCall http = gatewayCall(method, bizContent, withNotifyUrl);
     if (http.body.isEmpty()) {
         Answer answer;
         answer.message = QStringLiteral("%1: the request could not be signed").arg(QString::fromLatin1(method));
         done(answer);
         return;
     }
-    const QString name = QString::fromLatin1(method);
-    m_transport.send(http, [this, method, name, done = std::move(done)](const HttpReply &reply) {
-        Answer answer;
-        if (reply.transport != HttpReply::Transport::Ok) {
-            answer.message
-                = QStringLiteral("%1: %2 (%3)")
-                      .arg(name,
-                          reply.transport == HttpReply::Transport::Timeout ? QStringLiteral("timeout")
-                                                                           : QStringLiteral("transport failure"),
-                          reply.error);
-            done(answer);
-            return;
-        }
-        if (reply.status != 200) {
-            answer.message = QStringLiteral("%1: HTTP %2").arg(name).arg(reply.status);
-            done(answer);
-            return;
-        }
-        const AlipayResponse response = alipayResponseNode(reply.body, method);
-        if (response.status != AlipayResponse::Status::Found) {
-            answer.message = response.status == AlipayResponse::Status::ErrorResponse
-                ? QStringLiteral("%1: gateway error_response (not trusted)").arg(name)
-                : QStringLiteral("%1: no %2_response node")
-                      .arg(name, QString::fromLatin1(QByteArray(method).replace('.', '_')));
-            done(answer);
-            return;
-        }
-        PublicKey key = m_keys->alipayKey;
-        if (m_keys->certificateMode()) {
-            key = m_keys->alipayCerts.value(response.certSn);
-            if (key.isNull()) {
-                answer.message
-                    = QStringLiteral("%1: unknown alipay_cert_sn %2").arg(name, QString::fromLatin1(response.certSn));
-                done(answer);
-                return;
-            }
-        }
-        if (response.sign.isEmpty()) {
-            answer.message = QStringLiteral("%1: unsigned response").arg(name);
-            done(answer);
-            return;
-        }
-        if (verifyRsaSha256(key, response.node, response.sign) != VerifyStatus::Valid) {
-            qCWarning(lcAlipay) << name << "response signature does not verify";
-            answer.message = QStringLiteral("%1: response signature does not verify").arg(name);
-            done(answer);
-            return;
-        }
-        QJsonParseError parseError{};
-        const QJsonDocument document = QJsonDocument::fromJson(response.node, &parseError);
-        if (!document.isObject()) {
-            answer.message = QStringLiteral("%1: response node is not a JSON object").arg(name);
-            done(answer);
-            return;
-        }
-        answer.node = document.object();
-        const QString code = answer.node.value(QLatin1String("code")).toString();
-        const QString subCode = answer.node.value(QLatin1String("sub_code")).toString();
-        const QString msg = answer.node.value(QLatin1String("sub_msg")).toString().isEmpty()
-            ? answer.node.value(QLatin1String("msg")).toString()
-            : answer.node.value(QLatin1String("sub_msg")).toString();
-        answer.code = subCode.isEmpty() ? code : subCode;
-        answer.message = QStringLiteral("%1: %2 %3").arg(name, answer.code, msg);
-        if (code == QLatin1String("10000")) {
-            answer.outcome = Outcome::Ok;
-        } else if (code == QLatin1String("40001") || code == QLatin1String("40002") || code == QLatin1String("40003")
-            || code == QLatin1String("40004") || code == QLatin1String("40006")) {
-            answer.outcome = Outcome::Rejected; // a verified refusal: nothing happened
-        } else {
-            answer.outcome = Outcome::Unknown; // 20000 (system error), 10003, anything new
-        }
-        done(answer);
+    m_transport.send(http, [this, method, done = std::move(done)](const HttpReply &reply) {
+        verifyAnswer(method, reply, true, done);
     });
+}
+
+// Verifies one gateway answer. In certificate mode an unknown alipay_cert_sn is fetched once
+// (mayFetch) and the same bytes verified again.
+void AlipayProvider::verifyAnswer(
+    const QByteArray &method, const HttpReply &reply, bool mayFetch, std::function<void(const Answer &)> done)
+{
+    const QString name = QString::fromLatin1(method);
+    Answer answer;
+    if (reply.transport != HttpReply::Transport::Ok) {
+        answer.message
+            = QStringLiteral("%1: %2 (%3)")
+                  .arg(name,
+                      reply.transport == HttpReply::Transport::Timeout ? QStringLiteral("timeout")
+                                                                       : QStringLiteral("transport failure"),
+                      reply.error);
+        done(answer);
+        return;
+    }
+    if (reply.status != 200) {
+        answer.message = QStringLiteral("%1: HTTP %2").arg(name).arg(reply.status);
+        done(answer);
+        return;
+    }
+    const AlipayResponse response = alipayResponseNode(reply.body, method);
+    if (response.status != AlipayResponse::Status::Found) {
+        answer.message = response.status == AlipayResponse::Status::ErrorResponse
+            ? QStringLiteral("%1: gateway error_response (not trusted)").arg(name)
+            : QStringLiteral("%1: no %2_response node")
+                  .arg(name, QString::fromLatin1(QByteArray(method).replace('.', '_')));
+        done(answer);
+        return;
+    }
+    PublicKey key = m_keys->alipayKey;
+    if (m_keys->certificateMode()) {
+        key = m_keys->alipayCerts.value(response.certSn);
+        if (key.isNull() && mayFetch && m_config.downloadCertificates && !response.certSn.isEmpty()) {
+            fetchCertificate(response.certSn, [this, method, reply, done](bool) {
+                this->verifyAnswer(method, reply, false, done);
+            });
+            return;
+        }
+        if (key.isNull()) {
+            answer.message
+                = QStringLiteral("%1: unknown alipay_cert_sn %2").arg(name, QString::fromLatin1(response.certSn));
+            done(answer);
+            return;
+        }
+    }
+    if (response.sign.isEmpty()) {
+        answer.message = QStringLiteral("%1: unsigned response").arg(name);
+        done(answer);
+        return;
+    }
+    if (verifyRsaSha256(key, response.node, response.sign) != VerifyStatus::Valid) {
+        qCWarning(lcAlipay) << name << "response signature does not verify";
+        answer.message = QStringLiteral("%1: response signature does not verify").arg(name);
+        done(answer);
+        return;
+    }
+    QJsonParseError parseError{};
+    const QJsonDocument document = QJsonDocument::fromJson(response.node, &parseError);
+    if (!document.isObject()) {
+        answer.message = QStringLiteral("%1: response node is not a JSON object").arg(name);
+        done(answer);
+        return;
+    }
+    answer.node = document.object();
+    const QString code = answer.node.value(QLatin1String("code")).toString();
+    const QString subCode = answer.node.value(QLatin1String("sub_code")).toString();
+    const QString msg = answer.node.value(QLatin1String("sub_msg")).toString().isEmpty()
+        ? answer.node.value(QLatin1String("msg")).toString()
+        : answer.node.value(QLatin1String("sub_msg")).toString();
+    answer.code = subCode.isEmpty() ? code : subCode;
+    answer.message = QStringLiteral("%1: %2 %3").arg(name, answer.code, msg);
+    if (code == QLatin1String("10000")) {
+        answer.outcome = Outcome::Ok;
+    } else if (code == QLatin1String("40001") || code == QLatin1String("40002") || code == QLatin1String("40003")
+        || code == QLatin1String("40004") || code == QLatin1String("40006")) {
+        answer.outcome = Outcome::Rejected; // a verified refusal: nothing happened
+    } else {
+        answer.outcome = Outcome::Unknown; // 20000 (system error), 10003, anything new
+    }
+    done(answer);
+}
+
+void AlipayProvider::fetchCertificate(const QByteArray &sn, std::function<void(bool added)> done)
+{
+    if (auto waiting = m_keys->fetching.find(sn); waiting != m_keys->fetching.end()) {
+        waiting->append(std::move(done));
+        return;
+    }
+    const auto failed = m_keys->failedAtMono.constFind(sn);
+    if (failed != m_keys->failedAtMono.constEnd() && m_clock.monotonicMs() - *failed < certRetryAfterMs) {
+        done(false);
+        return;
+    }
+    m_keys->fetching.insert(sn, {std::move(done)});
+    qCInfo(lcAlipay) << "fetching Alipay certificate" << sn;
+    QJsonObject biz;
+    biz.insert(QStringLiteral("alipay_cert_sn"), QString::fromLatin1(sn));
+    const HttpCall http = gatewayCall(methodCertDownload, compactJson(biz), false);
+    m_transport.send(http, [this, sn](const HttpReply &reply) { certificateArrived(sn, reply); });
+}
+
+// The download's answer. Its signature is made with the certificate it carries (that is why we
+// asked), so the certificate is checked first: the SN asked for, valid now, chaining to our root
+// bundle; only then does the answer's signature decide.
+void AlipayProvider::certificateArrived(const QByteArray &sn, const HttpReply &reply)
+{
+    QString why;
+    Certificate leaf;
+    const AlipayResponse response = reply.transport == HttpReply::Transport::Ok && reply.status == 200
+        ? alipayResponseNode(reply.body, methodCertDownload)
+        : AlipayResponse();
+    const QJsonObject node = response.status == AlipayResponse::Status::Found
+        ? QJsonDocument::fromJson(response.node).object()
+        : QJsonObject();
+    const QByteArray content
+        = QByteArray::fromBase64(node.value(QLatin1String("alipay_cert_content")).toString().toLatin1());
+    const std::optional<QList<Certificate>> chain = loadCertificateBundle(content);
+    if (response.status != AlipayResponse::Status::Found) {
+        why = QStringLiteral("no verifiable answer (HTTP %1 %2)").arg(reply.status).arg(reply.error);
+    } else if (node.value(QLatin1String("code")).toString() != QLatin1String("10000") || !chain) {
+        why = QStringLiteral("refused or no certificate: %1 %2")
+                  .arg(node.value(QLatin1String("sub_code")).toString(), node.value(QLatin1String("sub_msg")).toString());
+    } else if (leaf = chain->first(); alipayCertSn(leaf) != sn) {
+        why = QStringLiteral("the certificate sent is %1, not the one asked for").arg(QString::fromLatin1(alipayCertSn(leaf)));
+    } else if (!leaf.isValidAt(m_clock.wallMs()) || leaf.publicKey().isNull()) {
+        why = QStringLiteral("the certificate is not valid now or has no usable RSA key");
+    } else {
+        // leaf → (the certificates sent after it)* → a root of the configured bundle.
+        Certificate current = leaf;
+        bool anchored = false;
+        for (int depth = 0; depth < 4 && !anchored; ++depth) {
+            for (const Certificate &root : std::as_const(m_keys->roots))
+                anchored = anchored || current.isIssuedBy(root);
+            if (anchored)
+                break;
+            const auto issuer = std::find_if(chain->begin() + 1, chain->end(),
+                [&current](const Certificate &candidate) { return current.isIssuedBy(candidate); });
+            if (issuer == chain->end())
+                break;
+            current = *issuer;
+        }
+        const PublicKey signer = response.certSn == sn ? leaf.publicKey() : m_keys->alipayCerts.value(response.certSn);
+        if (!anchored)
+            why = QStringLiteral("the certificate does not chain to the configured Alipay root");
+        else if (verifyRsaSha256(signer, response.node, response.sign) != VerifyStatus::Valid)
+            why = QStringLiteral("the answer's signature does not verify");
+    }
+    const bool added = why.isEmpty();
+    if (added) {
+        m_keys->alipayCerts.insert(sn, leaf.publicKey());
+        m_keys->failedAtMono.remove(sn);
+        qCInfo(lcAlipay) << "Alipay certificate" << sn << "added";
+    } else {
+        m_keys->failedAtMono.insert(sn, m_clock.monotonicMs());
+        qCWarning(lcAlipay) << "Alipay certificate" << sn << "refused:" << why;
+    }
+    const QList<std::function<void(bool)>> waiters = m_keys->fetching.take(sn);
+    for (const auto &waiter : waiters)
+        waiter(added);
+}
+
+void AlipayProvider::refreshKeys(std::function<void(bool changed)> done)
+{
+    const QByteArray sn = std::exchange(m_keys->notifiedUnknownSn, QByteArray());
+    if (!m_keys->certificateMode() || !m_config.downloadCertificates || sn.isEmpty()) {
+        done(false);
+        return;
+    }
+    fetchCertificate(sn, std::move(done));
 }
 
 void AlipayProvider::create(const CreateRequest &request, std::function<void(const CreateResult &)> done)
@@ -780,8 +900,10 @@ Notification AlipayProvider::readNotification(const NotifyRequest &request, qint
     if (!m_keys->certificateMode()) {
         verified = verifyRsaSha256(m_keys->alipayKey, *toVerify, sign) == VerifyStatus::Valid;
     } else if (values.contains(QByteArrayLiteral("alipay_cert_sn"))) {
-        const PublicKey key = m_keys->alipayCerts.value(values.value(QByteArrayLiteral("alipay_cert_sn")));
+        const QByteArray certSn = values.value(QByteArrayLiteral("alipay_cert_sn"));
+        const PublicKey key = m_keys->alipayCerts.value(certSn);
         if (key.isNull()) {
+            m_keys->notifiedUnknownSn = certSn; // refreshKeys() fetches it
             out.verdict = NotifyVerdict::UnknownKey;
             out.reason = QStringLiteral("unknown alipay_cert_sn");
             return out;

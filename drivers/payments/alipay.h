@@ -9,6 +9,14 @@
 // Verified refusals are Rejected with code = sub_code (or code when there is none), except:
 //   - query: ACQ.TRADE_NOT_EXIST → Ok, TradeState::NotFound (not scanned yet);
 //   - cancel/close: ACQ.TRADE_NOT_EXIST → Ok, nothing to abandon (message says so).
+// Certificate mode and rotation (K2): Alipay signs with the certificate named by alipay_cert_sn.
+// An SN we do not hold — Alipay rotated its certificate — is fetched once with
+// alipay.open.app.alipaycert.download (when downloadCertificates), and believed only when the
+// certificate's SN is the one asked for, it is valid now, and it chains (through any certificates
+// sent with it) to a certificate of the configured root bundle. A sync answer is then verified
+// again; a notification is re-read through refreshKeys(). Downloads off, or a certificate that
+// does not chain: fail closed (Unknown / notification rejected, the provider re-sends). A failed
+// SN is not fetched again for a minute, so a flood of unknown SNs cannot loop.
 // Refunds: alipay.trade.refund answers fund_change; Y → Succeeded (money moved in this call),
 // N → Processing (a repeat, or not moved yet: confirm with refundQuery). refundQuery uses
 // alipay.trade.fastpay.refund.query: per Alipay's documentation a refund exists when the answer
@@ -42,6 +50,7 @@ struct AlipayConfig
     QString alipayPublicKeyFile;       // public-key mode: the ALIPAY key, not ours
     QStringList alipayCertFiles;       // certificate mode instead: Alipay's certificates, by alipay_cert_sn
     QString appCertFile, rootCertFile; // certificate mode: app_cert_sn, alipay_root_cert_sn on requests
+    bool downloadCertificates = true;  // certificate mode: fetch an unknown alipay_cert_sn (see above)
     QUrl notifyUrl;                    // common parameter notify_url (precreate), no query
     QString timeoutExpress = QStringLiteral("5m");
     int timeoutMs = 10000; // per HTTP call
@@ -85,6 +94,8 @@ public:
 
     Notification readNotification(const NotifyRequest &request, qint64 nowMs) const override;
     NotifyReply notifyReply(bool accepted, const QString &message) const override;
+    // Certificate mode: fetches the unknown alipay_cert_sn the last notification named.
+    void refreshKeys(std::function<void(bool changed)> done) override;
 
     struct Keys;
 
@@ -96,8 +107,12 @@ private:
 
     struct Answer;
     QByteArray requestBody(const QByteArray &method, const QByteArray &bizContent, bool withNotifyUrl) const;
+    HttpCall gatewayCall(const QByteArray &method, const QByteArray &bizContent, bool withNotifyUrl) const;
     void call(const QByteArray &method, const QByteArray &bizContent, bool withNotifyUrl,
         std::function<void(const Answer &)> done);
+    void verifyAnswer(const QByteArray &method, const HttpReply &reply, bool mayFetch, std::function<void(const Answer &)> done);
+    void fetchCertificate(const QByteArray &sn, std::function<void(bool added)> done);
+    void certificateArrived(const QByteArray &sn, const HttpReply &reply);
 
     AlipayConfig m_config;
     Transport &m_transport;

@@ -444,12 +444,11 @@ QByteArray alipayCertSn(const Certificate &cert)
     return md5Hex(input);
 }
 
-std::optional<QByteArray> alipayRootCertSn(QByteArrayView pemBundle)
+std::optional<QList<Certificate>> loadCertificateBundle(QByteArrayView pemBundle)
 {
     static constexpr QByteArrayView endMarker("-----END CERTIFICATE-----");
-    QByteArrayList sns;
+    QList<Certificate> certificates;
     qsizetype from = 0;
-    int certificates = 0;
     for (;;) {
         const qsizetype begin = pemBundle.indexOf(QByteArrayView("-----BEGIN "), from);
         if (begin < 0)
@@ -461,12 +460,23 @@ std::optional<QByteArray> alipayRootCertSn(QByteArrayView pemBundle)
         const Certificate cert = Certificate::load(pemBundle.sliced(begin, from - begin));
         if (cert.isNull())
             return std::nullopt;
-        ++certificates;
+        certificates.append(cert);
+    }
+    if (certificates.isEmpty())
+        return std::nullopt;
+    return certificates;
+}
+
+std::optional<QByteArray> alipayRootCertSn(QByteArrayView pemBundle)
+{
+    const std::optional<QList<Certificate>> certificates = loadCertificateBundle(pemBundle);
+    if (!certificates)
+        return std::nullopt;
+    QByteArrayList sns;
+    for (const Certificate &cert : *certificates) {
         if (cert.isRsaSigned())
             sns.append(alipayCertSn(cert));
     }
-    if (certificates == 0)
-        return std::nullopt;
     return sns.join('_');
 }
 

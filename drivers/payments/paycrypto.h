@@ -15,6 +15,7 @@
 
 #include <QtCore/QByteArray>
 #include <QtCore/QByteArrayView>
+#include <QtCore/QList>
 #include <QtCore/QString>
 
 #include <memory>
@@ -151,6 +152,9 @@ private:
 // Alipay's certificate SN (PAYMENT-PROVIDERS.md §1.6): lowercase hex MD5 of the issuer in RFC
 // 2253 form followed by the serial in decimal. Empty for a null certificate.
 QByteArray alipayCertSn(const Certificate &cert);
+// The certificates of a PEM bundle, in order. Nothing when it holds none or a block that does
+// not parse.
+std::optional<QList<Certificate>> loadCertificateBundle(QByteArrayView pemBundle);
 // Alipay's root SN: the SNs of the RSA-signed certificates in a PEM bundle, in bundle order,
 // joined with `_`; the others are skipped. Nothing when the bundle holds no certificate or a
 // block that does not parse.

@@ -54,6 +54,7 @@ class TestPayFlow : public QObject
     std::unique_ptr<Provider> m_alipay, m_wechat, m_unionpay;
     std::unique_ptr<PaymentService> m_service;
     std::unique_ptr<NotifyEndpoint> m_endpoint;
+    QString m_notifyBase;
 
     // The sandbox's control API (the "phone").
     QJsonObject control(const QByteArray &method, const QString &path, const QJsonObject &body = {})
@@ -136,6 +137,7 @@ private Q_SLOTS:
             qPrintable(error));
         QVERIFY2(m_endpoint->listen(QHostAddress::LocalHost, 0, &error), qPrintable(error));
         const QString notify = QStringLiteral("https://127.0.0.1:%1/notify/").arg(m_endpoint->port());
+        m_notifyBase = notify;
         const QString base = m_sandbox->baseUrl();
 
         m_alipay = loadAlipay(test::sandboxAlipay(base, notify), *m_transport, m_clock, &error);
@@ -476,6 +478,70 @@ private Q_SLOTS:
 
     // T7: the kiosk gives up on an order the phone has just paid: close is refused as paid, the
     // query that follows credits it once.
+    // K2: Alipay in certificate mode. The sandbox signs with certificate 1, which we hold; then
+    // Alipay rotates to certificate 2 before the tenant pays. With downloads on, the adapter
+    // fetches it (alipay.open.app.alipaycert.download), checks that it chains to the root and
+    // goes on: the payment is credited once, by the notification or — notifications off — by
+    // the query, whose answer is signed with the new certificate too. With downloads off it
+    // fails closed: nothing signed by certificate 2 is believed and nothing is credited, until
+    // Alipay signs with a certificate we hold again — then the payment is credited, never lost.
+    // A "rotated" certificate that does not chain to the Alipay root (rogue) is downloaded and
+    // refused: the same as downloads off.
+    void alipayCertificateRotation_data()
+    {
+        QTest::addColumn<bool>("download");
+        QTest::addColumn<bool>("notify");
+        QTest::addColumn<QString>("next");
+        QTest::newRow("fetched, notification") << true << true << QStringLiteral("2");
+        QTest::newRow("fetched, polling alone") << true << false << QStringLiteral("2");
+        QTest::newRow("downloads off: fails closed") << false << true << QStringLiteral("2");
+        QTest::newRow("not under the root: fails closed") << true << true << QStringLiteral("rogue");
+    }
+    void alipayCertificateRotation()
+    {
+        QFETCH(bool, download);
+        QFETCH(bool, notify);
+        QFETCH(QString, next);
+        const bool trusted = download && next == u"2";
+        const auto fault = [this](const QString &name, const QString &value) {
+            const QJsonObject set = control("POST", QStringLiteral("/sandbox/faults"), QJsonObject{{name, value}});
+            QVERIFY2(set.value(QStringLiteral("_status")).toInt() == 200, QJsonDocument(set).toJson().constData());
+        };
+        fault(QStringLiteral("alipay_cert"), QStringLiteral("1"));
+        if (!notify)
+            fault(QStringLiteral("notify"), QStringLiteral("off"));
+        AlipayConfig config = test::sandboxAlipayCertificates(m_sandbox->baseUrl(), m_notifyBase);
+        config.downloadCertificates = download;
+        QString error;
+        std::unique_ptr<Provider> certificateMode = loadAlipay(config, *m_transport, m_clock, &error);
+        QVERIFY2(certificateMode, qPrintable(error));
+        m_service->setProvider(certificateMode.get());
+        m_alipay = std::move(certificateMode); // nothing was in flight on the public-key one
+
+        const Attempt attempt = createTopUp(Channel::Alipay, 6600, QStringLiteral("k2-%1-%2").arg(download).arg(notify));
+        QVERIFY(attempt.id > 0);
+        QCOMPARE(stateOf(attempt.id), QStringLiteral("qr_issued")); // answered under certificate 1
+
+        fault(QStringLiteral("alipay_cert"), next);
+        pay(Channel::Alipay, attempt);
+        if (trusted) {
+            QTRY_COMPARE_WITH_TIMEOUT(credits(attempt.id), 1, 15000);
+            QCOMPARE(stateOf(attempt.id), QStringLiteral("credited"));
+            QTest::qWait(1500); // more queries (and notification copies) answer under certificate 2
+            QCOMPARE(credits(attempt.id), 1);
+            return;
+        }
+        QTest::qWait(3000); // notification copies and queries, all signed by the certificate we lack
+        QCOMPARE(credits(attempt.id), 0);
+        QVERIFY(stateOf(attempt.id) != QStringLiteral("credited"));
+        const QJsonArray log = control("GET", QStringLiteral("/sandbox/notifies")).value(QStringLiteral("notifies")).toArray();
+        QVERIFY(!log.isEmpty());
+        for (const QJsonValue &entry : log)
+            QVERIFY(!entry.toObject().value(QStringLiteral("acknowledged")).toBool());
+        fault(QStringLiteral("alipay_cert"), QStringLiteral("1"));
+        QTRY_COMPARE_WITH_TIMEOUT(credits(attempt.id), 1, 15000);
+    }
+
     void closeOfPaidOrderCredits()
     {
         PaymentSchedule slow;

@@ -42,6 +42,18 @@ inline payments::AlipayConfig sandboxAlipay(const QString &sandboxBase, const QS
     return c;
 }
 
+// Alipay in certificate mode (K2): Alipay's certificate 1 known, our app certificate and the
+// sandbox's Alipay root; set the sandbox's alipay_cert fault to "1" or "2" to match.
+inline payments::AlipayConfig sandboxAlipayCertificates(const QString &sandboxBase, const QString &notifyBase)
+{
+    payments::AlipayConfig c = sandboxAlipay(sandboxBase, notifyBase);
+    c.alipayPublicKeyFile.clear();
+    c.alipayCertFiles = {sandboxKeyFile(QStringLiteral("alipay-cert-1.pem"))};
+    c.appCertFile = sandboxKeyFile(QStringLiteral("alipay-app-cert.pem"));
+    c.rootCertFile = sandboxKeyFile(QStringLiteral("alipay-root.pem"));
+    return c;
+}
+
 inline payments::WechatConfig sandboxWechat(const QString &sandboxBase, const QString &notifyBase)
 {
     payments::WechatConfig c;

@@ -150,6 +150,9 @@ struct Faults
     qint64 clockSkewMs = 0;
     QString wechatSignWith = QStringLiteral("platform-1");
     bool alipayCancelRetry = false;
+    // Alipay certificate mode (K2): 0 off (public-key mode), 1 or 2 = which certificate signs, 3 =
+    // "rogue": a certificate that does not chain to the Alipay root (wechat-platform-1's, self-signed).
+    int alipayCert = 0;
 
     QJsonObject toJson() const
     {
@@ -168,6 +171,9 @@ struct Faults
             {QStringLiteral("clock_skew_ms"), clockSkewMs},
             {QStringLiteral("wechat_sign_with"), wechatSignWith},
             {QStringLiteral("alipay_cancel_retry"), alipayCancelRetry},
+            {QStringLiteral("alipay_cert"),
+                alipayCert == 0 ? QStringLiteral("off")
+                                : (alipayCert == 3 ? QStringLiteral("rogue") : QString::number(alipayCert))},
         };
     }
 };
@@ -413,8 +419,15 @@ public:
 
     // Keys (keys/README.md): the sandbox signs with the platform halves and verifies with the
     // merchant halves.
-    pc::PrivateKey alipayPlatformKey;
+    pc::PrivateKey alipayPlatformKey; // also the key of alipay-cert-1.pem
     pc::PublicKey alipayAppPublic;
+    // Certificate mode (K2): two Alipay certificates by the sandbox root (cert 1 holds the
+    // platform key, cert 2 the next one), their SNs and PEM (served by alipaycert.download), and
+    // the SNs a merchant in certificate mode must send.
+    pc::PrivateKey alipayCert2Key;
+    QByteArray alipayCertSn[3]; // 1, 2, rogue
+    QByteArray alipayCertPem[3];
+    QByteArray alipayAppCertSn, alipayRootCertSn;
     pc::Certificate wechatMerchantCert;
     pc::PrivateKey wechatPlatformKey[2];
     QByteArray wechatPlatformSerial[2];
@@ -487,7 +500,19 @@ public:
     bool loadKeys(QString *error)
     {
         pc::Certificate platformCert[2];
+        pc::Certificate alipayCert[3];
+        pc::Certificate alipayAppCert;
+        QByteArray alipayRootPem;
         if (!loadKey(QStringLiteral("alipay-platform.key"), &alipayPlatformKey, error)
+            || !loadKey(QStringLiteral("alipay-cert-2.key"), &alipayCert2Key, error)
+            || !loadKey(QStringLiteral("alipay-cert-1.pem"), &alipayCert[0], error)
+            || !loadKey(QStringLiteral("alipay-cert-2.pem"), &alipayCert[1], error)
+            || !loadKey(QStringLiteral("wechat-platform-1.pem"), &alipayCert[2], error)
+            || !loadKey(QStringLiteral("alipay-app-cert.pem"), &alipayAppCert, error)
+            || !readKeyFile(QStringLiteral("alipay-cert-1.pem"), &alipayCertPem[0], error)
+            || !readKeyFile(QStringLiteral("alipay-cert-2.pem"), &alipayCertPem[1], error)
+            || !readKeyFile(QStringLiteral("wechat-platform-1.pem"), &alipayCertPem[2], error)
+            || !readKeyFile(QStringLiteral("alipay-root.pem"), &alipayRootPem, error)
             || !loadKey(QStringLiteral("alipay-app.pub"), &alipayAppPublic, error)
             || !loadKey(QStringLiteral("wechat-merchant.pem"), &wechatMerchantCert, error)
             || !loadKey(QStringLiteral("wechat-platform-1.key"), &wechatPlatformKey[0], error)
@@ -505,6 +530,14 @@ public:
             return false;
         for (int i = 0; i < 2; ++i)
             wechatPlatformSerial[i] = platformCert[i].serialHex();
+        for (int i = 0; i < 3; ++i)
+            alipayCertSn[i] = pc::alipayCertSn(alipayCert[i]);
+        alipayAppCertSn = pc::alipayCertSn(alipayAppCert);
+        alipayRootCertSn = pc::alipayRootCertSn(alipayRootPem).value_or(QByteArray());
+        if (alipayRootCertSn.isEmpty()) {
+            *error = QStringLiteral("%1/alipay-root.pem: not an RSA-signed certificate").arg(config.keysDir);
+            return false;
+        }
         wechatPubkeyId = wechatPubkeyId.trimmed();
         wechatApiV3Key = wechatApiV3Key.trimmed();
         if (wechatApiV3Key.size() != 32) {
@@ -759,13 +792,30 @@ public:
 
     // ---- Alipay ------------------------------------------------------------------------------
 
+    // The key Alipay signs with now: the platform key (public-key mode, and certificate 1), or
+    // certificate 2's.
+    const pc::PrivateKey &alipaySigningKey() const
+    {
+        if (faults.alipayCert == 3)
+            return wechatPlatformKey[0];
+        return faults.alipayCert == 2 ? alipayCert2Key : alipayPlatformKey;
+    }
+    // Certificate mode: the SN of the signing certificate, sent as alipay_cert_sn; else empty.
+    QByteArray alipaySigningCertSn() const
+    {
+        return faults.alipayCert == 0 ? QByteArray() : alipayCertSn[faults.alipayCert - 1];
+    }
+
     Answer alipayAnswer(const QByteArray &nodeName, const QJsonObject &node)
     {
         // Written first, then signed, then embedded verbatim: the signature covers these bytes.
         const QByteArray nodeText = QJsonDocument(node).toJson(QJsonDocument::Compact);
-        const QByteArray sign = pc::encodeBase64(pc::signRsaSha256(alipayPlatformKey, nodeText).value_or(QByteArray()));
-        return textAnswer(
-            200, "application/json;charset=utf-8", "{\"" + nodeName + "\":" + nodeText + ",\"sign\":\"" + sign + "\"}");
+        const QByteArray sign = pc::encodeBase64(pc::signRsaSha256(alipaySigningKey(), nodeText).value_or(QByteArray()));
+        const QByteArray certSn = alipaySigningCertSn();
+        return textAnswer(200, "application/json;charset=utf-8",
+            "{\"" + nodeName + "\":" + nodeText
+                + (certSn.isEmpty() ? QByteArray() : ",\"alipay_cert_sn\":\"" + certSn + "\"") + ",\"sign\":\""
+                + sign + "\"}");
     }
 
     Answer alipayError(const QByteArray &nodeName, const char *code, const char *msg, const char *subCode,
@@ -807,6 +857,12 @@ public:
             || pc::verifyRsaSha256(alipayAppPublic, *toSign, fieldOf(*fields, "sign")) != pc::VerifyStatus::Valid)
             return alipayError(
                 nodeName, "40002", "Invalid Arguments", "isv.invalid-signature", QStringLiteral("验签出错"));
+        if (faults.alipayCert != 0 && fieldOf(*fields, "app_cert_sn") != alipayAppCertSn)
+            return alipayError(nodeName, "40002", "Invalid Arguments", "isv.invalid-app-cert-sn",
+                QStringLiteral("app_cert_sn 与应用公钥证书不匹配"));
+        if (faults.alipayCert != 0 && fieldOf(*fields, "alipay_root_cert_sn") != alipayRootCertSn)
+            return alipayError(nodeName, "40002", "Invalid Arguments", "isv.invalid-alipay-root-cert-sn",
+                QStringLiteral("alipay_root_cert_sn 与支付宝根证书不匹配"));
         const qint64 sentMs
             = beijingMs(QString::fromUtf8(fieldOf(*fields, "timestamp")), QStringLiteral("yyyy-MM-dd HH:mm:ss"));
         if (sentMs == 0 || qAbs(sentMs - nowMs()) > alipayTimestampWindowMs)
@@ -831,8 +887,25 @@ public:
             return alipayRefundQuery(nodeName, biz);
         if (method == "alipay.data.dataservice.bill.downloadurl.query")
             return alipayBillUrl(nodeName, biz);
+        if (method == "alipay.open.app.alipaycert.download")
+            return alipayCertDownload(nodeName, biz);
         return alipayError(
             "error_response", "40002", "Invalid Arguments", "isv.invalid-method", QStringLiteral("不存在的方法名"));
+    }
+
+    // Certificate mode (K2): the merchant met an alipay_cert_sn it does not hold and fetches the
+    // certificate: alipay_cert_content = base64 of its PEM.
+    Answer alipayCertDownload(const QByteArray &nodeName, const QJsonObject &biz)
+    {
+        const QByteArray sn = biz.value(QStringLiteral("alipay_cert_sn")).toString().toUtf8();
+        for (int i = 0; i < 3; ++i) {
+            if (!sn.isEmpty() && sn == alipayCertSn[i]) {
+                QJsonObject node = alipayOk();
+                node.insert(QStringLiteral("alipay_cert_content"), QString::fromLatin1(alipayCertPem[i].toBase64()));
+                return alipayAnswer(nodeName, node);
+            }
+        }
+        return alipayBusinessError(nodeName, "isv.alipay-cert-not-exist", QStringLiteral("支付宝公钥证书不存在"));
     }
 
     Answer alipayPrecreate(const QByteArray &nodeName, const pc::FormFields &fields, const QJsonObject &biz)
@@ -1590,9 +1663,11 @@ public:
             f.emplace_back("gmt_refund", beijingText(refund->atMs) + ".000");
             f.emplace_back("out_biz_no", refund->requestNo);
         }
+        if (const QByteArray certSn = alipaySigningCertSn(); !certSn.isEmpty())
+            f.emplace_back("alipay_cert_sn", certSn);
         const std::optional<QByteArray> toSign = pc::alipayStringToSign(f, pc::AlipaySignScope::Notification);
         QByteArray sign = pc::encodeBase64(
-            pc::signRsaSha256(alipayPlatformKey, toSign.value_or(QByteArray())).value_or(QByteArray()));
+            pc::signRsaSha256(alipaySigningKey(), toSign.value_or(QByteArray())).value_or(QByteArray()));
         if (corruptIt)
             sign = corrupt(sign);
         f.emplace_back("sign", sign);
@@ -2151,6 +2226,11 @@ public:
                 next.wechatSignWith = s;
             } else if (key == u"alipay_cancel_retry")
                 ok = boolean(&next.alipayCancelRetry);
+            else if (key == u"alipay_cert") {
+                const QString s = v.toString();
+                ok = s == u"off" || s == u"1" || s == u"2" || s == u"rogue";
+                next.alipayCert = s == u"off" ? 0 : (s == u"rogue" ? 3 : s.toInt());
+            }
             else
                 return controlError(400, QStringLiteral("%1: unknown fault").arg(key));
             if (!ok)

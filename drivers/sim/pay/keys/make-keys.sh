@@ -5,6 +5,10 @@
 #   tls-server.{pem,key}         the sandbox's HTTPS certificate (localhost, 127.0.0.1)
 #   alipay-app.{key,pub}         merchant (our) app key: prepayd signs with .key, the sandbox verifies with .pub
 #   alipay-platform.{key,pub}    "Alipay" key: the sandbox signs with .key, prepayd verifies with .pub
+#   alipay-root.{key,pem}        certificate mode (K2): "Alipay" root CA (prepayd's root_cert_file)
+#   alipay-cert-1.pem            certificate mode: alipay-platform.key's certificate (issued by the root)
+#   alipay-cert-2.{key,pem}      certificate mode: the next Alipay certificate (rotation; downloaded by prepayd)
+#   alipay-app-cert.pem          certificate mode: the merchant app key's certificate (app_cert_sn)
 #   wechat-merchant.{key,pem}    merchant API key and certificate (serial -> serial_no)
 #   wechat-platform-1/2.{key,pem} two overlapping platform certificates (rotation, K1)
 #   wechat-pubkey.{key,pub}      the "WeChat Pay public key" (id in wechat-pubkey-id.txt)
@@ -33,6 +37,12 @@ rm -f tls-ca.srl
 
 rsa alipay-app.key; pub alipay-app.key alipay-app.pub
 rsa alipay-platform.key; pub alipay-platform.key alipay-platform.pub
+rsa alipay-root.key
+selfsigned alipay-root.key alipay-root.pem "/C=CN/O=Ant Financial sandbox/OU=Certification Authority/CN=Ant Financial sandbox Root" 1 36500 "basicConstraints=critical,CA:TRUE"
+signed alipay-platform.key alipay-cert-1.pem "/C=CN/O=Ant Financial sandbox/OU=Alipay/CN=2088000000000001 alipay 1" 42701552432456004857627230056898180491 alipay-root.key alipay-root.pem "keyUsage=digitalSignature"
+rsa alipay-cert-2.key
+signed alipay-cert-2.key alipay-cert-2.pem "/C=CN/O=Ant Financial sandbox/OU=Alipay/CN=2088000000000001 alipay 2" 42701552432456004857627230056898180492 alipay-root.key alipay-root.pem "keyUsage=digitalSignature"
+signed alipay-app.key alipay-app-cert.pem "/C=CN/O=prepay sandbox merchant/OU=Alipay app/CN=2021000000000001" 42701552708448241360226107228231049510 alipay-root.key alipay-root.pem "keyUsage=digitalSignature"
 
 rsa wechat-merchant.key
 selfsigned wechat-merchant.key wechat-merchant.pem "/CN=1900000109/O=prepay sandbox merchant" 0x4A1B2C3D4E5F60718293A4B5C6D7E8F901234567 36500
