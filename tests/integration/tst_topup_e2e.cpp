@@ -8,11 +8,15 @@
 //   credited once (ledger) → the meter's relay closes (the simulator's ground truth) → the
 //   kiosk receives events.topup with the new balance.
 // And the tenant who gives up: topup.cancel → the provider's order closed → events.topup closed.
+// And T10: a prepaid meter offline when its top-up is paid — credited at once, the recharge job
+// retried until the meter answers again, delivered to the meter exactly once, nothing refunded.
 #include "api/clock.h"
 #include "api/rpcclient.h"
 #include "accounts/takeover.h"
 #include "demosite.h"
 #include "headlessbrowser.h"
+#include "payments/payhttp.h"
+#include "sandboxcontrol.h"
 #include "sandboxmerchant.h"
 #include "pki/pki.h"
 #include "sim/pay/paysandbox.h"
@@ -57,9 +61,14 @@ private Q_SLOTS:
     void paidInTheBrowserCreditsOnceAndClosesTheRelay();
     void refundsToThePayer();
     void cancelledTopUpIsClosed();
+    void offlineMeterGetsTheRechargeLater();
 
 private:
     QString relayState();
+    QByteArray simCtl(const QStringList &args);
+    QJsonObject truth(int gateway, int unit);
+    QByteArray ledgerVerifyFailure();
+    std::optional<std::pair<int, int>> meterOf(const QString &pointCode);
     qint64 scalar(const QString &sql);
     std::unique_ptr<rpc::RpcClient> connectStaff();
     bool waitForTopUp(qint64 attemptId, const std::function<bool(const QJsonObject &)> &done, int timeoutMs);
@@ -99,32 +108,28 @@ void TestTopUpEndToEnd::initTestCase()
         QVERIFY(opened.store->write([now](store::Transaction &tx) { accounts::takeOverMeterBalances(tx, now); })
                     .get()
                     .committed());
-        // Refunds above 20.00 wait for a second person (the default is 500.00).
+        // Refunds above 20.00 wait for a second person (the default is 500.00); failed meter
+        // commands are retried after 1 s (doubling), not 5 s (T10 waits for that).
         QVERIFY(opened.store
                     ->write([](store::Transaction &tx) {
-                        store::Statement s = tx.prepare(QStringLiteral(
-                            "INSERT INTO settings (key, value, updated_at_ms) VALUES ('approval.money_threshold_fen', '2000', 0) "
-                            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
-                        if (const store::SqlError e = s.run(); !e.ok())
-                            tx.fail(e);
+                        for (const auto &[key, value] : {std::pair{"approval.money_threshold_fen", "2000"},
+                                 std::pair{"command.retry_base_ms", "1000"}}) {
+                            store::Statement s = tx.prepare(QStringLiteral(
+                                "INSERT INTO settings (key, value, updated_at_ms) VALUES (?1, ?2, 0) "
+                                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+                            s.bind(1, QString::fromLatin1(key));
+                            s.bind(2, QString::fromLatin1(value));
+                            if (const store::SqlError e = s.run(); !e.ok())
+                                tx.fail(e);
+                        }
                     })
                     .get()
                     .committed());
         opened.store->stop();
     }
-    {
-        store::SqlError error;
-        const auto db = store::Connection::open(m_dbPath, store::Connection::Mode::ReadOnly, 5000, &error);
-        QVERIFY(db);
-        store::Statement s = db->prepare(QStringLiteral(
-            "SELECT b.gateway_id - 1, m.unit_id FROM meters m JOIN buses b ON b.id = m.bus_id "
-            "JOIN meter_installations i ON i.meter_id = m.id AND i.removed_at_ms IS NULL "
-            "JOIN metering_points p ON p.id = i.metering_point_id WHERE p.code = ?1"));
-        s.bind(1, QString::fromLatin1(shop));
-        QVERIFY(s.step() == store::Statement::Step::Row);
-        m_gateway = int(s.int64(0));
-        m_unit = int(s.int64(1));
-    }
+    const std::optional<std::pair<int, int>> meter = meterOf(QString::fromLatin1(shop));
+    QVERIFY(meter);
+    std::tie(m_gateway, m_unit) = *meter;
 
     m_sandbox = std::make_unique<sim::pay::PaySandbox>(test::sandboxConfig(0.001));
     QString error;
@@ -255,15 +260,53 @@ std::unique_ptr<rpc::RpcClient> TestTopUpEndToEnd::connectStaff()
     return client;
 }
 
-QString TestTopUpEndToEnd::relayState()
+QByteArray TestTopUpEndToEnd::simCtl(const QStringList &args)
 {
     QProcess ctl;
     ctl.start(test::binaryPath(QStringLiteral("prepay-sim")),
-        {QStringLiteral("ctl"), QStringLiteral("--control-port"), QString::number(m_base + 100), QStringLiteral("truth"),
-            QString::number(m_gateway), QString::number(m_unit)});
-    if (!ctl.waitForFinished(10000))
+        QStringList{QStringLiteral("ctl"), QStringLiteral("--control-port"), QString::number(m_base + 100)} + args);
+    if (!ctl.waitForFinished(10000) || ctl.exitCode() != 0)
         return {};
-    return QJsonDocument::fromJson(ctl.readAllStandardOutput()).object().value(QLatin1String("relay_state")).toString();
+    return ctl.readAllStandardOutput();
+}
+
+QJsonObject TestTopUpEndToEnd::truth(int gateway, int unit)
+{
+    return QJsonDocument::fromJson(simCtl({QStringLiteral("truth"), QString::number(gateway), QString::number(unit)})).object();
+}
+
+// `prepayctl ledger verify` on the live file: empty when it passes, else its output.
+QByteArray TestTopUpEndToEnd::ledgerVerifyFailure()
+{
+    QProcess verify;
+    verify.setProcessChannelMode(QProcess::MergedChannels);
+    verify.start(test::binaryPath(QStringLiteral("prepayctl")),
+        {QStringLiteral("ledger"), QStringLiteral("verify"), QStringLiteral("--db"), m_dbPath});
+    if (!verify.waitForFinished(30000))
+        return QByteArrayLiteral("prepayctl ledger verify did not finish");
+    return verify.exitCode() == 0 ? QByteArray() : verify.readAll() + QByteArrayLiteral(" (prepayctl ledger verify failed)");
+}
+
+QString TestTopUpEndToEnd::relayState()
+{
+    return truth(m_gateway, m_unit).value(QLatin1String("relay_state")).toString();
+}
+
+// The simulator address (gateway index, unit) of the meter installed at a metering point.
+std::optional<std::pair<int, int>> TestTopUpEndToEnd::meterOf(const QString &pointCode)
+{
+    store::SqlError error;
+    const auto db = store::Connection::open(m_dbPath, store::Connection::Mode::ReadOnly, 5000, &error);
+    if (!db)
+        return std::nullopt;
+    store::Statement s = db->prepare(QStringLiteral(
+        "SELECT b.gateway_id - 1, m.unit_id FROM meters m JOIN buses b ON b.id = m.bus_id "
+        "JOIN meter_installations i ON i.meter_id = m.id AND i.removed_at_ms IS NULL "
+        "JOIN metering_points p ON p.id = i.metering_point_id WHERE p.code = ?1"));
+    s.bind(1, pointCode);
+    if (s.step() != store::Statement::Step::Row)
+        return std::nullopt;
+    return std::make_pair(int(s.int64(0)), int(s.int64(1)));
 }
 
 qint64 TestTopUpEndToEnd::scalar(const QString &sql)
@@ -364,11 +407,8 @@ void TestTopUpEndToEnd::paidInTheBrowserCreditsOnceAndClosesTheRelay()
     QCOMPARE(std::get<QJsonValue>(again).toObject().value(QLatin1String("state")).toString(), QStringLiteral("credited"));
 
     // prepayctl ledger verify on the live file.
-    QProcess verify;
-    verify.start(test::binaryPath(QStringLiteral("prepayctl")), {QStringLiteral("ledger"), QStringLiteral("verify"),
-                                                                    QStringLiteral("--db"), m_dbPath});
-    QVERIFY(verify.waitForFinished(30000));
-    QVERIFY2(verify.exitCode() == 0, verify.readAll().constData());
+    const QByteArray verified = ledgerVerifyFailure();
+    QVERIFY2(verified.isEmpty(), verified.constData());
 }
 
 // Staff pay part of the top-up back to the payer: 10.00 at once, 30.00 after a second person's
@@ -444,11 +484,8 @@ void TestTopUpEndToEnd::refundsToThePayer()
     QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM refunds WHERE payment_attempt_id = %1 AND state = 'succeeded'")
                         .arg(m_paidAttempt)),
         qint64(2));
-    QProcess verify;
-    verify.start(test::binaryPath(QStringLiteral("prepayctl")), {QStringLiteral("ledger"), QStringLiteral("verify"),
-                                                                    QStringLiteral("--db"), m_dbPath});
-    QVERIFY(verify.waitForFinished(30000));
-    QVERIFY2(verify.exitCode() == 0, verify.readAll().constData());
+    const QByteArray verified = ledgerVerifyFailure();
+    QVERIFY2(verified.isEmpty(), verified.constData());
 }
 
 void TestTopUpEndToEnd::cancelledTopUpIsClosed()
@@ -482,6 +519,73 @@ void TestTopUpEndToEnd::cancelledTopUpIsClosed()
     QVERIFY(!rpc::succeeded(badDate));
     QCOMPARE(std::get<rpc::Error>(badDate).code, rpc::ErrorCode::InvalidParams);
     QCOMPARE(std::get<rpc::Error>(m_kiosk->callBlocking(QStringLiteral("payments.findings"), {})).code, rpc::ErrorCode::Forbidden);
+}
+
+// T10. A-1F-105's meter holds its own balance (prepaid): a paid top-up is credited to the
+// wallet and queued as a recharge of the meter in the same transaction. The meter is offline
+// (the gateway answers 0x0B) when the tenant pays: the credit is not held up, the recharge job
+// fails and is retried; when the meter is back it is applied exactly once (purchase count +1,
+// the amount once), and nothing is refunded.
+void TestTopUpEndToEnd::offlineMeterGetsTheRechargeLater()
+{
+    const QString point = QStringLiteral("A-1F-105");
+    const std::optional<std::pair<int, int>> meter = meterOf(point);
+    QVERIFY(meter);
+    const auto [gateway, unit] = *meter;
+    const QJsonObject before = truth(gateway, unit);
+    QVERIFY2(before.contains(QLatin1String("purchase_count")), QJsonDocument(before).toJson().constData());
+    const QByteArray added = simCtl({QStringLiteral("fault"), QStringLiteral("add"), QStringLiteral("offline"),
+        QStringLiteral("--gateway"), QString::number(gateway), QStringLiteral("--unit"), QString::number(unit),
+        QStringLiteral("--response"), QStringLiteral("exception")});
+    const QRegularExpressionMatch faultId = QRegularExpression(QStringLiteral("^fault (\\d+) added")).match(QString::fromUtf8(added));
+    QVERIFY2(faultId.hasMatch(), added.constData());
+    const QString walletSql = QStringLiteral(
+        "SELECT w.balance_fen FROM ledger_accounts w JOIN accounts a ON a.id = w.account_id WHERE a.shop_no = '%1'").arg(point);
+    const qint64 walletBefore = scalar(walletSql);
+
+    const rpc::Outcome created = m_kiosk->callBlocking(QStringLiteral("topup.create"),
+        {{QStringLiteral("shop_no"), point}, {QStringLiteral("amount_fen"), 8800},
+            {QStringLiteral("channel"), QStringLiteral("wechat")}, {QStringLiteral("idempotency_key"), QStringLiteral("e2e-topup-t10")}});
+    QVERIFY2(rpc::succeeded(created), qPrintable(describe(created)));
+    const QJsonObject topUp = std::get<QJsonValue>(created).toObject();
+    const qint64 attemptId = topUp.value(QLatin1String("attempt_id")).toInteger();
+    std::unique_ptr<payments::NetworkTransport> transport
+        = payments::NetworkTransport::create(keyFile(QStringLiteral("tls-ca.pem")), nullptr);
+    QVERIFY(transport);
+    const QJsonObject who{{QStringLiteral("channel"), QStringLiteral("wechat")},
+        {QStringLiteral("out_trade_no"), topUp.value(QLatin1String("receipt_no")).toString()}};
+    test::sandboxControl(*transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/scan"), who);
+    const QJsonObject paid = test::sandboxControl(*transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/pay"), who);
+    QVERIFY2(paid.value(QLatin1String("_status")).toInt() == 200, QJsonDocument(paid).toJson().constData());
+
+    // Credited at once although the meter cannot be reached.
+    QVERIFY2(waitForTopUp(attemptId, [](const QJsonObject &e) { return e.value(QLatin1String("paid")).toBool(); }, 20000),
+        "no events.topup with paid = true");
+    QCOMPARE(scalar(walletSql), walletBefore + 8800);
+    const QString jobSql = QStringLiteral("SELECT %2 FROM meter_commands WHERE kind = 'recharge' AND idempotency_key LIKE "
+                                          "'recharge:attempt:%1:%'").arg(attemptId);
+    QCOMPARE(scalar(jobSql.arg(QStringLiteral("count(*)"))), qint64(1));
+    // The job tries, fails, waits: the meter has not got the money; nothing is refunded.
+    QTRY_VERIFY_WITH_TIMEOUT(scalar(jobSql.arg(QStringLiteral("attempts"))) >= 2, 60000);
+    QVERIFY(scalar(jobSql.arg(QStringLiteral("state = 'verified'"))) == 0);
+    QCOMPARE(truth(gateway, unit).value(QLatin1String("purchase_count")).toInteger(),
+        before.value(QLatin1String("purchase_count")).toInteger());
+
+    // The meter comes back: the retry delivers it, once.
+    QVERIFY(!simCtl({QStringLiteral("fault"), QStringLiteral("clear"), faultId.captured(1)}).isNull());
+    QTRY_COMPARE_WITH_TIMEOUT(scalar(jobSql.arg(QStringLiteral("state = 'verified'"))), qint64(1), 90000);
+    const QJsonObject after = truth(gateway, unit);
+    QCOMPARE(after.value(QLatin1String("purchase_count")).toInteger(), before.value(QLatin1String("purchase_count")).toInteger() + 1);
+    QCOMPARE(after.value(QLatin1String("total_purchased_fen")).toInteger(),
+        before.value(QLatin1String("total_purchased_fen")).toInteger() + 8800);
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = %1").arg(attemptId)),
+        qint64(1));
+    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM refunds WHERE payment_attempt_id = %1").arg(attemptId)), qint64(0));
+    const rpc::Outcome now = m_kiosk->callBlocking(QStringLiteral("topup.get"), {{QStringLiteral("attempt_id"), attemptId}});
+    QVERIFY(rpc::succeeded(now));
+    QCOMPARE(std::get<QJsonValue>(now).toObject().value(QLatin1String("state")).toString(), QStringLiteral("credited"));
+    const QByteArray verified = ledgerVerifyFailure();
+    QVERIFY2(verified.isEmpty(), verified.constData());
 }
 
 QTEST_GUILESS_MAIN(TestTopUpEndToEnd)
