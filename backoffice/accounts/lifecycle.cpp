@@ -654,6 +654,21 @@ LifecycleResult closeAccount(store::Transaction &tx, billing::Biller &biller, co
         return ev.refuse(LifecycleOutcome::Conflict, QStringLiteral("shop %1 was never opened").arg(shopNo));
     const qint64 accountId = live->id;
     ev.result.accountId = accountId;
+    // A payment of it that the provider's bill does not show is frozen (sql/0010): the balance
+    // is not paid out or moved until staff settle the reconciliation finding.
+    Statement frozen = tx.prepare(QStringLiteral(
+        "SELECT a.id, a.frozen_by_finding_id FROM payment_attempts a JOIN topup_orders o ON o.id = a.order_id "
+        "WHERE o.account_id = ?1 AND a.frozen_by_finding_id IS NOT NULL ORDER BY a.id LIMIT 1"));
+    frozen.bind(1, accountId);
+    if (frozen.step() == Statement::Step::Row)
+        return ev.refuse(LifecycleOutcome::Conflict,
+            QStringLiteral("shop %1 has a payment under review (attempt %2, reconciliation finding %3: the provider's "
+                           "bill does not show it); settle the finding first (payments.settle_finding)")
+                .arg(shopNo)
+                .arg(frozen.int64(0))
+                .arg(frozen.int64(1)));
+    if (!frozen.error().ok())
+        return ev.storeFailed(frozen.error(), QStringLiteral("reading frozen payments of %1").arg(shopNo));
     const QSet<qint64> points = linkedPoints(tx, accountId);
 
     // Final readings, charged while the account is still open.

@@ -313,6 +313,14 @@ QList<MethodSpec> methodTable()
                 QStringLiteral("paging: findings with a larger id"))),
             optional(described(integer(QStringLiteral("limit"), 1, 1000), QStringLiteral("rows at most (200)")))},
         {P::Admin, P::Operator, P::Auditor});
+    t << method(QStringLiteral("payments.settle_finding"),
+        QStringLiteral("a staff member settles a reconciliation finding after acting on it; a payment it froze is "
+                       "released"),
+        {id(QStringLiteral("finding_id"), QStringLiteral("the finding (payments.findings)")),
+            described(str(QStringLiteral("note"), 2, 500),
+                QStringLiteral("what was found and done, in words (kept on the finding and in the audit log)"))},
+        {P::Admin, P::Operator});
+    t.last().audited = true;
 
     // ---- approvals (maker-checker)
     t << method(QStringLiteral("approval.list"), QStringLiteral("requests waiting for a second person's decision"), {},

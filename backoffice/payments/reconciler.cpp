@@ -22,7 +22,6 @@ namespace {
 Q_LOGGING_CATEGORY(lcReconcile, "prepay.payments.reconcile")
 
 // The alarm subjects of the reconciliation (payment_unmatched; 1 and 2 are the notifications').
-constexpr qint64 alarmFindingsOpen = 3;
 constexpr qint64 alarmDayNotDone = 4;
 
 // The providers' answers to a bill request for a day without any trade: no file at all.
@@ -244,18 +243,8 @@ void Reconciler::finish(const std::shared_ptr<Run> &run)
     const QString day = run->day.toString(Qt::ISODate);
     write(
         [now, channel, day](store::Transaction &tx) {
-            const int open = openFindingsCount(tx.db());
-            if (open < 0) {
-                tx.fail(store::SqlError{1, 0, QStringLiteral("counting the open findings")});
-                return open;
-            }
-            control::setAlarm(tx, open > 0, QStringLiteral("payment_unmatched"), control::Severity::Warning,
-                control::AlarmSubject{QStringLiteral("system"), alarmFindingsOpen},
-                QJsonObject{{QStringLiteral("what"), QStringLiteral("reconciliation findings need staff")},
-                    {QStringLiteral("open_findings"), open}, {QStringLiteral("channel"), channel},
-                    {QStringLiteral("bill_date"), day}},
-                now);
-            return open;
+            return refreshFindingsAlarm(tx, now,
+                QJsonObject{{QStringLiteral("channel"), channel}, {QStringLiteral("bill_date"), day}});
         },
         [this, run](const store::Written<int> &w) {
             if (!w.committed()) {

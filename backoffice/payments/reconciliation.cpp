@@ -1,5 +1,6 @@
 #include "reconciliation.h"
 
+#include "control/alarms.h"
 #include "payments/attempts.h"
 #include "store/store.h"
 
@@ -243,6 +244,23 @@ public:
         s.reset();
     }
 
+    // Freezes an attempt by its open credited_not_in_bill finding of this bill (sql/0010): the
+    // first such finding holds it; a settled one never freezes again.
+    void freeze(qint64 attemptId, const QString &outTradeNo)
+    {
+        if (failed())
+            return;
+        store::Statement &s = prepared(m_freeze,
+            QStringLiteral("UPDATE payment_attempts SET frozen_by_finding_id = ("
+                           "  SELECT f.id FROM payment_findings f WHERE f.channel = ?2 AND f.bill_date = ?3 "
+                           "  AND f.kind = 'credited_not_in_bill' AND f.out_trade_no = ?4 AND f.settled_at_ms IS NULL) "
+                           "WHERE id = ?1 AND frozen_by_finding_id IS NULL"));
+        s.bind(1, attemptId).bind(2, channelCode(m_channel)).bind(3, m_dayText).bind(4, outTradeNo);
+        if (const store::SqlError e = s.run(); !e.ok())
+            m_tx.fail(e);
+        s.reset();
+    }
+
     int newFindings() const { return m_newFindings; }
     Channel channel() const { return m_channel; }
     const QString &dayText() const { return m_dayText; }
@@ -267,7 +285,8 @@ private:
     const qint64 m_nowMs;
     const ReconcileLimits m_limits;
     int m_newFindings = 0;
-    std::optional<store::Statement> m_attempt, m_credited, m_issuedOn, m_suspense, m_jobs, m_others, m_refund, m_insert;
+    std::optional<store::Statement> m_attempt, m_credited, m_issuedOn, m_suspense, m_jobs, m_others, m_refund, m_insert,
+        m_freeze;
 };
 
 QString validate(QDate day, const QList<BillRow> &rows, const ReconcileLimits &limits)
@@ -691,10 +710,12 @@ ReconcileSummary reconcileBill(store::Transaction &tx, Channel channel, QDate bi
                     {QStringLiteral("state"), p.state}, {QStringLiteral("paid_at_ms"), p.paidAtMs},
                     {QStringLiteral("provider_txn_id"), p.txnId}, {QStringLiteral("shop_no"), p.shopNo}},
                 QStringLiteral("prepayd credited %1 to shop %2 for a %3 payment (trade %4) that %3's bill for %5 "
-                               "does not have: a fault or a fraud. Staff: investigate with %3 before anything else "
-                               "touches this money; if %3 confirms it was never paid, reverse the credit.")
+                               "does not have: a fault or a fraud. Frozen: no refund of this payment and no closing "
+                               "of the account until staff settle this finding (payments.settle_finding). Staff: "
+                               "ask %3; if it confirms it was never paid, reverse the credit (ledger.reverse) first.")
                     .arg(yuan(credited), p.shopNo, provider, p.txnId.isEmpty() ? QStringLiteral("unknown") : p.txnId,
                         dayText));
+            m.freeze(p.id, p.outTradeNo);
             if (m.failed())
                 return storeFailed();
         }
@@ -851,11 +872,99 @@ int openFindingsCount(store::Connection &db)
     return error.ok() ? int(n) : -1;
 }
 
+int refreshFindingsAlarm(store::Transaction &tx, qint64 nowMs, const QJsonObject &detail)
+{
+    const int open = openFindingsCount(tx.db());
+    if (open < 0) {
+        tx.fail(store::SqlError{1, 0, QStringLiteral("counting the open findings")});
+        return -1;
+    }
+    QJsonObject what = detail;
+    what.insert(QStringLiteral("what"), QStringLiteral("reconciliation findings need staff"));
+    what.insert(QStringLiteral("open_findings"), open);
+    control::setAlarm(tx, open > 0, QStringLiteral("payment_unmatched"), control::Severity::Warning,
+        control::AlarmSubject{QStringLiteral("system"), findingsAlarmSubjectId}, what, nowMs);
+    return tx.error().ok() ? open : -1;
+}
+
+QString settleOutcomeCode(SettleOutcome outcome)
+{
+    switch (outcome) {
+    case SettleOutcome::Settled: return QStringLiteral("settled");
+    case SettleOutcome::NotFound: return QStringLiteral("not_found");
+    case SettleOutcome::AlreadySettled: return QStringLiteral("already_settled");
+    case SettleOutcome::StoreFailed: return QStringLiteral("store_failed");
+    }
+    return QStringLiteral("store_failed");
+}
+
+SettleResult settleFinding(
+    store::Transaction &tx, qint64 findingId, qint64 operatorId, const QString &note, qint64 nowMs)
+{
+    SettleResult result;
+    const auto failed = [&tx, &result](const store::SqlError &error) {
+        if (!error.ok())
+            tx.fail(error);
+        result.outcome = SettleOutcome::StoreFailed;
+        result.message = tx.error().toString();
+        return result;
+    };
+    store::Statement f = tx.prepare(QStringLiteral("SELECT settled_at_ms IS NOT NULL FROM payment_findings WHERE id = ?1"));
+    f.bind(1, findingId);
+    const store::Statement::Step step = f.step();
+    if (step == store::Statement::Step::Error)
+        return failed(f.error());
+    if (step != store::Statement::Step::Row) {
+        result.outcome = SettleOutcome::NotFound;
+        result.message = QStringLiteral("no finding %1").arg(findingId);
+        return result;
+    }
+    if (f.int64(0) != 0) {
+        result.outcome = SettleOutcome::AlreadySettled;
+        result.message = QStringLiteral("finding %1 is settled already").arg(findingId);
+        return result;
+    }
+    store::Statement released = tx.prepare(QStringLiteral("SELECT id FROM payment_attempts WHERE frozen_by_finding_id = ?1 ORDER BY id"));
+    released.bind(1, findingId);
+    while (released.step() == store::Statement::Step::Row)
+        result.released << released.int64(0);
+    if (!released.error().ok())
+        return failed(released.error());
+    store::Statement settle = tx.prepare(QStringLiteral(
+        "UPDATE payment_findings SET settled_at_ms = ?2, settled_by = ?3, settle_note = ?4 WHERE id = ?1"));
+    settle.bind(1, findingId).bind(2, nowMs).bind(3, operatorId).bind(4, note);
+    if (const store::SqlError e = settle.run(); !e.ok())
+        return failed(e);
+    store::Statement release = tx.prepare(QStringLiteral(
+        "UPDATE payment_attempts SET frozen_by_finding_id = NULL WHERE frozen_by_finding_id = ?1"));
+    release.bind(1, findingId);
+    if (const store::SqlError e = release.run(); !e.ok())
+        return failed(e);
+    result.openFindings = refreshFindingsAlarm(tx, nowMs, QJsonObject{{QStringLiteral("settled_finding"), findingId}});
+    if (result.openFindings < 0)
+        return failed(store::SqlError());
+    result.outcome = SettleOutcome::Settled;
+    result.message = result.released.isEmpty()
+        ? QStringLiteral("finding %1 settled").arg(findingId)
+        : QStringLiteral("finding %1 settled; attempt %2 released").arg(findingId).arg(result.released.constFirst());
+    return result;
+}
+
+qint64 freezingFinding(store::Connection &db, qint64 attemptId)
+{
+    store::Statement s = db.prepare(QStringLiteral(
+        "SELECT coalesce(frozen_by_finding_id, 0) FROM payment_attempts WHERE id = ?1"));
+    s.bind(1, attemptId);
+    return s.step() == store::Statement::Step::Row ? s.int64(0) : 0;
+}
+
 QList<Finding> listFindings(store::Connection &db, const FindingFilter &filter, store::SqlError *error)
 {
     store::Statement s = db.prepare(QStringLiteral(
         "SELECT id, channel, bill_date, kind, coalesce(out_trade_no, ''), coalesce(payment_attempt_id, 0), detail, "
-        "action, found_at_ms, coalesce(settled_at_ms, 0), coalesce(settled_by, 0) FROM payment_findings "
+        "action, found_at_ms, coalesce(settled_at_ms, 0), coalesce(settled_by, 0), coalesce(settle_note, ''), "
+        "EXISTS (SELECT 1 FROM payment_attempts a WHERE a.frozen_by_finding_id = payment_findings.id) "
+        "FROM payment_findings "
         "WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR bill_date >= ?2) AND (?3 IS NULL OR bill_date <= ?3) "
         "AND (?4 IS NULL OR kind = ?4) AND (?5 = 0 OR settled_at_ms IS NULL) AND id > ?6 ORDER BY id LIMIT ?7"));
     if (filter.channel)
@@ -890,6 +999,8 @@ QList<Finding> listFindings(store::Connection &db, const FindingFilter &filter, 
         f.foundAtMs = s.int64(8);
         f.settledAtMs = s.int64(9);
         f.settledBy = s.int64(10);
+        f.settleNote = s.text(11);
+        f.freezing = s.int64(12) != 0;
         findings.append(f);
     }
     if (error)

@@ -145,6 +145,41 @@ ConfirmResult confirmPaidNotCredited(store::Transaction &tx, const billing::Tari
 // The open findings that need staff, all channels and days (the reconciler's alarm).
 int openFindingsCount(store::Connection &db);
 
+// The alarm subject ("system", this id) of the open-findings alarm.
+inline constexpr qint64 findingsAlarmSubjectId = 3;
+// The findings alarm (payment_unmatched on system/3): raised while any finding is open, cleared
+// when none is; `detail` is added to the alarm's. In the caller's transaction; the open count, or
+// -1 with the transaction failed.
+int refreshFindingsAlarm(store::Transaction &tx, qint64 nowMs, const QJsonObject &detail = {});
+
+// ---- staff settle a finding (payments.settle_finding)
+
+enum class SettleOutcome {
+    Settled,
+    NotFound,       // no such finding
+    AlreadySettled, // settled before (by prepayd or staff): nothing changed
+    StoreFailed,
+};
+QString settleOutcomeCode(SettleOutcome outcome);
+
+struct SettleResult
+{
+    SettleOutcome outcome = SettleOutcome::StoreFailed;
+    QString message;
+    QList<qint64> released; // attempts this finding had frozen, free again
+    int openFindings = 0;   // after this one
+};
+
+// In the caller's transaction: marks the finding settled by `operatorId` with `note` (what staff
+// found and did), releases the attempts it froze (credited_not_in_bill, sql/0010) and refreshes
+// the findings alarm. A refusal changes nothing.
+SettleResult settleFinding(
+    store::Transaction &tx, qint64 findingId, qint64 operatorId, const QString &note, qint64 nowMs);
+
+// The finding that freezes an attempt (credited_not_in_bill, not settled yet), or 0. Refunds of
+// it are refused while it holds (and accounts/lifecycle.cpp refuses to close its account).
+qint64 freezingFinding(store::Connection &db, qint64 attemptId);
+
 // ---- reading the findings (the API's list for staff)
 
 struct Finding
@@ -160,6 +195,8 @@ struct Finding
     qint64 foundAtMs = 0;
     qint64 settledAtMs = 0; // 0: open
     qint64 settledBy = 0;   // operator id; 0 with settledAtMs set: settled by prepayd
+    QString settleNote;     // staff's words when they settled it
+    bool freezing = false;  // it freezes its attempt now (credited_not_in_bill, open)
 };
 
 struct FindingFilter

@@ -3,6 +3,7 @@
 #include "control/alarms.h"
 #include "control/controller.h"
 #include "ledger/ledger.h"
+#include "payments/reconciliation.h"
 #include "staff/approvals.h"
 #include "staff/staffsettings.h"
 #include "store/store.h"
@@ -622,6 +623,15 @@ RefundRequestResult requestRefund(store::Transaction &tx, const billing::TariffB
         return requestRefused(tx, O::NotRefundable,
             QStringLiteral("shop %1's account is %2: its balance was settled when it closed")
                 .arg(shopNo, accountStatus));
+    if (const qint64 finding = freezingFinding(tx.db(), ask.attemptId); finding != 0)
+        return requestRefused(tx, O::NotRefundable,
+            QStringLiteral("attempt %1 (%2) is frozen by reconciliation finding %3: %4's bill does not show this "
+                           "payment, so nothing of it is paid out until staff settle the finding "
+                           "(payments.settle_finding)")
+                .arg(ask.attemptId)
+                .arg(outTradeNo)
+                .arg(finding)
+                .arg(channelText));
 
     const std::optional<qint64> held = refundedOrHeld(tx, ask.attemptId);
     if (!held)

@@ -6,6 +6,7 @@
 // reconciled, since the sandbox's orders are all of today.
 //
 // (The target is tst_payreconcile: tests/unit already has a tst_reconcile, the meter ↔ ledger one.)
+#include "accounts/lifecycle.h"
 #include "accounts/takeover.h"
 #include "api/clock.h"
 #include "billing/biller.h"
@@ -18,11 +19,13 @@
 #include "payments/payhttp.h"
 #include "payments/paymentservice.h"
 #include "payments/reconciler.h"
+#include "payments/refunds.h"
 #include "payments/unionpay.h"
 #include "payments/wechatpay.h"
 #include "sandboxcontrol.h"
 #include "sandboxmerchant.h"
 #include "sim/pay/paysandbox.h"
+#include "staff/staffsettings.h"
 #include "store/seed.h"
 #include "store/store.h"
 
@@ -516,7 +519,10 @@ private Q_SLOTS:
         QCOMPARE(findingsCount(), 1);
     }
 
-    // The provider forgets a payment we credited (the sandbox reset): credited_not_in_bill.
+    // The provider forgets a payment we credited (the sandbox reset): credited_not_in_bill, the
+    // alarm, and the freeze (sql/0010): no refund of that payment and no closing of the account
+    // until staff settle the finding; the wallet itself is untouched. Settling releases it and
+    // clears the alarm; settling twice is refused; a later run does not freeze it again.
     void creditedNotInBill()
     {
         const Attempt a = paidAndCredited(Channel::WeChat, 7000);
@@ -530,13 +536,86 @@ private Q_SLOTS:
         const Finding f = findings().first();
         QCOMPARE(f.outTradeNo, a.outTradeNo);
         QCOMPARE(f.attemptId, a.id);
-        QVERIFY2(f.action.contains(QStringLiteral("investigate")), qPrintable(f.action));
+        QVERIFY2(f.action.contains(QStringLiteral("Frozen")), qPrintable(f.action));
         // Only that channel's payments of that day: the Alipay bill of today and WeChat's of
         // yesterday find nothing of it.
         QCOMPARE(reconcile(Channel::Alipay).summary.count(FindingKind::CreditedNotInBill), 0);
         QCOMPARE(
             reconcile(Channel::WeChat, beijingToday().addDays(-1)).summary.count(FindingKind::CreditedNotInBill), 0);
         QCOMPARE(findingsCount(), 1);
+
+        // Frozen.
+        QCOMPARE(freezingFinding(*m_reader, a.id), f.id);
+        QVERIFY(f.freezing);
+        QCOMPARE(openAlarm(3), 1);
+        QCOMPARE(stateOf(a.id), QStringLiteral("credited"));
+        QVERIFY(m_store
+                    ->write([](store::Transaction &tx) {
+                        tx.db().exec(QStringLiteral(
+                            "INSERT INTO operators (id, login, display_name, role, password_hash, password_salt, "
+                            "password_params, created_at_ms, updated_at_ms) VALUES "
+                            "(7, 'li.ming', 'Li Ming', 'operator', zeroblob(32), zeroblob(16), 'none', 0, 0)"));
+                    })
+                    .get()
+                    .committed());
+        const auto refund = [this, &a](const QString &key) {
+            RefundAsk ask;
+            ask.attemptId = a.id;
+            ask.amountFen = 1000;
+            ask.reason = QStringLiteral("the tenant asks for it back");
+            ask.operatorId = 7;
+            ask.idempotencyKey = key;
+            const qint64 now = m_clock.wallMs();
+            std::shared_ptr<const billing::TariffBook> book = m_biller->book();
+            return m_store->write([&](store::Transaction &tx) { return requestRefund(tx, *book, {}, ask, now); }).get();
+        };
+        const qint64 entries = count(QStringLiteral("SELECT count(*) FROM ledger_entries"));
+        const store::Written<RefundRequestResult> refused = refund(QStringLiteral("k-frozen-1"));
+        QCOMPARE(refused.value.outcome, RefundRequestOutcome::NotRefundable);
+        QVERIFY2(refused.value.message.contains(QStringLiteral("frozen by reconciliation finding %1").arg(f.id)),
+            qPrintable(refused.value.message));
+        const store::Written<accounts::LifecycleResult> close = m_store
+            ->write([this](store::Transaction &tx) {
+                accounts::CloseAccountRequest request;
+                request.shopNo = QStringLiteral("A-1F-105");
+                request.settlement = accounts::Settlement::RefundCash;
+                request.operatorId = 7;
+                request.reason = QStringLiteral("moving out");
+                return accounts::closeAccount(tx, *m_biller, request, m_clock.wallMs());
+            })
+            .get();
+        QCOMPARE(close.value.outcome, accounts::LifecycleOutcome::Conflict);
+        QVERIFY2(close.value.message.contains(QStringLiteral("finding %1").arg(f.id)), qPrintable(close.value.message));
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM ledger_entries")), entries);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM refunds")), 0);
+
+        // Staff settle it: released, the alarm cleared; not twice.
+        const auto settle = [this](qint64 id) {
+            return m_store
+                ->write([this, id](store::Transaction &tx) {
+                    return settleFinding(tx, id, 7, QStringLiteral("WeChat Pay confirmed the payment by phone"), m_clock.wallMs());
+                })
+                .get()
+                .value;
+        };
+        const SettleResult settled = settle(f.id);
+        QCOMPARE(settled.outcome, SettleOutcome::Settled);
+        QCOMPARE(settled.released, QList<qint64>{a.id});
+        QCOMPARE(settled.openFindings, 0);
+        QCOMPARE(freezingFinding(*m_reader, a.id), 0);
+        QCOMPARE(openAlarm(3), 0);
+        const Finding after = findings().first();
+        QVERIFY(after.settledAtMs > 0);
+        QCOMPARE(after.settledBy, 7);
+        QCOMPARE(after.settleNote, QStringLiteral("WeChat Pay confirmed the payment by phone"));
+        QVERIFY(!after.freezing);
+        QCOMPARE(settle(f.id).outcome, SettleOutcome::AlreadySettled);
+        QCOMPARE(settle(f.id + 1000).outcome, SettleOutcome::NotFound);
+        QCOMPARE(reconcile(Channel::WeChat).summary.newFindings, 0);
+        QCOMPARE(freezingFinding(*m_reader, a.id), 0);
+        QCOMPARE(openAlarm(3), 0);
+        const store::Written<RefundRequestResult> allowed = refund(QStringLiteral("k-frozen-2"));
+        QVERIFY2(allowed.value.ok(), qPrintable(allowed.value.message));
     }
 
     // A refund made at the provider that prepayd has no record of (someone used the merchant

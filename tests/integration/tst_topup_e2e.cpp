@@ -519,6 +519,18 @@ void TestTopUpEndToEnd::cancelledTopUpIsClosed()
     QVERIFY(!rpc::succeeded(badDate));
     QCOMPARE(std::get<rpc::Error>(badDate).code, rpc::ErrorCode::InvalidParams);
     QCOMPARE(std::get<rpc::Error>(m_kiosk->callBlocking(QStringLiteral("payments.findings"), {})).code, rpc::ErrorCode::Forbidden);
+    // Settling: an unknown finding is not_found, a note is required, a kiosk may not.
+    const rpc::Outcome unknown = m_admin->callBlocking(QStringLiteral("payments.settle_finding"),
+        {{QStringLiteral("finding_id"), 424242}, {QStringLiteral("note"), QStringLiteral("checked with Alipay")}});
+    QVERIFY(!rpc::succeeded(unknown));
+    QCOMPARE(std::get<rpc::Error>(unknown).code, rpc::ErrorCode::NotFound);
+    const rpc::Outcome noNote = m_admin->callBlocking(QStringLiteral("payments.settle_finding"), {{QStringLiteral("finding_id"), 1}});
+    QVERIFY(!rpc::succeeded(noNote));
+    QCOMPARE(std::get<rpc::Error>(noNote).code, rpc::ErrorCode::InvalidParams);
+    QCOMPARE(std::get<rpc::Error>(m_kiosk->callBlocking(QStringLiteral("payments.settle_finding"),
+                                      {{QStringLiteral("finding_id"), 1}, {QStringLiteral("note"), QStringLiteral("no")}}))
+                 .code,
+        rpc::ErrorCode::Forbidden);
 }
 
 // T10. A-1F-105's meter holds its own balance (prepaid): a paid top-up is credited to the
