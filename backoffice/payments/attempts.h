@@ -114,6 +114,13 @@ struct CreateTopUpResult
     Attempt attempt;
 };
 
+// One QR top-up is one order with ONE attempt: the kiosk's idempotency key names the top-up, and
+// the same key with another channel or amount is a Conflict, so a tenant who switches provider or
+// tries again after a timeout starts a new top-up (new key, new order). Hence the race of
+// PAYMENT-PROVIDERS.md T8 — two phones paying two attempts of one order — cannot be made through
+// the API; a second payment of the same out_trade_no is refused by the provider (the sandbox
+// tests it), and the reconciliation still reports two paid attempts of one order as
+// double_payment should one ever exist (reconciliation.h).
 CreateTopUpResult createTopUp(store::Transaction &tx, const QrTopUp &request, qint64 nowMs);
 
 // out_trade_no: "P" + the attempt id (10 digits) + 9 characters [A-Z0-9] (a check of the id and
