@@ -102,8 +102,10 @@ const QCommandLineOption waitOption(QStringLiteral("wait"),
 const QCommandLineOption attemptOption(QStringLiteral("attempt"),
     QStringLiteral("The paid QR top-up (its attempt id, as topup prints it)."), QStringLiteral("ID"));
 const QCommandLineOption rejectOption(QStringLiteral("reject"), QStringLiteral("Reject instead of approve."));
+const QCommandLineOption openOnlyOption(QStringLiteral("open"), QStringLiteral("Only the findings not settled yet."));
 const QCommandLineOption noteOption(
-    QStringLiteral("note"), QStringLiteral("A note for the requester."), QStringLiteral("TEXT"));
+    QStringLiteral("note"), QStringLiteral("approve: a note for the requester; settle: what was found and done."),
+    QStringLiteral("TEXT"));
 
 QString exitCodesHelp()
 {
@@ -879,6 +881,58 @@ int approve(const Invocation &in)
     });
 }
 
+// ---- the daily reconciliation's findings
+
+int findings(const Invocation &in)
+{
+    QJsonObject params;
+    if (in.parser.isSet(openOnlyOption))
+        params.insert(QStringLiteral("open_only"), true);
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, client, QStringLiteral("payments.findings"), params, [&](const QJsonObject &r) {
+            const QJsonArray list = r.value(QLatin1String("findings")).toArray();
+            if (list.isEmpty())
+                in.out << (params.isEmpty() ? "no finding\n" : "no open finding\n");
+            for (const QJsonValue &v : list) {
+                const QJsonObject f = v.toObject();
+                in.out << '#' << f.value(QLatin1String("finding_id")).toInteger() << ' '
+                       << f.value(QLatin1String("channel")).toString() << ' '
+                       << f.value(QLatin1String("bill_date")).toString() << ' '
+                       << f.value(QLatin1String("kind")).toString();
+                if (f.contains(QLatin1String("receipt_no")))
+                    in.out << ' ' << f.value(QLatin1String("receipt_no")).toString();
+                in.out << (f.value(QLatin1String("open")).toBool() ? " OPEN" : " settled")
+                       << (f.value(QLatin1String("freezing")).toBool() ? " (payment frozen)" : "") << "\n    "
+                       << f.value(QLatin1String("action")).toString() << '\n';
+                if (f.contains(QLatin1String("settle_note")))
+                    in.out << "    settled: " << f.value(QLatin1String("settle_note")).toString() << '\n';
+            }
+            in.out << r.value(QLatin1String("open_total")).toInteger() << " open in all\n";
+        });
+    });
+}
+
+int settleFinding(const Invocation &in)
+{
+    bool ok = false;
+    const qint64 id = in.positional.at(0).toLongLong(&ok);
+    if (!ok || id < 1)
+        return in.fail(exitUsage,
+            QStringLiteral("ID '%1': the finding's number (prepayctl admin findings)").arg(in.positional.at(0)));
+    if (!in.parser.isSet(noteOption))
+        return in.fail(exitUsage, QStringLiteral("--note: say what was found and done"));
+    const QJsonObject params{{QStringLiteral("finding_id"), id}, {QStringLiteral("note"), in.parser.value(noteOption)}};
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, client, QStringLiteral("payments.settle_finding"), params, [&](const QJsonObject &r) {
+            in.out << "finding #" << id << " settled";
+            const QJsonArray released = r.value(QLatin1String("released_attempts")).toArray();
+            for (const QJsonValue &attempt : released)
+                in.out << "; attempt " << attempt.toInteger() << " released";
+            in.out << "; " << r.value(QLatin1String("open_total")).toInteger() << " open in all\n";
+        });
+    });
+}
+
 } // namespace
 
 QList<Command> adminCommands()
@@ -975,6 +1029,19 @@ QList<Command> adminCommands()
             QStringLiteral("Approve — and thereby carry out — or reject someone else's request (approval.decide).")
                 + connection + exitCodesHelp(),
             common + QList<QCommandLineOption>{rejectOption, noteOption}, {QStringLiteral("ID")}, {}, approve},
+        {{w, QStringLiteral("findings")},
+            QStringLiteral("--ca FILE --login L [--open]   what the daily reconciliation found"),
+            QStringLiteral("List the findings of the daily reconciliation of the providers' bills "
+                           "(payments.findings), each with what prepayd did or staff must do; a payment the bill "
+                           "does not show is frozen (no refund, no closing) until the finding is settled.")
+                + connection + exitCodesHelp(),
+            common + QList<QCommandLineOption>{openOnlyOption}, {}, {}, findings},
+        {{w, QStringLiteral("settle")},
+            QStringLiteral("--ca FILE --login L --note TEXT   settle a reconciliation finding"),
+            QStringLiteral("Settle a finding after acting on it (payments.settle_finding): the note says what was "
+                           "found and done; a payment it froze is released.")
+                + connection + exitCodesHelp(),
+            common + QList<QCommandLineOption>{noteOption}, {QStringLiteral("ID")}, {}, settleFinding},
     };
 }
 

@@ -86,6 +86,7 @@ private:
     std::unique_ptr<rpc::RpcClient> m_admin;
     std::unique_ptr<rpc::RpcClient> m_kiosk;
     QList<QJsonObject> m_events; // events.topup the kiosk received
+    const QString m_password = QStringLiteral("e2e-password-0123"); // the administrator "root"
     qint64 m_paidAttempt = 0;
     int m_gateway = 0;
     int m_unit = 0;
@@ -192,7 +193,7 @@ void TestTopUpEndToEnd::initTestCase()
     m_ca = QSslCertificate(caFile.readAll(), QSsl::Pem);
 
     // The first administrator, then a kiosk enrolled with a pairing code.
-    const QString password = QStringLiteral("e2e-password-0123");
+    const QString password = m_password;
     auto setup = connectStaff();
     QVERIFY(setup);
     QVERIFY(rpc::succeeded(setup->callBlocking(QStringLiteral("setup.create_admin"),
@@ -519,6 +520,26 @@ void TestTopUpEndToEnd::cancelledTopUpIsClosed()
     QVERIFY(!rpc::succeeded(badDate));
     QCOMPARE(std::get<rpc::Error>(badDate).code, rpc::ErrorCode::InvalidParams);
     QCOMPARE(std::get<rpc::Error>(m_kiosk->callBlocking(QStringLiteral("payments.findings"), {})).code, rpc::ErrorCode::Forbidden);
+    // The same through prepayctl, as staff at the office would.
+    QProcess ctl;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("PREPAY_PASSWORD"), m_password);
+    ctl.setProcessEnvironment(env);
+    ctl.setProcessChannelMode(QProcess::MergedChannels);
+    const QStringList connection{QStringLiteral("--server"), QStringLiteral("127.0.0.1:%1").arg(m_staffPort),
+        QStringLiteral("--ca"), m_dir.filePath(QStringLiteral("pki/ca.crt")), QStringLiteral("--login"), QStringLiteral("root")};
+    ctl.start(test::binaryPath(QStringLiteral("prepayctl")),
+        QStringList{QStringLiteral("admin"), QStringLiteral("findings"), QStringLiteral("--open")} + connection);
+    QVERIFY(ctl.waitForFinished(30000));
+    const QByteArray listed = ctl.readAll();
+    QVERIFY2(ctl.exitCode() == 0 && listed.contains("no open finding") && listed.contains("0 open in all"), listed.constData());
+    ctl.start(test::binaryPath(QStringLiteral("prepayctl")),
+        QStringList{QStringLiteral("admin"), QStringLiteral("settle"), QStringLiteral("424242"), QStringLiteral("--note"),
+            QStringLiteral("checked with Alipay")} + connection);
+    QVERIFY(ctl.waitForFinished(30000));
+    const QByteArray settled = ctl.readAll();
+    QVERIFY2(ctl.exitCode() == 2 && settled.contains("no finding 424242"), settled.constData());
+
     // Settling: an unknown finding is not_found, a note is required, a kiosk may not.
     const rpc::Outcome unknown = m_admin->callBlocking(QStringLiteral("payments.settle_finding"),
         {{QStringLiteral("finding_id"), 424242}, {QStringLiteral("note"), QStringLiteral("checked with Alipay")}});
