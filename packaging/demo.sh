@@ -323,6 +323,8 @@ The demo is running. Try, in another terminal:
   $bin/prepay-sim ctl --control-port $control_port fault add offline --gateway 0 --unit 5
   $bin/prepayctl admin topup --server 127.0.0.1:$api_port --ca $demo/pki/ca.crt --login demo-admin --password-file $demo/admin-password --shop A-1F-102 --amount 50 --channel alipay
     (then open the printed pay link in a browser, or: $bin/prepay-sim tap LINK)
+  $bin/prepayctl admin findings --server 127.0.0.1:$api_port --ca $demo/pki/ca.crt --login demo-admin --password-file $demo/admin-password
+    (what the daily reconciliation of the providers' bills found: it runs at 10:30 Beijing time for the day before)
 Press Ctrl-C to stop.
 EOF
 wait -n "${pids[@]}"
