@@ -12,13 +12,28 @@
 #include "ctl/ledgercommands.h"
 #include "ctl/metercommands.h"
 #include "ctl/pollcommands.h"
+#include "ctl/receiptcommands.h"
 
 #include <QtCore/QCoreApplication>
 #include <QtCore/QTextStream>
+#include <QtGui/QGuiApplication>
+
+#include <cstring>
+#include <memory>
 
 int main(int argc, char *argv[])
 {
-    QCoreApplication app(argc, argv);
+    // Drawing a receipt needs fonts: a QGuiApplication, offscreen when there is no display.
+    std::unique_ptr<QCoreApplication> application;
+    if (argc > 1 && std::strcmp(argv[1], "receipt") == 0) {
+        if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY")
+            && qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+        application = std::make_unique<QGuiApplication>(argc, argv);
+    } else {
+        application = std::make_unique<QCoreApplication>(argc, argv);
+    }
+    QCoreApplication &app = *application;
     app.setApplicationName(QStringLiteral("prepayctl"));
     app.setApplicationVersion(prepay::versionLine({}).trimmed());
     prepay::installLogging(prepay::LogVerbosity::Quiet);
@@ -28,6 +43,7 @@ int main(int argc, char *argv[])
     QTextStream err(stderr);
     const QList<prepay::ctl::Command> commands = prepay::ctl::dbCommands() + prepay::ctl::meterCommands(clock) + prepay::ctl::pollCommands()
         + prepay::ctl::ledgerCommands() + prepay::ctl::controlCommands(clock) + prepay::ctl::accountCommands(clock)
-        + prepay::ctl::auditCommands() + prepay::ctl::backupCommands(clock) + prepay::ctl::adminCommands();
+        + prepay::ctl::auditCommands() + prepay::ctl::backupCommands(clock) + prepay::ctl::adminCommands()
+        + prepay::ctl::receiptCommands();
     return prepay::ctl::runCommandLine(app.arguments(), commands, out, err);
 }
