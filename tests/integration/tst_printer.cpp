@@ -9,6 +9,8 @@
 #include "printer/cupsprinter.h"
 
 #include <QtCore/QFile>
+#include <QtCore/QProcess>
+#include <QtCore/QRegularExpression>
 #include <QtTest/QtTest>
 
 using namespace prepay;
@@ -152,6 +154,44 @@ private Q_SLOTS:
         CupsClient badServer(QStringLiteral("localhost:99999"));
         QVERIFY(!badServer.queues(&error));
         QVERIFY2(error.contains(QStringLiteral("host:port")), qPrintable(error));
+    }
+
+    // prepayctl receipt print: the sample receipt rendered and printed through the real queue,
+    // followed to its end; a printer out of paper and an unknown queue give their exit codes.
+    void prepayctlPrintsTheSample()
+    {
+        const QString prepayctl = qEnvironmentVariable("PREPAY_BIN_DIR") + QStringLiteral("/prepayctl");
+        const auto ctl = [&](const QString &queue, int timeoutS) {
+            QProcess process;
+            process.setProcessChannelMode(QProcess::MergedChannels);
+            process.start(prepayctl, {QStringLiteral("receipt"), QStringLiteral("print"), QStringLiteral("--sample"),
+                                         QStringLiteral("--queue"), queue, QStringLiteral("--cups"), m_cups.server(),
+                                         QStringLiteral("--lang"), QStringLiteral("en"), QStringLiteral("--timeout"),
+                                         QString::number(timeoutS)});
+            process.waitForFinished(60000);
+            return std::make_pair(process.exitCode(), QString::fromUtf8(process.readAll()));
+        };
+        const auto [printed, out] = ctl(QStringLiteral("Receipts"), 30);
+        QVERIFY2(printed == 0 && out.contains(QStringLiteral("completed")), qPrintable(out));
+        const QRegularExpressionMatch job = QRegularExpression(QStringLiteral("job (\\d+) sent to Receipts")).match(out);
+        QVERIFY2(job.hasMatch(), qPrintable(out));
+        QProcess text;
+        text.start(QStringLiteral("pdftotext"), {m_cups.captureDir() + QStringLiteral("/job-%1.pdf").arg(job.captured(1)),
+                                                    QStringLiteral("-")});
+        QVERIFY(text.waitForFinished(30000));
+        const QByteArray words = text.readAllStandardOutput();
+        QVERIFY2(words.contains("P0000000042K7Q2M9XZ4") && words.contains("Top-up receipt"), words.constData());
+
+        const auto [stuck, why] = ctl(QStringLiteral("PaperOut"), 3);
+        QVERIFY2((stuck == 5 || stuck == 2) && why.contains(QStringLiteral("paper_out")), qPrintable(why));
+        const QRegularExpressionMatch stuckJob = QRegularExpression(QStringLiteral("job (\\d+) sent")).match(why);
+        QVERIFY2(stuckJob.hasMatch(), qPrintable(why));
+        CupsClient cups(m_cups.server());
+        QString error;
+        QVERIFY2(cups.cancel(stuckJob.captured(1).toInt(), &error), qPrintable(error));
+
+        const auto [missing, said] = ctl(QStringLiteral("NoSuchQueue"), 3);
+        QVERIFY2(missing == 3 && said.contains(QStringLiteral("NoSuchQueue")), qPrintable(said));
     }
 
     void healthOfReasons()
