@@ -27,35 +27,49 @@ const QCommandLineOption cupsOption(QStringLiteral("cups"),
 const QCommandLineOption timeoutOption(QStringLiteral("timeout"),
     QStringLiteral("Seconds to wait for the job's end (default 60)."), QStringLiteral("SECONDS"), QStringLiteral("60"));
 
-// The sample, its language and paper from the options; 0, or the exit code after a message.
-int receiptOptions(const Invocation &in, printer::ReceiptData *data, printer::ReceiptLanguage *language,
-    printer::Paper *paper)
-{
-    if (!in.parser.isSet(sampleOption))
-        return in.fail(exitUsage, QStringLiteral("--sample: only the sample receipt can be rendered here for now"));
-    const auto lang = printer::receiptLanguageFromCode(in.parser.value(langOption));
-    if (!lang)
-        return in.fail(exitUsage, QStringLiteral("--lang '%1': zh_CN or en").arg(in.parser.value(langOption)));
-    const auto size = printer::paperFromCode(in.parser.value(paperOption));
-    if (!size)
-        return in.fail(exitUsage, QStringLiteral("--paper '%1': 80mm, a5 or a4").arg(in.parser.value(paperOption)));
-    *data = printer::sampleReceipt(*lang);
-    *language = *lang;
-    *paper = *size;
-    return 0;
-}
-
-int render(const Invocation &in)
+struct Choice
 {
     printer::ReceiptData data;
     printer::ReceiptLanguage language = printer::ReceiptLanguage::Chinese;
     printer::Paper paper = printer::Paper::Thermal80mm;
-    if (const int rc = receiptOptions(in, &data, &language, &paper); rc != 0)
+};
+
+// The receipt, language and paper the options ask for; nothing after saying what is wrong
+// (*rc: the exit code).
+std::optional<Choice> chosen(const Invocation &in, int *rc)
+{
+    if (!in.parser.isSet(sampleOption)) {
+        *rc = in.fail(exitUsage, QStringLiteral("--sample: only the sample receipt can be rendered here for now"));
+        return std::nullopt;
+    }
+    const auto lang = printer::receiptLanguageFromCode(in.parser.value(langOption));
+    if (!lang) {
+        *rc = in.fail(exitUsage, QStringLiteral("--lang '%1': zh_CN or en").arg(in.parser.value(langOption)));
+        return std::nullopt;
+    }
+    const auto size = printer::paperFromCode(in.parser.value(paperOption));
+    if (!size) {
+        *rc = in.fail(exitUsage, QStringLiteral("--paper '%1': 80mm, a5 or a4").arg(in.parser.value(paperOption)));
+        return std::nullopt;
+    }
+    Choice choice;
+    choice.data = printer::sampleReceipt(*lang);
+    choice.language = *lang;
+    choice.paper = *size;
+    return choice;
+}
+
+int render(const Invocation &in)
+{
+    int rc = 0;
+    const std::optional<Choice> choice = chosen(in, &rc);
+    if (!choice)
         return rc;
+    const printer::ReceiptData &data = choice->data;
     if (!in.parser.isSet(outOption))
         return in.fail(exitUsage, QStringLiteral("--out: the PDF to write"));
     QString error;
-    if (!printer::renderReceipt(data, paper, language, in.parser.value(outOption), &error))
+    if (!printer::renderReceipt(data, choice->paper, choice->language, in.parser.value(outOption), &error))
         return in.fail(73, error);
     in.out << "receipt " << data.receiptNo << " written to " << in.parser.value(outOption) << '\n';
     return 0;
@@ -63,11 +77,11 @@ int render(const Invocation &in)
 
 int print(const Invocation &in)
 {
-    printer::ReceiptData data;
-    printer::ReceiptLanguage language = printer::ReceiptLanguage::Chinese;
-    printer::Paper paper = printer::Paper::Thermal80mm;
-    if (const int rc = receiptOptions(in, &data, &language, &paper); rc != 0)
+    int rc = 0;
+    const std::optional<Choice> choice = chosen(in, &rc);
+    if (!choice)
         return rc;
+    const printer::ReceiptData &data = choice->data;
     if (!in.parser.isSet(queueOption))
         return in.fail(exitUsage, QStringLiteral("--queue: the print queue (lpstat -p lists them)"));
     bool ok = false;
@@ -78,7 +92,7 @@ int print(const Invocation &in)
     QTemporaryDir dir;
     const QString pdf = dir.filePath(QStringLiteral("receipt.pdf"));
     QString error;
-    if (!dir.isValid() || !printer::renderReceipt(data, paper, language, pdf, &error))
+    if (!dir.isValid() || !printer::renderReceipt(data, choice->paper, choice->language, pdf, &error))
         return in.fail(73, error.isEmpty() ? QStringLiteral("no temporary directory") : error);
 
     printer::CupsClient cups(in.parser.value(cupsOption));
