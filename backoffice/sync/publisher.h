@@ -14,7 +14,7 @@
 //    reading that ends them, for the same account;
 //  - ledger_postings past a watermark: the wallets they moved;
 //  - sync_dirty: accounts marked by the schema's triggers on the cold tables (accounts, point
-//    links, meter installations, balance and offline alarms; from v10 a relay read back
+//    links, meter installations, balance and offline alarms; since issue 8 a relay read back
 //    differently, a control mode, a tariff assignment, version or name);
 //  - the local day: when it changed, every row is re-derived (the windows moved) and usage
 //    older than the windows is dropped from the aggregates.

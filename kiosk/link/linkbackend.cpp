@@ -125,8 +125,11 @@ LinkBackend::LinkBackend(const QString &stateDir, const Clock &clock, QObject *p
 LinkBackend::~LinkBackend()
 {
     ++m_generation; // answers still on their way go nowhere
-    if (m_client)
+    if (m_client) {
+        // Now, while every member is alive: its pending calls are answered (unavailable) as it goes.
         m_client->disconnect(this);
+        delete m_client.data();
+    }
 }
 
 bool LinkBackend::start(QString *error)

@@ -807,8 +807,8 @@ void TestSync::usageIsByLocalDayWithGaps()
 }
 
 // Issue 8: each point's relay, control mode and offline flag, and the tariff in force, follow
-// the base tables, and a change of any of them publishes the row again (the dirty marks of schema
-// v10), and only that row.
+// the base tables, and a change of any of them publishes the row again (the dirty marks of
+// sql/0010_kiosk_tenant.sql), and only that row.
 void TestSync::pointsAndTariffArePublished()
 {
     QCOMPARE(refreshNow().outcome, sync::RefreshOutcome::Published);
