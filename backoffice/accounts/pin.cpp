@@ -13,9 +13,9 @@ namespace {
 bool pbkdf2(const QByteArray &pin, const QByteArray &salt, int iterations, QByteArray *out)
 {
     out->resize(PinLimits::hashBytes);
-    return PKCS5_PBKDF2_HMAC(pin.constData(), int(pin.size()), reinterpret_cast<const unsigned char *>(salt.constData()),
-               int(salt.size()), iterations, EVP_sha256(), int(out->size()),
-               reinterpret_cast<unsigned char *>(out->data()))
+    return PKCS5_PBKDF2_HMAC(pin.constData(), int(pin.size()),
+               reinterpret_cast<const unsigned char *>(salt.constData()), int(salt.size()), iterations, EVP_sha256(),
+               int(out->size()), reinterpret_cast<unsigned char *>(out->data()))
         == 1;
 }
 

@@ -16,7 +16,7 @@ struct PinLimits
 {
     static constexpr int digitsMin = 4;
     static constexpr int digitsMax = 6;
-    static constexpr int iterations = 100'000; // PBKDF2 rounds of hashPin() today
+    static constexpr int iterations = 100'000;   // PBKDF2 rounds of hashPin() today
     static constexpr int iterationsMin = 10'000; // a stored hash below this is refused (tampered)
     static constexpr int saltBytes = 16;
     static constexpr int hashBytes = 32;

@@ -62,7 +62,7 @@ std::optional<qint64> visibleAccount(store::Connection &db, const Call &call, co
         = call.principal == rpc::Principal::Kiosk && call.client ? call.client->kioskBuildingId : std::nullopt;
     building ? s.bind(2, *building) : s.bindNull(2);
     // A staff member limited to some buildings (operator_buildings) sees only their tenants.
-    call.client && call.client->staff ? s.bind(3, call.client->staff->operatorId) : s.bindNull(3);
+    call.client &&call.client->staff ? s.bind(3, call.client->staff->operatorId) : s.bindNull(3);
     if (s.step() != store::Statement::Step::Row)
         return std::nullopt;
     return s.int64(0);
@@ -83,8 +83,8 @@ void profile(ServiceContext &context, const CallPtr &call)
     QString officePhone = setting(db, QStringLiteral("kiosk.office_phone"), QString());
     bool pinRequired = setting(db, QStringLiteral("kiosk.pin_required"), QStringLiteral("0")) == u"1";
     if (call->client && call->client->kioskBuildingId) {
-        store::Statement b = db.prepare(
-            QStringLiteral("SELECT name, office_phone, kiosk_pin_required FROM buildings WHERE id = ?1"));
+        store::Statement b
+            = db.prepare(QStringLiteral("SELECT name, office_phone, kiosk_pin_required FROM buildings WHERE id = ?1"));
         b.bind(1, *call->client->kioskBuildingId);
         if (b.step() == store::Statement::Step::Row) {
             buildingName = b.text(0);
@@ -96,7 +96,8 @@ void profile(ServiceContext &context, const CallPtr &call)
     }
     QJsonArray channels;
     if (context.payments) {
-        for (const payments::Channel c : {payments::Channel::Alipay, payments::Channel::WeChat, payments::Channel::UnionPay}) {
+        for (const payments::Channel c :
+            {payments::Channel::Alipay, payments::Channel::WeChat, payments::Channel::UnionPay}) {
             if (context.payments->provider(c))
                 channels.append(payments::channelCode(c));
         }
@@ -125,8 +126,8 @@ void setPin(ServiceContext &context, const CallPtr &call)
         const qint64 nowMs = context.clock.wallMs();
         context.write(
             [id, shopNo, hash, entry, nowMs](store::Transaction &tx) mutable {
-                store::Statement before = tx.prepare(QStringLiteral(
-                    "SELECT pin_hash IS NOT NULL FROM accounts WHERE id = ?1 AND status <> 'closed'"));
+                store::Statement before = tx.prepare(
+                    QStringLiteral("SELECT pin_hash IS NOT NULL FROM accounts WHERE id = ?1 AND status <> 'closed'"));
                 before.bind(1, id);
                 if (before.step() != store::Statement::Step::Row)
                     return JobOutcome::refuse(
@@ -161,8 +162,8 @@ void setPin(ServiceContext &context, const CallPtr &call)
     auto result = std::make_shared<std::optional<accounts::PinHash>>();
     auto problem = std::make_shared<QString>();
     const auto admission = context.hashes.submit(
-        [pin = pinValue.toString(), result, problem] { *result = accounts::hashPin(pin, problem.get()); },
-        context.loop, [call, result, problem, write]() mutable {
+        [pin = pinValue.toString(), result, problem] { *result = accounts::hashPin(pin, problem.get()); }, context.loop,
+        [call, result, problem, write]() mutable {
             if (!*result) {
                 failInternal(call, *problem);
                 return;
@@ -247,8 +248,8 @@ void checkPin(ServiceContext &context, const CallPtr &call)
             const bool ok = *matched;
             context.write(
                 [id, ok, now, failuresMax, lockoutMs](store::Transaction &tx) {
-                    store::Statement s = tx.prepare(QStringLiteral(
-                        "SELECT pin_failed_attempts, pin_locked_until_ms FROM accounts WHERE id = ?1"));
+                    store::Statement s = tx.prepare(
+                        QStringLiteral("SELECT pin_failed_attempts, pin_locked_until_ms FROM accounts WHERE id = ?1"));
                     s.bind(1, id);
                     if (s.step() != store::Statement::Step::Row)
                         return JobOutcome::refuse(tx, rpc::ErrorCode::NotFound, QStringLiteral("no such account"));
@@ -294,11 +295,11 @@ void recharges(ServiceContext &context, const CallPtr &call)
         failUnknownShop(call, shopNo);
         return;
     }
-    store::Statement s = context.reader.prepare(QStringLiteral(
-        "SELECT pa.out_trade_no, pa.channel, pa.amount_fen, pa.paid_at_ms, pa.late, pa.state "
-        "FROM topup_orders o JOIN payment_attempts pa ON pa.order_id = o.id "
-        "WHERE o.account_id = ?1 AND pa.state IN ('credited', 'partially_refunded', 'refunded') "
-        "ORDER BY pa.paid_at_ms DESC, pa.id DESC LIMIT ?2"));
+    store::Statement s = context.reader.prepare(
+        QStringLiteral("SELECT pa.out_trade_no, pa.channel, pa.amount_fen, pa.paid_at_ms, pa.late, pa.state "
+                       "FROM topup_orders o JOIN payment_attempts pa ON pa.order_id = o.id "
+                       "WHERE o.account_id = ?1 AND pa.state IN ('credited', 'partially_refunded', 'refunded') "
+                       "ORDER BY pa.paid_at_ms DESC, pa.id DESC LIMIT ?2"));
     s.bind(1, *accountId).bind(2, kRechargesShown);
     QJsonArray list;
     store::Statement::Step step;
@@ -341,9 +342,9 @@ void report(ServiceContext &context, const CallPtr &call)
                 }
                 if (fields.contains(QStringLiteral("detail")))
                     health.insert(QStringLiteral("printer_detail"), fields.value(QStringLiteral("detail")));
-                store::Statement u = tx.prepare(QStringLiteral(
-                    "UPDATE kiosks SET health = ?2, last_seen_ms = ?3, last_address = ?4, "
-                    "app_version = coalesce(?5, app_version) WHERE id = ?1 AND state = 'enrolled'"));
+                store::Statement u = tx.prepare(
+                    QStringLiteral("UPDATE kiosks SET health = ?2, last_seen_ms = ?3, last_address = ?4, "
+                                   "app_version = coalesce(?5, app_version) WHERE id = ?1 AND state = 'enrolled'"));
                 u.bind(1, kioskId).bind(2, QString::fromUtf8(compact(health))).bind(3, nowMs).bind(4, source);
                 const QString version = fields.value(QLatin1String("app_version")).toString();
                 version.isEmpty() ? u.bindNull(5) : u.bind(5, version);
@@ -355,9 +356,9 @@ void report(ServiceContext &context, const CallPtr &call)
             if (kind == u"heartbeat")
                 return JobOutcome::ok(QJsonObject{{QStringLiteral("event_id"), eventId},
                     {QStringLiteral("already"), false}, {QStringLiteral("stored"), false}});
-            store::Statement i = tx.prepare(QStringLiteral(
-                "INSERT INTO kiosk_events (kiosk_id, event_id, kind, at_ms, fields, received_at_ms) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) DO NOTHING"));
+            store::Statement i = tx.prepare(
+                QStringLiteral("INSERT INTO kiosk_events (kiosk_id, event_id, kind, at_ms, fields, received_at_ms) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) DO NOTHING"));
             i.bind(1, kioskId)
                 .bind(2, eventId)
                 .bind(3, kind)
@@ -370,7 +371,8 @@ void report(ServiceContext &context, const CallPtr &call)
             }
             if (tx.db().changes() == 0) {
                 // A repeat: the same kiosk's event again is acknowledged; another kiosk's id is not ours.
-                store::Statement o = tx.prepare(QStringLiteral("SELECT kiosk_id FROM kiosk_events WHERE event_id = ?1"));
+                store::Statement o
+                    = tx.prepare(QStringLiteral("SELECT kiosk_id FROM kiosk_events WHERE event_id = ?1"));
                 o.bind(1, eventId);
                 if (o.step() == store::Statement::Step::Row && o.int64(0) != kioskId)
                     return JobOutcome::refuse(tx, rpc::ErrorCode::Conflict,
@@ -378,8 +380,8 @@ void report(ServiceContext &context, const CallPtr &call)
                 return JobOutcome::ok(QJsonObject{{QStringLiteral("event_id"), eventId},
                     {QStringLiteral("already"), true}, {QStringLiteral("stored"), true}});
             }
-            return JobOutcome::ok(QJsonObject{{QStringLiteral("event_id"), eventId},
-                {QStringLiteral("already"), false}, {QStringLiteral("stored"), true}});
+            return JobOutcome::ok(QJsonObject{{QStringLiteral("event_id"), eventId}, {QStringLiteral("already"), false},
+                {QStringLiteral("stored"), true}});
         },
         [call](const store::Written<JobOutcome> &written) { replyFrom(call, written); });
 }

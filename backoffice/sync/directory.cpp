@@ -258,8 +258,8 @@ std::optional<AccountStatus> accountStatusFromCode(QStringView code)
 QByteArray encodeRow(const DirectoryRow &row)
 {
     QByteArray out;
-    out.reserve(300 + 60 * int(row.daily.size() + row.monthly.size() + row.points.size())
-        + 3 * int(row.displayName.size()));
+    out.reserve(
+        300 + 60 * int(row.daily.size() + row.monthly.size() + row.points.size()) + 3 * int(row.displayName.size()));
     out += "{\"account_id\":";
     out += QByteArray::number(row.accountId);
     out += ",\"shop_no\":";

@@ -138,8 +138,8 @@ bool readPoints(store::Transaction &tx, const QString &ids, QHash<qint64, QList<
     return true;
 }
 
-bool readTariffs(store::Transaction &tx, const QString &ids, QDate today, QHash<qint64, TariffSummary> &into,
-    SqlError *error)
+bool readTariffs(
+    store::Transaction &tx, const QString &ids, QDate today, QHash<qint64, TariffSummary> &into, SqlError *error)
 {
     Statement s = tx.prepare(QString::fromUtf8(kTariffsSql));
     s.bind(1, ids).bind(2, today.toString(Qt::ISODate));
@@ -297,13 +297,14 @@ public:
     SqlError write(store::Transaction &tx) const
     {
         if (SqlError e = upsert(tx,
-                QStringLiteral("INSERT INTO sync_usage_daily (account_id, day, readings, energy_wh, amount_fen, "
-                               "sharp_wh, peak_wh, flat_wh, valley_wh) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-                               "ON CONFLICT (account_id, day) DO UPDATE SET "
-                               "readings = readings + excluded.readings, energy_wh = energy_wh + excluded.energy_wh, "
-                               "amount_fen = amount_fen + excluded.amount_fen, sharp_wh = sharp_wh + excluded.sharp_wh, "
-                               "peak_wh = peak_wh + excluded.peak_wh, flat_wh = flat_wh + excluded.flat_wh, "
-                               "valley_wh = valley_wh + excluded.valley_wh"),
+                QStringLiteral(
+                    "INSERT INTO sync_usage_daily (account_id, day, readings, energy_wh, amount_fen, "
+                    "sharp_wh, peak_wh, flat_wh, valley_wh) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                    "ON CONFLICT (account_id, day) DO UPDATE SET "
+                    "readings = readings + excluded.readings, energy_wh = energy_wh + excluded.energy_wh, "
+                    "amount_fen = amount_fen + excluded.amount_fen, sharp_wh = sharp_wh + excluded.sharp_wh, "
+                    "peak_wh = peak_wh + excluded.peak_wh, flat_wh = flat_wh + excluded.flat_wh, "
+                    "valley_wh = valley_wh + excluded.valley_wh"),
                 m_daily, dayText);
             !e.ok())
             return e;
@@ -400,8 +401,8 @@ bool foldIntervals(store::Transaction &tx, const QString &sql, qint64 a, qint64 
     while ((step = s.step()) == Statement::Step::Row) {
         ++*count;
         if (!s.isNull(1)) {
-            fold.interval(
-                s.int64(1), s.int64(0), s.int64(2), s.int64(3), SlotEnergy{s.int64(4), s.int64(5), s.int64(6), s.int64(7)});
+            fold.interval(s.int64(1), s.int64(0), s.int64(2), s.int64(3),
+                SlotEnergy{s.int64(4), s.int64(5), s.int64(6), s.int64(7)});
             touched.insert(s.int64(1));
         }
     }

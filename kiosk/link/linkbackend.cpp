@@ -26,8 +26,8 @@ std::optional<rpc::ErrorCode> errorCode(const rpc::Outcome &outcome)
 
 BackendError unavailable(const QString &why = QString())
 {
-    return BackendError{QStringLiteral("unavailable"),
-        why.isEmpty() ? QStringLiteral("the backoffice cannot be reached") : why};
+    return BackendError{
+        QStringLiteral("unavailable"), why.isEmpty() ? QStringLiteral("the backoffice cannot be reached") : why};
 }
 
 // The tenant's view of a refusal (backend.h BackendError).
@@ -45,7 +45,8 @@ BackendError errorOf(const rpc::Outcome &outcome)
 QJsonObject profileToJson(const KioskProfile &p)
 {
     return QJsonObject{{QStringLiteral("kiosk_name"), p.kioskName}, {QStringLiteral("building_name"), p.buildingName},
-        {QStringLiteral("office_phone"), p.officePhone}, {QStringLiteral("channels"), QJsonArray::fromStringList(p.channels)},
+        {QStringLiteral("office_phone"), p.officePhone},
+        {QStringLiteral("channels"), QJsonArray::fromStringList(p.channels)},
         {QStringLiteral("topup_min_fen"), p.topUpMinFen}, {QStringLiteral("topup_max_fen"), p.topUpMaxFen},
         {QStringLiteral("pin_required"), p.pinRequired}};
 }
@@ -209,10 +210,11 @@ void LinkBackend::connectNow()
         if (generation == m_generation)
             onLost(reason);
     });
-    connect(m_client, &rpc::RpcClient::notification, this, [this, generation](const QString &method, const QJsonObject &params) {
-        if (generation == m_generation)
-            onNotification(method, params);
-    });
+    connect(m_client, &rpc::RpcClient::notification, this,
+        [this, generation](const QString &method, const QJsonObject &params) {
+            if (generation == m_generation)
+                onNotification(method, params);
+        });
     rpc::Endpoint endpoint;
     endpoint.host = m_enrolment.host;
     endpoint.port = m_enrolment.kioskPort;
@@ -237,7 +239,8 @@ void LinkBackend::onConnected()
         } else if (errorCode(outcome) == rpc::ErrorCode::Unavailable) {
             return; // the connection went: onLost() runs
         } else {
-            qCWarning(lcLink) << "kiosk.profile refused; keeping the cached profile:" << std::get<rpc::Error>(outcome).message;
+            qCWarning(lcLink) << "kiosk.profile refused; keeping the cached profile:"
+                              << std::get<rpc::Error>(outcome).message;
         }
         if (m_replica.hasSnapshot())
             subscribe();
@@ -359,9 +362,7 @@ void LinkBackend::applyBatch(const QJsonObject &json, bool fromSubscribe)
         m_subscribed = false;
         takeSnapshot();
         return;
-    case sync::ApplyOutcome::Invalid:
-        onLost(QStringLiteral("an invalid directory batch: ") + error);
-        return;
+    case sync::ApplyOutcome::Invalid: onLost(QStringLiteral("an invalid directory batch: ") + error); return;
     }
     if (fromSubscribe) {
         m_subscribed = true;
@@ -457,13 +458,14 @@ void LinkBackend::cancelTopUp(qint64 attemptId, Reply<TopUp> done)
         QTimer::singleShot(0, this, [done] { done(std::nullopt, unavailable()); });
         return;
     }
-    call(QStringLiteral("topup.cancel"), {{QStringLiteral("attempt_id"), attemptId}}, [done](const rpc::Outcome &outcome) {
-        if (!rpc::succeeded(outcome)) {
-            done(std::nullopt, errorOf(outcome));
-            return;
-        }
-        done(topUpFromJson(std::get<QJsonValue>(outcome).toObject()), BackendError{});
-    });
+    call(QStringLiteral("topup.cancel"), {{QStringLiteral("attempt_id"), attemptId}},
+        [done](const rpc::Outcome &outcome) {
+            if (!rpc::succeeded(outcome)) {
+                done(std::nullopt, errorOf(outcome));
+                return;
+            }
+            done(topUpFromJson(std::get<QJsonValue>(outcome).toObject()), BackendError{});
+        });
 }
 
 void LinkBackend::recentRecharges(const QString &shopNo, Reply<QList<Recharge>> done)
@@ -538,8 +540,8 @@ void LinkBackend::drainOutbox()
                     qCWarning(lcLink) << "cannot write the outbox:" << error;
             } else if (errorCode(outcome) == rpc::ErrorCode::InvalidParams) {
                 // prepayd will never take it: keeping it would block every later event.
-                qCWarning(lcLink) << "prepayd refuses outbox event" << id << "; dropped:"
-                                  << std::get<rpc::Error>(outcome).message;
+                qCWarning(lcLink) << "prepayd refuses outbox event" << id
+                                  << "; dropped:" << std::get<rpc::Error>(outcome).message;
                 if (!m_outbox.acknowledge(id, &error))
                     qCWarning(lcLink) << "cannot write the outbox:" << error;
             } else {

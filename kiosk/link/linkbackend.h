@@ -39,11 +39,11 @@ namespace prepay::kiosk {
 
 struct LinkLimits
 {
-    static constexpr int offlineAfterMs = 5'000;     // a lost connection not back by then: Offline
-    static constexpr int reconnectFirstMs = 1'000;   // back-off of reconnection attempts …
-    static constexpr int reconnectMaxMs = 30'000;    // … doubling up to this
-    static constexpr int connectTimeoutMs = 10'000;  // a connection attempt that hangs is abandoned
-    static constexpr int callTimeoutMs = 15'000;     // a call unanswered by then: the link is dead
+    static constexpr int offlineAfterMs = 5'000;    // a lost connection not back by then: Offline
+    static constexpr int reconnectFirstMs = 1'000;  // back-off of reconnection attempts …
+    static constexpr int reconnectMaxMs = 30'000;   // … doubling up to this
+    static constexpr int connectTimeoutMs = 10'000; // a connection attempt that hangs is abandoned
+    static constexpr int callTimeoutMs = 15'000;    // a call unanswered by then: the link is dead
     static constexpr int heartbeatMs = 60'000;
 };
 static_assert(LinkLimits::reconnectFirstMs < LinkLimits::offlineAfterMs

@@ -149,7 +149,10 @@ EnrolResult enrol(const EnrolRequest &request)
     endpoint.port = request.staffPort;
     endpoint.ca = ca;
     if (!client.openBlocking(endpoint, request.timeoutMs, &error)) {
-        result.error = QStringLiteral("cannot connect to prepayd at %1:%2: %3").arg(request.host).arg(request.staffPort).arg(error);
+        result.error = QStringLiteral("cannot connect to prepayd at %1:%2: %3")
+                           .arg(request.host)
+                           .arg(request.staffPort)
+                           .arg(error);
         return result;
     }
     QJsonObject params{{QStringLiteral("pairing_code"), request.pairingCode},
@@ -163,7 +166,8 @@ EnrolResult enrol(const EnrolRequest &request)
         return result;
     }
     const QJsonObject reply = std::get<QJsonValue>(outcome).toObject();
-    const QSslCertificate certificate(reply.value(QLatin1StringView("certificate_pem")).toString().toLatin1(), QSsl::Pem);
+    const QSslCertificate certificate(
+        reply.value(QLatin1StringView("certificate_pem")).toString().toLatin1(), QSsl::Pem);
     const QSslCertificate answeredCa(reply.value(QLatin1StringView("ca_pem")).toString().toLatin1(), QSsl::Pem);
     const qint64 kioskPort = reply.value(QLatin1StringView("kiosk_port")).toInteger();
     if (certificate.isNull() || answeredCa != ca || kioskPort < 1 || kioskPort > 65535) {
@@ -174,7 +178,8 @@ EnrolResult enrol(const EnrolRequest &request)
     result.name = reply.value(QLatin1StringView("name")).toString();
 
     if (!QDir().mkpath(request.stateDir)
-        || !QFile::setPermissions(request.stateDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner)) {
+        || !QFile::setPermissions(
+            request.stateDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner)) {
         result.error = QStringLiteral("cannot create the state directory %1").arg(request.stateDir);
         return result;
     }

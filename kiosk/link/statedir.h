@@ -56,7 +56,7 @@ struct EnrolRequest
     QString host;
     quint16 staffPort = 0;
     QString pairingCode;
-    QString caFile;     // the building's CA (pki/ca.crt of prepayd's data directory)
+    QString caFile; // the building's CA (pki/ca.crt of prepayd's data directory)
     QString stateDir;
     QString appVersion; // optional
     int timeoutMs = 15'000;

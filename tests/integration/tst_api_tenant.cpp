@@ -265,7 +265,8 @@ private Q_SLOTS:
         auto other = kiosk(*root, QStringLiteral("A座侧门"), QStringLiteral("A"));
         auto basement = kiosk(*root, QStringLiteral("B1"), QStringLiteral("B1"));
         const QString shop = QStringLiteral("A-1F-104");
-        const QString idSql = QStringLiteral("(SELECT id FROM accounts WHERE shop_no = 'A-1F-104' AND status <> 'closed')");
+        const QString idSql
+            = QStringLiteral("(SELECT id FROM accounts WHERE shop_no = 'A-1F-104' AND status <> 'closed')");
 
         // No PIN yet: nothing to check.
         Outcome o = checkPin(*lobby, shop, QStringLiteral("0000"));
@@ -279,13 +280,15 @@ private Q_SLOTS:
         QVERIFY2(rpc::succeeded(o), qPrintable(describe(o)));
         QCOMPARE(resultOf(o).value(QLatin1String("pin_set")), QJsonValue(true));
         QCOMPARE(queryInt(QStringLiteral("SELECT count(*) FROM audit_log")), auditBefore + 1);
-        const QString audit = queryText(QStringLiteral(
-            "SELECT action || ' ' || coalesce(before_json, '') || ' ' || coalesce(after_json, '') FROM audit_log ORDER BY seq DESC "
-            "LIMIT 1"));
+        const QString audit = queryText(QStringLiteral("SELECT action || ' ' || coalesce(before_json, '') || ' ' || "
+                                                       "coalesce(after_json, '') FROM audit_log ORDER BY seq DESC "
+                                                       "LIMIT 1"));
         QCOMPARE(audit, QStringLiteral("account.set_pin {\"pin_set\":false} {\"pin_set\":true}"));
         QCOMPARE(queryText(QStringLiteral("SELECT pin_params FROM accounts WHERE id = %1").arg(idSql)),
             QStringLiteral("pbkdf2-sha256:i=100000"));
-        QCOMPARE(queryInt(QStringLiteral("SELECT length(pin_hash) + length(pin_salt) FROM accounts WHERE id = %1").arg(idSql)),
+        QCOMPARE(
+            queryInt(
+                QStringLiteral("SELECT length(pin_hash) + length(pin_salt) FROM accounts WHERE id = %1").arg(idSql)),
             32 + 16);
         QCOMPARE(queryInt(QStringLiteral("SELECT count(*) FROM accounts WHERE instr(pin_hash, '482916') > 0")), 0);
         // Another account with the same PIN: another salt, another hash.
@@ -328,8 +331,8 @@ private Q_SLOTS:
         // Another building's kiosk does not see the shop.
         QCOMPARE(codeOf(checkPin(*basement, shop, QStringLiteral("1357"))), ErrorCode::NotFound);
         // Bad PINs and callers.
-        for (const QString &bad : {QStringLiteral("123"), QStringLiteral("1234567"), QStringLiteral("12a4"),
-                 QStringLiteral("１２３４")})
+        for (const QString &bad :
+            {QStringLiteral("123"), QStringLiteral("1234567"), QStringLiteral("12a4"), QStringLiteral("１２３４")})
             QCOMPARE(codeOf(setPin(*root, shop, bad)), ErrorCode::InvalidParams);
         QCOMPARE(codeOf(setPin(*root, shop, 1234)), ErrorCode::InvalidParams);
         QCOMPARE(codeOf(checkPin(*lobby, shop, QStringLiteral("12a4"))), ErrorCode::InvalidParams);
@@ -344,8 +347,12 @@ private Q_SLOTS:
         o = setPin(*root, shop, QJsonValue::Null);
         QVERIFY2(rpc::succeeded(o), qPrintable(describe(o)));
         QCOMPARE(resultOf(o).value(QLatin1String("pin_set")), QJsonValue(false));
-        QCOMPARE(queryInt(QStringLiteral("SELECT pin_hash IS NULL AND pin_salt IS NULL FROM accounts WHERE id = %1").arg(idSql)), 1);
-        QCOMPARE(resultOf(checkPin(*lobby, shop, QStringLiteral("1357"))).value(QLatin1String("pin_set")), QJsonValue(false));
+        QCOMPARE(
+            queryInt(
+                QStringLiteral("SELECT pin_hash IS NULL AND pin_salt IS NULL FROM accounts WHERE id = %1").arg(idSql)),
+            1);
+        QCOMPARE(resultOf(checkPin(*lobby, shop, QStringLiteral("1357"))).value(QLatin1String("pin_set")),
+            QJsonValue(false));
     }
 
     void rechargesNewestFirst()
@@ -355,7 +362,8 @@ private Q_SLOTS:
         auto basement = kiosk(*root, QStringLiteral("B1"), QStringLiteral("B1"));
         const QString shop = QStringLiteral("A-1F-104");
         // The takeover credited the meter's own balance as a cash recharge (if it had one).
-        const Outcome initial = lobby->callBlocking(QStringLiteral("kiosk.recharges"), {{QStringLiteral("shop_no"), shop}});
+        const Outcome initial
+            = lobby->callBlocking(QStringLiteral("kiosk.recharges"), {{QStringLiteral("shop_no"), shop}});
         QVERIFY2(rpc::succeeded(initial), qPrintable(describe(initial)));
         const qint64 already = resultOf(initial).value(QLatin1String("recharges")).toArray().size();
         QVERIFY(already <= 1);
@@ -403,8 +411,8 @@ private Q_SLOTS:
         auto lobby = kiosk(*root, QStringLiteral("A座大堂"), QStringLiteral("A"), &lobbyId);
         auto other = kiosk(*root, QStringLiteral("B座大堂"), QStringLiteral("B"));
         const QString eventId = newEventId();
-        const QJsonObject printed{{QStringLiteral("event_id"), eventId}, {QStringLiteral("kind"), QStringLiteral("receipt_printed")},
-            {QStringLiteral("at_ms"), m_clock.wallMs()},
+        const QJsonObject printed{{QStringLiteral("event_id"), eventId},
+            {QStringLiteral("kind"), QStringLiteral("receipt_printed")}, {QStringLiteral("at_ms"), m_clock.wallMs()},
             {QStringLiteral("fields"), QJsonObject{{QStringLiteral("receipt_no"), QStringLiteral("CSH000000000001")}}}};
         Outcome o = lobby->callBlocking(QStringLiteral("kiosk.report"), printed);
         QVERIFY2(rpc::succeeded(o), qPrintable(describe(o)));
@@ -423,8 +431,9 @@ private Q_SLOTS:
         o = lobby->callBlocking(QStringLiteral("kiosk.report"),
             {{QStringLiteral("event_id"), newEventId()}, {QStringLiteral("kind"), QStringLiteral("printer_state")},
                 {QStringLiteral("at_ms"), m_clock.wallMs()},
-                {QStringLiteral("fields"), QJsonObject{{QStringLiteral("printer"), QStringLiteral("paper_out")},
-                                               {QStringLiteral("detail"), QStringLiteral("纸尽")}}}});
+                {QStringLiteral("fields"),
+                    QJsonObject{{QStringLiteral("printer"), QStringLiteral("paper_out")},
+                        {QStringLiteral("detail"), QStringLiteral("纸尽")}}}});
         QVERIFY2(rpc::succeeded(o), qPrintable(describe(o)));
         QCOMPARE(queryInt(QStringLiteral("SELECT count(*) FROM kiosk_events")), 2);
         QCOMPARE(queryText(QStringLiteral("SELECT health ->> '$.printer' FROM kiosks WHERE id = %1").arg(lobbyId)),
@@ -433,12 +442,14 @@ private Q_SLOTS:
         o = lobby->callBlocking(QStringLiteral("kiosk.report"),
             {{QStringLiteral("event_id"), newEventId()}, {QStringLiteral("kind"), QStringLiteral("heartbeat")},
                 {QStringLiteral("at_ms"), m_clock.wallMs()},
-                {QStringLiteral("fields"), QJsonObject{{QStringLiteral("outbox_pending"), 3}, {QStringLiteral("uptime_s"), 60},
-                                               {QStringLiteral("app_version"), QStringLiteral("kiosk 9")}}}});
+                {QStringLiteral("fields"),
+                    QJsonObject{{QStringLiteral("outbox_pending"), 3}, {QStringLiteral("uptime_s"), 60},
+                        {QStringLiteral("app_version"), QStringLiteral("kiosk 9")}}}});
         QVERIFY2(rpc::succeeded(o), qPrintable(describe(o)));
         QCOMPARE(resultOf(o).value(QLatin1String("stored")), QJsonValue(false));
         QCOMPARE(queryInt(QStringLiteral("SELECT count(*) FROM kiosk_events")), 2);
-        QCOMPARE(queryInt(QStringLiteral("SELECT health ->> '$.outbox_pending' FROM kiosks WHERE id = %1").arg(lobbyId)), 3);
+        QCOMPARE(
+            queryInt(QStringLiteral("SELECT health ->> '$.outbox_pending' FROM kiosks WHERE id = %1").arg(lobbyId)), 3);
         QCOMPARE(queryText(QStringLiteral("SELECT health ->> '$.printer' FROM kiosks WHERE id = %1").arg(lobbyId)),
             QStringLiteral("paper_out")); // kept
         QCOMPARE(queryText(QStringLiteral("SELECT app_version FROM kiosks WHERE id = %1").arg(lobbyId)),

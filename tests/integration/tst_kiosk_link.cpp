@@ -103,11 +103,12 @@ void TestKioskLink::initTestCase()
     m_config = m_dir.filePath(QStringLiteral("prepayd.conf"));
     QFile conf(m_config);
     QVERIFY(conf.open(QIODevice::WriteOnly));
-    conf.write(QStringLiteral("[api]\nlisten_address = 127.0.0.1\nstaff_port = %1\nkiosk_port = %2\n[health]\nport = %3\n")
-                   .arg(m_staffPort)
-                   .arg(m_kioskPort)
-                   .arg(probes[2].serverPort())
-                   .toUtf8());
+    conf.write(
+        QStringLiteral("[api]\nlisten_address = 127.0.0.1\nstaff_port = %1\nkiosk_port = %2\n[health]\nport = %3\n")
+            .arg(m_staffPort)
+            .arg(m_kioskPort)
+            .arg(probes[2].serverPort())
+            .toUtf8());
     conf.close();
     for (QTcpServer &probe : probes)
         probe.close();
@@ -311,8 +312,8 @@ void TestKioskLink::pinsAndRecharges()
 {
     QVERIFY(m_link && m_link->linkState() == kiosk::LinkState::Online);
     const QString shop = QStringLiteral("A-1F-104");
-    QVERIFY(rpc::succeeded(m_admin->callBlocking(
-        QStringLiteral("account.set_pin"), {{QStringLiteral("shop_no"), shop}, {QStringLiteral("pin"), QStringLiteral("2468")}})));
+    QVERIFY(rpc::succeeded(m_admin->callBlocking(QStringLiteral("account.set_pin"),
+        {{QStringLiteral("shop_no"), shop}, {QStringLiteral("pin"), QStringLiteral("2468")}})));
 
     struct PinAnswer
     {
@@ -348,11 +349,12 @@ void TestKioskLink::pinsAndRecharges()
     // The History screen: the cash recharge of the previous case first.
     bool done = false;
     QList<kiosk::Recharge> list;
-    m_link->recentRecharges(shop, [&](const std::optional<QList<kiosk::Recharge>> &value, const kiosk::BackendError &e) {
-        done = true;
-        QVERIFY2(value, qPrintable(e.message));
-        list = *value;
-    });
+    m_link->recentRecharges(
+        shop, [&](const std::optional<QList<kiosk::Recharge>> &value, const kiosk::BackendError &e) {
+            done = true;
+            QVERIFY2(value, qPrintable(e.message));
+            list = *value;
+        });
     QVERIFY(!done);
     QTRY_VERIFY_WITH_TIMEOUT(done, 10'000);
     QVERIFY(!list.isEmpty());
@@ -405,7 +407,7 @@ void TestKioskLink::offlineThenBackByItself()
     QVERIFY2(m_link->start(&why), qPrintable(why));
     QCOMPARE(m_link->outboxPending(), 1);
     QCOMPARE(m_link->findShop(shop)->balanceFen.value_or(0), balance); // from the file
-    QCOMPARE(m_link->profile().kioskName, QStringLiteral("A座大堂"));   // cached
+    QCOMPARE(m_link->profile().kioskName, QStringLiteral("A座大堂"));  // cached
     QTRY_VERIFY_WITH_TIMEOUT(m_link->linkState() == kiosk::LinkState::Offline, 10'000);
     QVERIFY(m_link->lastSyncMs() >= lastSync - 1000 && m_link->lastSyncMs() <= lastSync + 1000);
 

@@ -13,7 +13,7 @@ using prepay::kiosk::OutboxEvent;
 
 namespace {
 
-OutboxEvent event(int n)
+OutboxEvent outboxEvent(int n)
 {
     OutboxEvent e;
     e.eventId = QStringLiteral("00000000-0000-4000-8000-%1").arg(n, 12, 10, QLatin1Char('0'));
@@ -56,18 +56,18 @@ private Q_SLOTS:
             QVERIFY2(outbox.open(path, &error), qPrintable(error));
             QVERIFY(outbox.pending().isEmpty());
             for (int n = 1; n <= 3; ++n)
-                QVERIFY2(outbox.append(event(n), &error), qPrintable(error));
-            QVERIFY2(outbox.acknowledge(event(1).eventId, &error), qPrintable(error));
+                QVERIFY2(outbox.append(outboxEvent(n), &error), qPrintable(error));
+            QVERIFY2(outbox.acknowledge(outboxEvent(1).eventId, &error), qPrintable(error));
             QVERIFY(outbox.acknowledge(QStringLiteral("not-in-the-outbox"), &error)); // harmless
         }
         Outbox reopened;
         QVERIFY2(reopened.open(path, &error), qPrintable(error));
-        QCOMPARE(idsOf(reopened), (QStringList{event(2).eventId, event(3).eventId}));
-        QCOMPARE(reopened.pending().first().fields, event(2).fields);
-        QCOMPARE(reopened.pending().first().atMs, event(2).atMs);
+        QCOMPARE(idsOf(reopened), (QStringList{outboxEvent(2).eventId, outboxEvent(3).eventId}));
+        QCOMPARE(reopened.pending().first().fields, outboxEvent(2).fields);
+        QCOMPARE(reopened.pending().first().atMs, outboxEvent(2).atMs);
         QCOMPARE(reopened.pending().first().kind, QStringLiteral("receipt_printed"));
-        QVERIFY(reopened.acknowledge(event(2).eventId, &error));
-        QVERIFY(reopened.acknowledge(event(3).eventId, &error));
+        QVERIFY(reopened.acknowledge(outboxEvent(2).eventId, &error));
+        QVERIFY(reopened.acknowledge(outboxEvent(3).eventId, &error));
         QVERIFY(reopened.pending().isEmpty());
         QCOMPARE(lines(path), 0); // emptied once nothing is pending
         Outbox empty;
@@ -83,7 +83,7 @@ private Q_SLOTS:
         {
             Outbox outbox;
             QVERIFY(outbox.open(path, &error));
-            QVERIFY(outbox.append(event(1), &error));
+            QVERIFY(outbox.append(outboxEvent(1), &error));
         }
         {
             QFile f(path);
@@ -92,11 +92,11 @@ private Q_SLOTS:
         }
         Outbox outbox;
         QVERIFY2(outbox.open(path, &error), qPrintable(error));
-        QCOMPARE(idsOf(outbox), QStringList{event(1).eventId});
-        QVERIFY(outbox.append(event(2), &error));
+        QCOMPARE(idsOf(outbox), QStringList{outboxEvent(1).eventId});
+        QVERIFY(outbox.append(outboxEvent(2), &error));
         Outbox again;
         QVERIFY(again.open(path, &error));
-        QCOMPARE(idsOf(again), (QStringList{event(1).eventId, event(2).eventId}));
+        QCOMPARE(idsOf(again), (QStringList{outboxEvent(1).eventId, outboxEvent(2).eventId}));
     }
 
     void compactedPastItsLimit()
@@ -106,17 +106,17 @@ private Q_SLOTS:
         QString error;
         Outbox outbox;
         QVERIFY(outbox.open(path, &error));
-        QVERIFY(outbox.append(event(0), &error)); // stays pending throughout
+        QVERIFY(outbox.append(outboxEvent(0), &error)); // stays pending throughout
         for (int n = 1; n <= Outbox::compactLinesMin / 2 + 10; ++n) {
-            QVERIFY(outbox.append(event(n), &error));
-            QVERIFY(outbox.acknowledge(event(n).eventId, &error));
+            QVERIFY(outbox.append(outboxEvent(n), &error));
+            QVERIFY(outbox.acknowledge(outboxEvent(n).eventId, &error));
         }
         // Two lines per acknowledged event would be past the limit: rewritten with what is pending.
         QVERIFY2(lines(path) < Outbox::compactLinesMin, qPrintable(QString::number(lines(path))));
-        QCOMPARE(idsOf(outbox), QStringList{event(0).eventId});
+        QCOMPARE(idsOf(outbox), QStringList{outboxEvent(0).eventId});
         Outbox reopened;
         QVERIFY(reopened.open(path, &error));
-        QCOMPARE(idsOf(reopened), QStringList{event(0).eventId});
+        QCOMPARE(idsOf(reopened), QStringList{outboxEvent(0).eventId});
     }
 
     void unusableFileIsAnError()

@@ -422,10 +422,10 @@ QList<sync::DirectoryRow> TestSync::expected()
         }
     }
     {
-        Statement s = db.prepare(
-            QStringLiteral("SELECT r.metering_point_id, r.taken_at_ms, ci.energy_wh, ci.amount_fen, ci.energy_sharp_wh, "
-                           "ci.energy_peak_wh, ci.energy_flat_wh, ci.energy_valley_wh "
-                           "FROM charge_intervals ci JOIN readings r ON r.id = ci.to_reading_id"));
+        Statement s = db.prepare(QStringLiteral(
+            "SELECT r.metering_point_id, r.taken_at_ms, ci.energy_wh, ci.amount_fen, ci.energy_sharp_wh, "
+            "ci.energy_peak_wh, ci.energy_flat_wh, ci.energy_valley_wh "
+            "FROM charge_intervals ci JOIN readings r ON r.id = ci.to_reading_id"));
         while (s.step() == Statement::Step::Row) {
             if (const qint64 a = owner(s.int64(0), s.int64(1)); a != 0) {
                 const QDate d = localDay(s.int64(1));
@@ -444,9 +444,9 @@ QList<sync::DirectoryRow> TestSync::expected()
     Statement points = db.prepare(QStringLiteral(
         "SELECT amp.metering_point_id, mp.code FROM account_metering_points amp JOIN metering_points mp ON mp.id = "
         "amp.metering_point_id WHERE amp.account_id = ?1 AND amp.unlinked_at_ms IS NULL ORDER BY mp.code"));
-    Statement relay = db.prepare(
-        QStringLiteral("SELECT ms.relay_state FROM meter_installations i JOIN meter_state ms ON ms.meter_id = i.meter_id "
-                       "WHERE i.metering_point_id = ?1 AND i.removed_at_ms IS NULL"));
+    Statement relay = db.prepare(QStringLiteral(
+        "SELECT ms.relay_state FROM meter_installations i JOIN meter_state ms ON ms.meter_id = i.meter_id "
+        "WHERE i.metering_point_id = ?1 AND i.removed_at_ms IS NULL"));
     Statement mode
         = db.prepare(QStringLiteral("SELECT control_mode FROM control_settings WHERE metering_point_id = ?1"));
     // Assignments in force today: the latest effective date not after it.
@@ -471,8 +471,8 @@ QList<sync::DirectoryRow> TestSync::expected()
     Statement versions = db.prepare(QStringLiteral(
         "SELECT t.name, v.id, v.effective_date, v.kind, v.price_sharp, v.price_peak, v.price_flat, v.price_valley "
         "FROM tariffs t JOIN tariff_versions v ON v.tariff_id = t.id WHERE t.id = ?1"));
-    Statement tiers = db.prepare(QStringLiteral(
-        "SELECT tier_no, upper_bound_wh, price_adder FROM tariff_tiers WHERE tariff_version_id = ?1"));
+    Statement tiers = db.prepare(
+        QStringLiteral("SELECT tier_no, upper_bound_wh, price_adder FROM tariff_tiers WHERE tariff_version_id = ?1"));
     Statement last = db.prepare(QStringLiteral("SELECT max(taken_at_ms) FROM readings WHERE metering_point_id = ?1"));
     Statement alarms = db.prepare(QStringLiteral(
         "SELECT kind FROM alarms WHERE cleared_at_ms IS NULL AND subject_kind = 'metering_point' AND subject_id = ?1"));
@@ -500,7 +500,8 @@ QList<sync::DirectoryRow> TestSync::expected()
             sync::PointState p;
             p.pointCode = points.text(1);
             relay.bind(1, point);
-            p.relay = relay.step() == Statement::Step::Row && !relay.isNull(0) ? relay.text(0) : QStringLiteral("unknown");
+            p.relay
+                = relay.step() == Statement::Step::Row && !relay.isNull(0) ? relay.text(0) : QStringLiteral("unknown");
             relay.reset();
             mode.bind(1, point);
             p.controlMode = mode.step() == Statement::Step::Row ? mode.text(0) : QStringLiteral("auto");
@@ -763,9 +764,8 @@ void TestSync::usageIsByLocalDayWithGaps()
                 .arg(toMs));
     };
     sync::DirectoryRow row = rowOf(shop);
-    const auto slotsOnDay = [this, meter, nov18](int day) {
-        return slotsOn(meter, nov18 + day * kDayMs, nov18 + (day + 1) * kDayMs);
-    };
+    const auto slotsOnDay
+        = [this, meter, nov18](int day) { return slotsOn(meter, nov18 + day * kDayMs, nov18 + (day + 1) * kDayMs); };
     const QList<sync::DayUsage> want{
         {QDate(2026, 11, 18), 500, amountOn(nov18, nov18 + kDayMs), slotsOnDay(0)},
         {QDate(2026, 11, 19), 300, amountOn(nov18 + kDayMs, nov18 + 2 * kDayMs), slotsOnDay(1)},
@@ -893,7 +893,8 @@ void TestSync::pointsAndTariffArePublished()
     QCOMPARE(row.tariff->tierAdders, (QList<qint64>{0, 500, 3'000}));
 
     // A 一表一价 shop (basement, flat tariff on the point): the point's tariff.
-    QCOMPARE(rowOf(QStringLiteral("B1-020")).tariff.value_or(sync::TariffSummary{}).name, QStringLiteral("商业单一电价"));
+    QCOMPARE(
+        rowOf(QStringLiteral("B1-020")).tariff.value_or(sync::TariffSummary{}).name, QStringLiteral("商业单一电价"));
 
     QCOMPARE(refreshNow().outcome, sync::RefreshOutcome::UpToDate);
     const QString diff = firstDifference(snapshotNow().rows, expected());
