@@ -9,7 +9,8 @@
 #include <QtCore/QJsonDocument>
 #include <QtCore/QJsonObject>
 #include <QtCore/QSaveFile>
-#include <QtCore/QStandardPaths>
+
+#include <cstdio>
 
 namespace prepay::kiosk {
 
@@ -199,6 +200,33 @@ EnrolResult enrol(const EnrolRequest &request)
     }
     result.ok = true;
     return result;
+}
+
+int enrolCommand(const QString &hostPort, const QString &pairingCode, const QString &caFile, const QString &stateDir,
+    const QString &appVersion)
+{
+    EnrolRequest request;
+    if (!parseHostPort(hostPort, &request.host, &request.staffPort)) {
+        std::fprintf(
+            stderr, "prepay-kiosk: --enrol takes HOST:PORT (prepayd's staff port), not '%s'\n", qPrintable(hostPort));
+        return 64;
+    }
+    if (pairingCode.isEmpty() || caFile.isEmpty()) {
+        std::fprintf(stderr, "prepay-kiosk: --enrol needs --pairing-code CODE and --ca FILE (prepayd's pki/ca.crt)\n");
+        return 64;
+    }
+    request.pairingCode = pairingCode;
+    request.caFile = caFile;
+    request.stateDir = stateDir.isEmpty() ? defaultStateDir() : stateDir;
+    request.appVersion = appVersion;
+    const EnrolResult result = enrol(request);
+    if (!result.ok) {
+        std::fprintf(stderr, "prepay-kiosk: not enrolled: %s\n", qPrintable(result.error));
+        return 1;
+    }
+    std::fprintf(stdout, "enrolled as kiosk %lld (%s); its state is in %s\n", qlonglong(result.kioskId),
+        qPrintable(result.name), qPrintable(request.stateDir));
+    return 0;
 }
 
 } // namespace prepay::kiosk

@@ -73,4 +73,11 @@ struct EnrolResult
 // Blocking (spins a local event loop): for the command line and tests, never from a running UI.
 EnrolResult enrol(const EnrolRequest &request);
 
+// `prepay-kiosk --enrol HOST:PORT --pairing-code CODE --ca FILE [--state-dir DIR]`: checks the
+// arguments, enrols (blocking), prints one line — the kiosk enrolled and where its state is, or
+// what failed — and returns the exit code: 0 enrolled, 64 bad command line, 1 refused or failed.
+// An empty stateDir means defaultStateDir().
+int enrolCommand(const QString &hostPort, const QString &pairingCode, const QString &caFile, const QString &stateDir,
+    const QString &appVersion);
+
 } // namespace prepay::kiosk

@@ -95,7 +95,7 @@ void TestKioskLink::initTestCase()
                     .committed());
         opened.store->stop();
     }
-    std::array<QTcpServer, 3> probes; // held open together, so the ports differ
+    std::array<QTcpServer, 4> probes; // held open together, so the ports differ
     for (QTcpServer &probe : probes)
         QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
     m_staffPort = probes[0].serverPort();
@@ -103,11 +103,22 @@ void TestKioskLink::initTestCase()
     m_config = m_dir.filePath(QStringLiteral("prepayd.conf"));
     QFile conf(m_config);
     QVERIFY(conf.open(QIODevice::WriteOnly));
+    // Alipay configured (its gateway is never called here): the kiosk's profile names that channel.
+    const QString keys = QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys/");
     conf.write(
-        QStringLiteral("[api]\nlisten_address = 127.0.0.1\nstaff_port = %1\nkiosk_port = %2\n[health]\nport = %3\n")
+        QStringLiteral("[api]\nlisten_address = 127.0.0.1\nstaff_port = %1\nkiosk_port = %2\n[health]\nport = %3\n"
+                       "[payments]\nnotify_listen_address = 127.0.0.1\nnotify_port = %4\n"
+                       "notify_tls_cert = %5tls-server.pem\nnotify_tls_key = %5tls-server.key\n"
+                       "provider_ca_file = %5tls-ca.pem\n"
+                       "[alipay]\ngateway = https://127.0.0.1:9/gateway.do\napp_id = 2021000000000001\n"
+                       "seller_id = 2088000000000001\napp_private_key_file = %5alipay-app.key\n"
+                       "alipay_public_key_file = %5alipay-platform.pub\n"
+                       "notify_url = https://127.0.0.1:%4/notify/alipay\n")
             .arg(m_staffPort)
             .arg(m_kioskPort)
             .arg(probes[2].serverPort())
+            .arg(probes[3].serverPort())
+            .arg(keys)
             .toUtf8());
     conf.close();
     for (QTcpServer &probe : probes)
@@ -252,6 +263,15 @@ void TestKioskLink::enrolmentWritesTheStateDirectory()
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(f.readAll(), key);
 
+    // The command line's form of it: bad arguments are refused before anything happens.
+    QCOMPARE(kiosk::enrolCommand(QStringLiteral("localhost"), code, request.caFile, m_stateDir, QString()), 64);
+    QCOMPARE(kiosk::enrolCommand(
+                 QStringLiteral("127.0.0.1:%1").arg(m_staffPort), QString(), request.caFile, m_stateDir, QString()),
+        64);
+    QCOMPARE(kiosk::enrolCommand(
+                 QStringLiteral("127.0.0.1:%1").arg(m_staffPort), code, request.caFile, m_stateDir, QString()),
+        1); // enrolled already
+
     QString host;
     quint16 port = 0;
     QVERIFY(kiosk::parseHostPort(QStringLiteral("192.168.1.5:7443"), &host, &port));
@@ -291,6 +311,8 @@ void TestKioskLink::snapshotThenLiveUpdates()
     QCOMPARE(m_link->account(row->accountId)->shopNo, shop);
     QCOMPARE(m_link->profile().kioskName, QStringLiteral("A座大堂"));
     QVERIFY(!m_link->profile().buildingName.isEmpty());
+    QCOMPARE(m_link->profile().channels, QStringList{QStringLiteral("alipay")});
+    QCOMPARE(m_link->profile().topUpMaxFen, 500'000);
     QVERIFY(qAbs(m_link->lastSyncMs() - m_clock.wallMs()) < 1000);
     QVERIFY(QFile::exists(m_stateDir + QStringLiteral("/directory.json")));
 
