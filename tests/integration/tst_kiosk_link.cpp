@@ -54,6 +54,7 @@ private Q_SLOTS:
     void enrolmentWritesTheStateDirectory();
     void snapshotThenLiveUpdates();
     void pinsAndRecharges();
+    void topUpOverTheLink();
     void offlineThenBackByItself();
 
 private:
@@ -384,6 +385,62 @@ void TestKioskLink::pinsAndRecharges()
     QCOMPARE(list.first().channel, QStringLiteral("cash"));
     QCOMPARE(list.first().state, QStringLiteral("credited"));
     QVERIFY(list.first().receiptNo.startsWith(QStringLiteral("CSH")));
+}
+
+// topup.create and topup.cancel through the link (Alipay's gateway does not answer here, so the
+// top-up stays without a QR); the same idempotency key gives the same top-up.
+void TestKioskLink::topUpOverTheLink()
+{
+    QVERIFY(m_link && m_link->linkState() == kiosk::LinkState::Online);
+    kiosk::TopUpRequest request;
+    request.shopNo = QStringLiteral("A-1F-105");
+    request.amountFen = 10'000;
+    request.channel = QStringLiteral("alipay");
+    request.idempotencyKey = QStringLiteral("link-topup-1");
+    const auto create = [this, &request] {
+        std::optional<kiosk::TopUp> topUp;
+        kiosk::BackendError error;
+        bool done = false;
+        m_link->createTopUp(request, [&](const std::optional<kiosk::TopUp> &value, const kiosk::BackendError &e) {
+            topUp = value;
+            error = e;
+            done = true;
+        });
+        if (done)
+            qWarning("createTopUp answered inside the call");
+        if (!QTest::qWaitFor([&done] { return done; }, 30'000))
+            qWarning("createTopUp: no answer within 30 s");
+        if (!topUp)
+            qWarning("createTopUp: %s %s", qPrintable(error.code), qPrintable(error.message));
+        return topUp;
+    };
+    const std::optional<kiosk::TopUp> first = create();
+    QVERIFY(first);
+    QVERIFY(first->attemptId > 0);
+    QCOMPARE(first->shopNo, request.shopNo);
+    QCOMPARE(first->amountFen, 10'000);
+    QCOMPARE(first->channel, QStringLiteral("alipay"));
+    QVERIFY(!first->receiptNo.isEmpty());
+    QVERIFY(!first->state.isEmpty());
+    QVERIFY(!first->paid);
+    QVERIFY(first->createdAtMs > 0);
+    const std::optional<kiosk::TopUp> again = create();
+    QVERIFY(again);
+    QCOMPARE(again->attemptId, first->attemptId);
+    QCOMPARE(again->receiptNo, first->receiptNo);
+
+    std::optional<kiosk::TopUp> cancelled;
+    bool done = false;
+    m_link->cancelTopUp(first->attemptId, [&](const std::optional<kiosk::TopUp> &value, const kiosk::BackendError &e) {
+        cancelled = value;
+        done = true;
+        if (!value)
+            qWarning("cancelTopUp: %s %s", qPrintable(e.code), qPrintable(e.message));
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(done, 30'000);
+    QVERIFY(cancelled);
+    QCOMPARE(cancelled->attemptId, first->attemptId);
+    QVERIFY(!cancelled->paid);
 }
 
 void TestKioskLink::offlineThenBackByItself()
