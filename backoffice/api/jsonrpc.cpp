@@ -270,6 +270,7 @@ QString errorCodeName(ErrorCode code)
     case ErrorCode::Conflict: return QStringLiteral("conflict");
     case ErrorCode::RateLimited: return QStringLiteral("rate_limited");
     case ErrorCode::Locked: return QStringLiteral("locked");
+    case ErrorCode::WrongPin: return QStringLiteral("wrong_pin");
     case ErrorCode::ApprovalRequired: return QStringLiteral("approval_required");
     case ErrorCode::Unavailable: return QStringLiteral("unavailable");
     }
@@ -280,7 +281,7 @@ const QList<ErrorCode> &allErrorCodes()
 {
     static const QList<ErrorCode> codes{ErrorCode::ParseError, ErrorCode::InvalidRequest, ErrorCode::MethodNotFound,
         ErrorCode::InvalidParams, ErrorCode::InternalError, ErrorCode::Unauthenticated, ErrorCode::Forbidden,
-        ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::RateLimited, ErrorCode::Locked,
+        ErrorCode::NotFound, ErrorCode::Conflict, ErrorCode::RateLimited, ErrorCode::Locked, ErrorCode::WrongPin,
         ErrorCode::ApprovalRequired, ErrorCode::Unavailable};
     return codes;
 }

@@ -64,6 +64,7 @@ enum class ErrorCode : int {
     Conflict = -32009,         // state changed underneath (stale version, duplicate key)
     RateLimited = -32029,      // too many requests; data.retry_after_ms says when to retry
     Locked = -32023,           // the account or operator is locked
+    WrongPin = -32024,         // kiosk.check_pin: not the tenant's PIN (data.attempts_left)
     ApprovalRequired = -32030, // maker-checker: a second operator must approve
     Unavailable = -32050,      // the service cannot serve now (shutting down, store stopped)
 };

@@ -169,6 +169,46 @@ QList<MethodSpec> methodTable()
             optional(described(str(QStringLiteral("app_version"), 1, 64), QStringLiteral("the kiosk's version")))},
         {P::Kiosk});
 
+    // ---- the kiosk's tenant screens (issue 8)
+    t << method(QStringLiteral("kiosk.profile"),
+        QStringLiteral("the calling kiosk's settings: its name, its building's name, the office phone, the QR channels "
+                       "this prepayd takes, the top-up limits and whether tenants enter a PIN"),
+        {}, {P::Kiosk});
+    t << method(QStringLiteral("kiosk.check_pin"),
+        QStringLiteral("checks a tenant's kiosk PIN; 5 wrong in a row lock it for 15 minutes (counted by prepayd)"),
+        {shopNo(),
+            described(matching(str(QStringLiteral("pin"), 1, 6), QStringLiteral("[0-9]+")),
+                QStringLiteral("what the tenant typed (digits)"))},
+        {P::Kiosk});
+    t << method(QStringLiteral("kiosk.recharges"),
+        QStringLiteral("a shop's last 10 credited recharges (QR and cash), newest first, for the History screen"),
+        {shopNo()}, {P::Kiosk});
+    t << method(QStringLiteral("kiosk.report"),
+        QStringLiteral("one event of the kiosk's outbox (receipt printed or failed, printer state, heartbeat); a "
+                       "repeat of an event_id is acknowledged and stored once"),
+        {described(matching(str(QStringLiteral("event_id"), 36, 36),
+                       QStringLiteral("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")),
+             QStringLiteral("the kiosk's UUID for this event")),
+            described(enumeration(QStringLiteral("kind"),
+                          {QStringLiteral("receipt_printed"), QStringLiteral("receipt_failed"),
+                              QStringLiteral("printer_state"), QStringLiteral("heartbeat")}),
+                QStringLiteral("what happened")),
+            described(integer(QStringLiteral("at_ms"), 0, Q_INT64_C(9007199254740991)),
+                QStringLiteral("when, by the kiosk's clock")),
+            described(object(QStringLiteral("fields"),
+                          {optional(str(QStringLiteral("receipt_no"), 1, 32)),
+                              optional(integer(QStringLiteral("attempt_id"), 1, Q_INT64_C(9007199254740991))),
+                              optional(enumeration(QStringLiteral("printer"),
+                                  {QStringLiteral("ok"), QStringLiteral("offline"), QStringLiteral("paper_out"),
+                                      QStringLiteral("paper_low"), QStringLiteral("door_open"), QStringLiteral("error"),
+                                      QStringLiteral("none")})),
+                              optional(str(QStringLiteral("detail"), 0, 200)),
+                              optional(integer(QStringLiteral("outbox_pending"), 0, 1000000)),
+                              optional(integer(QStringLiteral("uptime_s"), 0, Q_INT64_C(3153600000))),
+                              optional(str(QStringLiteral("app_version"), 1, 64))}),
+                QStringLiteral("the event's details (each optional)"))},
+        {P::Kiosk});
+
     // ---- accounts: reads (staff; the kiosk reads its directory through sync.*)
     t << method(QStringLiteral("account.list"),
         QStringLiteral("accounts with their status and balance, filtered and paged"),
@@ -221,6 +261,13 @@ QList<MethodSpec> methodTable()
             optional(described(str(QStringLiteral("transfer_to_shop_no"), 1, 32),
                 QStringLiteral("the open account receiving the balance (transfer)"))),
             reason()},
+        {P::Admin, P::Operator});
+    t.last().audited = true;
+    t << method(QStringLiteral("account.set_pin"),
+        QStringLiteral("sets a tenant's 4-6 digit kiosk PIN, or removes it (null); stored only as a salted slow hash"),
+        {shopNo(),
+            nullable(described(matching(str(QStringLiteral("pin"), 4, 6), QStringLiteral("[0-9]+")),
+                QStringLiteral("4 to 6 digits, or null to remove the PIN")))},
         {P::Admin, P::Operator});
     t.last().audited = true;
     t << method(QStringLiteral("account.recharge_cash"),

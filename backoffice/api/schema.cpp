@@ -64,6 +64,8 @@ std::optional<Error> checkObject(const QList<Field> &fields, const QJsonObject &
 
 std::optional<Error> checkValue(const Field &field, const QJsonValue &value, const QString &path)
 {
+    if (field.nullable && value.isNull())
+        return std::nullopt;
     switch (field.type) {
     case FieldType::Integer: {
         PREPAY_CHECK(field.min <= field.max);
@@ -256,6 +258,12 @@ Field array(const QString &name, const Field &item, qint64 minItems, qint64 maxI
 Field optional(Field field)
 {
     field.required = false;
+    return field;
+}
+
+Field nullable(Field field)
+{
+    field.nullable = true;
     return field;
 }
 

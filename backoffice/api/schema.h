@@ -49,6 +49,7 @@ struct Field
     QString name;
     FieldType type = FieldType::String;
     bool required = true;
+    bool nullable = false;        // JSON null is accepted as well (it means "none": e.g. remove a PIN)
     qint64 min = LLONG_MIN;       // Integer: the value's range. String: code points. Array: items.
     qint64 max = LLONG_MAX;       //   (for String and Array a negative min counts as 0)
     QStringList enumValues;       // Enum: the accepted strings
@@ -76,6 +77,7 @@ Field enumeration(const QString &name, const QStringList &values);
 Field object(const QString &name, const QList<Field> &fields);
 Field array(const QString &name, const Field &item, qint64 minItems, qint64 maxItems);
 Field optional(Field field);
+Field nullable(Field field); // the field may be null as well
 Field multiline(Field field); // a String that may hold line breaks (a PEM block)
 Field matching(Field field, const QString &pattern); // a String with a pattern
 Field described(Field field, const QString &description);

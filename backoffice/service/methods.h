@@ -27,6 +27,9 @@ void bindTopUpMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindRefundMethods(Dispatcher &dispatcher, ServiceContext &context);
 // payments.findings (reconcilemethods.cpp: what the daily reconciliation found).
 void bindReconcileMethods(Dispatcher &dispatcher, ServiceContext &context);
+// kiosk.profile, account.set_pin, kiosk.check_pin, kiosk.recharges, kiosk.report (tenantmethods.cpp:
+// what the kiosk's tenant screens need besides the directory feed).
+void bindTenantMethods(Dispatcher &dispatcher, ServiceContext &context);
 
 // Sends every subscribed connection the directory events past its cursor (events.directory
 // notifications, pages of at most 5,000). The Service calls it after each refresh.

@@ -90,6 +90,7 @@ void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context)
     bindTopUpMethods(dispatcher, context);
     bindRefundMethods(dispatcher, context);
     bindReconcileMethods(dispatcher, context);
+    bindTenantMethods(dispatcher, context);
 }
 
 } // namespace prepay::service

@@ -43,6 +43,28 @@ void appendOptional(QByteArray &out, const std::optional<qint64> &value)
         out += "null";
 }
 
+void appendSlots(QByteArray &out, const std::array<qint64, 4> &slots)
+{
+    out += '[';
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        if (i > 0)
+            out += ',';
+        out += QByteArray::number(slots[i]);
+    }
+    out += ']';
+}
+
+void appendInts(QByteArray &out, const QList<qint64> &values)
+{
+    out += '[';
+    for (qsizetype i = 0; i < values.size(); ++i) {
+        if (i > 0)
+            out += ',';
+        out += QByteArray::number(values.at(i));
+    }
+    out += ']';
+}
+
 QByteArray dayText(QDate day)
 {
     return day.toString(Qt::ISODate).toLatin1();
@@ -99,6 +121,96 @@ bool usageEntry(const QJsonValue &v, Parse parse, QDate *when, qint64 *wh, qint6
     return when->isValid() && intValue(a.at(1), wh) && intValue(a.at(2), fen) && *wh >= 0 && *fen >= 0;
 }
 
+// [a, b, c, d] of integers ≥ 0.
+bool fourInts(const QJsonValue &v, std::array<qint64, 4> *out)
+{
+    const QJsonArray a = v.toArray();
+    if (!v.isArray() || a.size() != 4)
+        return false;
+    for (qsizetype i = 0; i < 4; ++i) {
+        if (!intValue(a.at(i), &(*out)[std::size_t(i)]) || (*out)[std::size_t(i)] < 0)
+            return false;
+    }
+    return true;
+}
+
+// An array of integers > 0 (tier bounds) or ≥ 0 (adders), at most 9 (tariff_tiers.tier_no).
+bool intList(const QJsonValue &v, qint64 minimum, QList<qint64> *out)
+{
+    if (!v.isArray() || v.toArray().size() > 9)
+        return false;
+    for (const QJsonValue &e : v.toArray()) {
+        qint64 n = 0;
+        if (!intValue(e, &n) || n < minimum)
+            return false;
+        out->append(n);
+    }
+    return true;
+}
+
+// The slot split of each usage entry (issue 8): absent (an older server) leaves it all zero;
+// present, one [sharp, peak, flat, valley] per entry of `entries`, in the same order.
+template<typename Usage>
+bool slotSplit(const QJsonObject &o, QLatin1StringView key, QList<Usage> *entries, QString *error)
+{
+    if (!o.contains(key))
+        return true;
+    const QJsonValue v = o.value(key);
+    if (!v.isArray() || v.toArray().size() != entries->size())
+        return fail(error, QStringLiteral("%1: an array with one entry per usage entry").arg(key));
+    const QJsonArray a = v.toArray();
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        if (!fourInts(a.at(i), &(*entries)[i].slotWh))
+            return fail(error, QStringLiteral("%1[%2]: [sharp, peak, flat, valley] Wh ≥ 0").arg(key).arg(i));
+    }
+    return true;
+}
+
+bool decodePoints(const QJsonObject &o, QList<PointState> *out, QString *error)
+{
+    if (!o.contains(QLatin1StringView("points")))
+        return true;
+    const QJsonValue v = o.value(QLatin1StringView("points"));
+    if (!v.isArray())
+        return fail(error, QStringLiteral("points: an array"));
+    const QJsonArray a = v.toArray();
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        const QJsonObject p = a.at(i).toObject();
+        const QJsonValue code = p.value(QLatin1StringView("point_code"));
+        const QJsonValue relay = p.value(QLatin1StringView("relay"));
+        const QJsonValue mode = p.value(QLatin1StringView("control_mode"));
+        const QJsonValue offline = p.value(QLatin1StringView("offline"));
+        if (!a.at(i).isObject() || !code.isString() || !relay.isString() || !mode.isString() || !offline.isBool())
+            return fail(error,
+                QStringLiteral("points[%1]: {point_code, relay, control_mode: strings, offline: a boolean}").arg(i));
+        out->append(PointState{code.toString(), relay.toString(), mode.toString(), offline.toBool()});
+    }
+    return true;
+}
+
+bool decodeTariff(const QJsonObject &o, std::optional<TariffSummary> *out, QString *error)
+{
+    const QJsonValue v = o.value(QLatin1StringView("tariff"));
+    out->reset();
+    if (v.isNull() || v.isUndefined())
+        return true;
+    const QJsonObject t = v.toObject();
+    TariffSummary s;
+    if (!v.isObject() || !t.value(QLatin1StringView("name")).isString()
+        || !t.value(QLatin1StringView("kind")).isString())
+        return fail(error, QStringLiteral("tariff: null or an object with name and kind strings"));
+    s.name = t.value(QLatin1StringView("name")).toString();
+    s.kind = t.value(QLatin1StringView("kind")).toString();
+    if (!fourInts(t.value(QLatin1StringView("prices")), &s.prices))
+        return fail(error, QStringLiteral("tariff.prices: [sharp, peak, flat, valley] ≥ 0"));
+    if (!intList(t.value(QLatin1StringView("tier_upper_wh")), 1, &s.tierUpperWh))
+        return fail(error, QStringLiteral("tariff.tier_upper_wh: an array of at most 9 integers > 0"));
+    if (!intList(t.value(QLatin1StringView("tier_adders")), 0, &s.tierAdders))
+        return fail(error, QStringLiteral("tariff.tier_adders: an array of at most 9 integers ≥ 0"));
+    *out = std::move(s);
+    return true;
+}
+
 QDate parseDay(const QString &text)
 {
     if (text.size() != 10)
@@ -146,7 +258,8 @@ std::optional<AccountStatus> accountStatusFromCode(QStringView code)
 QByteArray encodeRow(const DirectoryRow &row)
 {
     QByteArray out;
-    out.reserve(160 + 28 * int(row.daily.size() + row.monthly.size()) + 3 * int(row.displayName.size()));
+    out.reserve(
+        300 + 60 * int(row.daily.size() + row.monthly.size() + row.points.size()) + 3 * int(row.displayName.size()));
     out += "{\"account_id\":";
     out += QByteArray::number(row.accountId);
     out += ",\"shop_no\":";
@@ -181,7 +294,45 @@ QByteArray encodeRow(const DirectoryRow &row)
         out += QByteArray::number(m.amountFen);
         out += ']';
     }
-    out += "]}";
+    out += "],\"daily_slot_wh\":[";
+    for (qsizetype i = 0; i < row.daily.size(); ++i) {
+        out += i == 0 ? "" : ",";
+        appendSlots(out, row.daily.at(i).slotWh);
+    }
+    out += "],\"monthly_slot_wh\":[";
+    for (qsizetype i = 0; i < row.monthly.size(); ++i) {
+        out += i == 0 ? "" : ",";
+        appendSlots(out, row.monthly.at(i).slotWh);
+    }
+    out += "],\"points\":[";
+    for (qsizetype i = 0; i < row.points.size(); ++i) {
+        const PointState &p = row.points.at(i);
+        out += i == 0 ? "{\"point_code\":" : ",{\"point_code\":";
+        appendString(out, p.pointCode);
+        out += ",\"relay\":";
+        appendString(out, p.relay);
+        out += ",\"control_mode\":";
+        appendString(out, p.controlMode);
+        out += p.offline ? ",\"offline\":true}" : ",\"offline\":false}";
+    }
+    out += "],\"tariff\":";
+    if (row.tariff) {
+        const TariffSummary &t = *row.tariff;
+        out += "{\"name\":";
+        appendString(out, t.name);
+        out += ",\"kind\":";
+        appendString(out, t.kind);
+        out += ",\"prices\":";
+        appendSlots(out, t.prices);
+        out += ",\"tier_upper_wh\":";
+        appendInts(out, t.tierUpperWh);
+        out += ",\"tier_adders\":";
+        appendInts(out, t.tierAdders);
+        out += '}';
+    } else {
+        out += "null";
+    }
+    out += '}';
     return out;
 }
 
@@ -244,6 +395,10 @@ bool decodePayload(const QJsonObject &o, DirectoryEvent *out, QString *error)
             return fail(error, QStringLiteral("monthly[%1]: months must ascend").arg(i));
         row.monthly.append(m);
     }
+    if (!slotSplit(o, QLatin1StringView("daily_slot_wh"), &row.daily, error)
+        || !slotSplit(o, QLatin1StringView("monthly_slot_wh"), &row.monthly, error)
+        || !decodePoints(o, &row.points, error) || !decodeTariff(o, &row.tariff, error))
+        return false;
     out->accountId = accountId;
     out->row = std::move(row);
     return true;

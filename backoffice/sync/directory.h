@@ -13,12 +13,29 @@
 //   {"account_id":42,"shop_no":"A-1F-104","display_name":"闽味小馆","status":"normal",
 //    "balance_fen":12345,"last_reading_ms":1794967200000,
 //    "daily":[["2026-11-17",12000,1452],["2026-11-18",800,97]],
-//    "monthly":[["2026-10",310000,37510],["2026-11",150000,18150]]}
+//    "monthly":[["2026-10",310000,37510],["2026-11",150000,18150]],
+//    "daily_slot_wh":[[0,4000,6000,2000],[0,300,400,100]],
+//    "monthly_slot_wh":[[0,100000,150000,60000],[0,50000,70000,30000]],
+//    "points":[{"point_code":"A-1F-104","relay":"closed","control_mode":"auto","offline":false}],
+//    "tariff":{"name":"商业分时电价","kind":"tou","prices":[13000,11000,7000,3500],
+//              "tier_upper_wh":[],"tier_adders":[]}}
 //   balance_fen: the wallet's balance (fen; negative = overdraft), null when the account has no
 //   wallet yet. last_reading_ms: the newest reading among its current points, null if none.
 //   daily: [local day, energy Wh, amount fen] ascending, only days with at least one reading of
 //   the account's points — a day without a reading is absent (a gap), a day with readings and no
 //   consumption is [day, 0, 0]. monthly: [local month 'YYYY-MM', Wh, fen], the same rule.
+//   daily_slot_wh / monthly_slot_wh (issue 8): the TOU split [sharp, peak, flat, valley] Wh of
+//   each entry of daily / monthly, in the same order — the slot energies of the charge intervals
+//   that make the entry's Wh, as billing split them (rating.h); they sum to the entry's Wh.
+//   points (issue 8): the account's current metering points by code — relay as the poller last
+//   read it from the installed meter ("closed", "open", "unknown": never read, or no meter),
+//   control_mode ("auto", "force_on" 保电, "force_off" 拉闸), offline (meter_offline open on it).
+//   tariff (issue 8): the account's own tariff assignment in force today (else that of its first
+//   point by code, for a 一表一价 account), with that tariff's version in force today: its name,
+//   kind, slot prices and tiers (bounds ascending, the last tier unbounded and not listed); null
+//   when none applies.
+//   Decoding tolerates a row without the issue-8 keys (an older server): zero slots, no points,
+//   no tariff.
 // Removal (an account closed, or gone from the directory): {"account_id":42,"removed":true}.
 //
 // Status colours (DESIGN.md §3 "status colours"), from the account and the control's alarm
@@ -62,8 +79,7 @@ QString accountStatusCode(AccountStatus status); // "normal", "alarm1", "alarm2"
 std::optional<AccountStatus> accountStatusFromCode(QStringView code);
 
 // The TOU split of a period's energy, by billing::Slot order: sharp (尖), peak (峰), flat (平),
-// valley (谷). Sums to energyWh; a non-TOU tariff puts everything in flat. (Issue 8: the
-// producer and the wire form are TO BE FILLED IN; until then it is all zero.)
+// valley (谷). Sums to energyWh (the charge intervals' slot energies, billing/rating.h).
 using SlotEnergy = std::array<qint64, 4>;
 
 struct DayUsage
@@ -84,8 +100,7 @@ struct MonthUsage
     friend bool operator==(const MonthUsage &, const MonthUsage &) = default;
 };
 
-// One current metering point of the account as the kiosk shows it (issue 8; producer and wire
-// form TO BE FILLED IN).
+// One current metering point of the account as the kiosk shows it.
 struct PointState
 {
     QString pointCode;            // "A-3F-301"
@@ -95,8 +110,8 @@ struct PointState
     friend bool operator==(const PointState &, const PointState &) = default;
 };
 
-// The tariff in force for the account today, enough to say it in plain words (issue 8; producer
-// and wire form TO BE FILLED IN). Prices in 0.0001 yuan per kWh (prepay::Price units).
+// The tariff in force for the account today, enough to say it in plain words. Prices in 0.0001
+// yuan per kWh (prepay::Price units).
 struct TariffSummary
 {
     QString name;                  // the tariff's display name

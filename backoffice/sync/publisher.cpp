@@ -6,6 +6,8 @@
 
 #include <QtCore/QDateTime>
 #include <QtCore/QHash>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
 #include <QtCore/QList>
 #include <QtCore/QSet>
 
@@ -44,7 +46,8 @@ QString newReadingsSql()
 
 QString newIntervalsSql()
 {
-    return QStringLiteral("SELECT r.taken_at_ms, %1, ci.energy_wh, ci.amount_fen FROM charge_intervals ci "
+    return QStringLiteral("SELECT r.taken_at_ms, %1, ci.energy_wh, ci.amount_fen, ci.energy_sharp_wh, "
+                          "ci.energy_peak_wh, ci.energy_flat_wh, ci.energy_valley_wh FROM charge_intervals ci "
                           "JOIN readings r ON r.id = ci.to_reading_id WHERE ci.id > ?1 AND ci.id <= ?2")
         .arg(QLatin1StringView(kOwner));
 }
@@ -58,7 +61,8 @@ QString windowReadingsSql()
 
 QString windowIntervalsSql()
 {
-    return QStringLiteral("SELECT r.taken_at_ms, %1, ci.energy_wh, ci.amount_fen "
+    return QStringLiteral("SELECT r.taken_at_ms, %1, ci.energy_wh, ci.amount_fen, ci.energy_sharp_wh, "
+                          "ci.energy_peak_wh, ci.energy_flat_wh, ci.energy_valley_wh "
                           "FROM metering_points mp CROSS JOIN readings r CROSS JOIN charge_intervals ci "
                           "WHERE r.metering_point_id = mp.id AND r.taken_at_ms >= ?1 "
                           "AND ci.to_reading_id = r.id AND ci.id <= ?2")
@@ -87,6 +91,79 @@ const char *const kRowsSql
       "FROM json_each(?1) j LEFT JOIN accounts a ON a.id = j.value "
       "LEFT JOIN ledger_accounts w ON w.account_id = a.id "
       "LEFT JOIN sync_directory d ON d.account_id = j.value";
+
+// The current metering points of the accounts of the JSON array ?1, by account and code: the relay
+// as the installed meter last reported it, the control mode, whether the meter is offline.
+const char *const kPointsSql
+    = "SELECT amp.account_id, mp.code, coalesce(ms.relay_state, 'unknown'), coalesce(cs.control_mode, 'auto'), "
+      " EXISTS (SELECT 1 FROM alarms al WHERE al.kind = 'meter_offline' AND al.subject_kind = 'meter' "
+      "   AND al.subject_id = i.meter_id AND al.cleared_at_ms IS NULL) "
+      "FROM json_each(?1) j CROSS JOIN account_metering_points amp CROSS JOIN metering_points mp "
+      "LEFT JOIN meter_installations i ON i.metering_point_id = mp.id AND i.removed_at_ms IS NULL "
+      "LEFT JOIN meter_state ms ON ms.meter_id = i.meter_id "
+      "LEFT JOIN control_settings cs ON cs.metering_point_id = mp.id "
+      "WHERE amp.account_id = j.value AND amp.unlinked_at_ms IS NULL AND mp.id = amp.metering_point_id "
+      "ORDER BY amp.account_id, mp.code";
+
+// The tariff of the accounts of ?1 on the local day ?2: the account's own assignment in force,
+// else that of its first current point (by code) that has one; with the tariff's version in
+// force that day and its tiers as [[upper_bound_wh or null, adder]…] by tier number.
+const char *const kTariffsSql
+    = "WITH chosen AS (SELECT j.value AS account_id, coalesce("
+      "   (SELECT ta.tariff_id FROM tariff_assignments ta WHERE ta.account_id = j.value AND ta.effective_date <= ?2 "
+      "     ORDER BY ta.effective_date DESC LIMIT 1), "
+      "   (SELECT ta.tariff_id FROM account_metering_points amp CROSS JOIN metering_points mp "
+      "      CROSS JOIN tariff_assignments ta "
+      "     WHERE amp.account_id = j.value AND amp.unlinked_at_ms IS NULL AND mp.id = amp.metering_point_id "
+      "       AND ta.metering_point_id = mp.id AND ta.effective_date <= ?2 "
+      "     ORDER BY mp.code, ta.effective_date DESC LIMIT 1)) AS tariff_id FROM json_each(?1) j) "
+      "SELECT c.account_id, t.name, v.kind, v.price_sharp, v.price_peak, v.price_flat, v.price_valley, "
+      " (SELECT json_group_array(json_array(x.upper_bound_wh, x.price_adder)) FROM (SELECT upper_bound_wh, "
+      "   price_adder FROM tariff_tiers WHERE tariff_version_id = v.id ORDER BY tier_no) x) "
+      "FROM chosen c JOIN tariffs t ON t.id = c.tariff_id "
+      "JOIN tariff_versions v ON v.id = (SELECT y.id FROM tariff_versions y WHERE y.tariff_id = t.id "
+      "  AND y.effective_date <= ?2 ORDER BY y.effective_date DESC LIMIT 1)";
+
+bool readPoints(store::Transaction &tx, const QString &ids, QHash<qint64, QList<PointState>> &into, SqlError *error)
+{
+    Statement s = tx.prepare(QString::fromUtf8(kPointsSql));
+    s.bind(1, ids);
+    Statement::Step step;
+    while ((step = s.step()) == Statement::Step::Row)
+        into[s.int64(0)].append(PointState{s.text(1), s.text(2), s.text(3), s.int64(4) != 0});
+    if (step == Statement::Step::Error) {
+        *error = s.error();
+        return false;
+    }
+    return true;
+}
+
+bool readTariffs(
+    store::Transaction &tx, const QString &ids, QDate today, QHash<qint64, TariffSummary> &into, SqlError *error)
+{
+    Statement s = tx.prepare(QString::fromUtf8(kTariffsSql));
+    s.bind(1, ids).bind(2, today.toString(Qt::ISODate));
+    Statement::Step step;
+    while ((step = s.step()) == Statement::Step::Row) {
+        TariffSummary t;
+        t.name = s.text(1);
+        t.kind = s.text(2);
+        t.prices = {s.int64(3), s.int64(4), s.int64(5), s.int64(6)};
+        const QJsonArray tiers = QJsonDocument::fromJson(s.blob(7)).array();
+        for (const QJsonValue &tier : tiers) {
+            const QJsonArray pair = tier.toArray();
+            if (!pair.at(0).isNull())
+                t.tierUpperWh.append(pair.at(0).toInteger());
+            t.tierAdders.append(pair.at(1).toInteger());
+        }
+        into.insert(s.int64(0), t);
+    }
+    if (step == Statement::Step::Error) {
+        *error = s.error();
+        return false;
+    }
+    return true;
+}
 
 struct State
 {
@@ -182,6 +259,7 @@ struct Usage
     qint64 readings = 0;
     qint64 energyWh = 0;
     qint64 amountFen = 0;
+    SlotEnergy slotWh{};
 };
 
 // Usage per (account, local day) and (account, local month), accumulated in memory and then
@@ -201,7 +279,7 @@ public:
         ++m.readings;
     }
 
-    void interval(qint64 accountId, qint64 takenAtMs, qint64 energyWh, qint64 amountFen)
+    void interval(qint64 accountId, qint64 takenAtMs, qint64 energyWh, qint64 amountFen, const SlotEnergy &slotWh)
     {
         const QDate day = m_calendar.dayOf(takenAtMs);
         Usage &d = m_daily[{accountId, day.toJulianDay()}];
@@ -210,23 +288,34 @@ public:
         d.amountFen += amountFen;
         m.energyWh += energyWh;
         m.amountFen += amountFen;
+        for (std::size_t i = 0; i < slotWh.size(); ++i) {
+            d.slotWh[i] += slotWh[i];
+            m.slotWh[i] += slotWh[i];
+        }
     }
 
     SqlError write(store::Transaction &tx) const
     {
         if (SqlError e = upsert(tx,
-                QStringLiteral("INSERT INTO sync_usage_daily (account_id, day, readings, energy_wh, amount_fen) "
-                               "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (account_id, day) DO UPDATE SET "
-                               "readings = readings + excluded.readings, energy_wh = energy_wh + excluded.energy_wh, "
-                               "amount_fen = amount_fen + excluded.amount_fen"),
+                QStringLiteral(
+                    "INSERT INTO sync_usage_daily (account_id, day, readings, energy_wh, amount_fen, "
+                    "sharp_wh, peak_wh, flat_wh, valley_wh) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                    "ON CONFLICT (account_id, day) DO UPDATE SET "
+                    "readings = readings + excluded.readings, energy_wh = energy_wh + excluded.energy_wh, "
+                    "amount_fen = amount_fen + excluded.amount_fen, sharp_wh = sharp_wh + excluded.sharp_wh, "
+                    "peak_wh = peak_wh + excluded.peak_wh, flat_wh = flat_wh + excluded.flat_wh, "
+                    "valley_wh = valley_wh + excluded.valley_wh"),
                 m_daily, dayText);
             !e.ok())
             return e;
         return upsert(tx,
-            QStringLiteral("INSERT INTO sync_usage_monthly (account_id, month, readings, energy_wh, amount_fen) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (account_id, month) DO UPDATE SET "
+            QStringLiteral("INSERT INTO sync_usage_monthly (account_id, month, readings, energy_wh, amount_fen, "
+                           "sharp_wh, peak_wh, flat_wh, valley_wh) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                           "ON CONFLICT (account_id, month) DO UPDATE SET "
                            "readings = readings + excluded.readings, energy_wh = energy_wh + excluded.energy_wh, "
-                           "amount_fen = amount_fen + excluded.amount_fen"),
+                           "amount_fen = amount_fen + excluded.amount_fen, sharp_wh = sharp_wh + excluded.sharp_wh, "
+                           "peak_wh = peak_wh + excluded.peak_wh, flat_wh = flat_wh + excluded.flat_wh, "
+                           "valley_wh = valley_wh + excluded.valley_wh"),
             m_monthly, monthText);
     }
 
@@ -246,7 +335,11 @@ private:
                 .bind(2, text(QDate::fromJulianDay(key.second)))
                 .bind(3, usage.readings)
                 .bind(4, usage.energyWh)
-                .bind(5, usage.amountFen);
+                .bind(5, usage.amountFen)
+                .bind(6, usage.slotWh[0])
+                .bind(7, usage.slotWh[1])
+                .bind(8, usage.slotWh[2])
+                .bind(9, usage.slotWh[3]);
             if (SqlError e = s.run(); !e.ok())
                 return e;
             s.reset();
@@ -308,7 +401,8 @@ bool foldIntervals(store::Transaction &tx, const QString &sql, qint64 a, qint64 
     while ((step = s.step()) == Statement::Step::Row) {
         ++*count;
         if (!s.isNull(1)) {
-            fold.interval(s.int64(1), s.int64(0), s.int64(2), s.int64(3));
+            fold.interval(s.int64(1), s.int64(0), s.int64(2), s.int64(3),
+                SlotEnergy{s.int64(4), s.int64(5), s.int64(6), s.int64(7)});
             touched.insert(s.int64(1));
         }
     }
@@ -347,6 +441,7 @@ bool readUsage(store::Transaction &tx, const QString &sql, const QString &ids, c
         Entry u;
         u.energyWh = s.int64(2);
         u.amountFen = s.int64(3);
+        u.slotWh = SlotEnergy{s.int64(4), s.int64(5), s.int64(6), s.int64(7)};
         if constexpr (std::is_same_v<Entry, DayUsage>)
             u.day = parse(s.text(1));
         else
@@ -521,15 +616,22 @@ RefreshResult refresh(store::Transaction &tx, qint64 nowMs, const QTimeZone &tim
     QHash<qint64, QList<MonthUsage>> monthly;
     if (!ids.isEmpty()
         && (!readUsage(tx,
-                QStringLiteral("SELECT account_id, day, energy_wh, amount_fen FROM sync_usage_daily "
+                QStringLiteral("SELECT account_id, day, energy_wh, amount_fen, sharp_wh, peak_wh, flat_wh, "
+                               "valley_wh FROM sync_usage_daily "
                                "WHERE account_id IN (SELECT value FROM json_each(?1)) AND day >= ?2 AND day <= ?3 "
                                "ORDER BY account_id, day"),
                 idsJson, dayText(dailyFrom), dayText(today), daily, parseDay, &error)
             || !readUsage(tx,
-                QStringLiteral("SELECT account_id, month, energy_wh, amount_fen FROM sync_usage_monthly "
+                QStringLiteral("SELECT account_id, month, energy_wh, amount_fen, sharp_wh, peak_wh, flat_wh, "
+                               "valley_wh FROM sync_usage_monthly "
                                "WHERE account_id IN (SELECT value FROM json_each(?1)) AND month >= ?2 AND month <= ?3 "
                                "ORDER BY account_id, month"),
                 idsJson, monthText(monthlyFrom), monthText(today), monthly, parseMonth, &error)))
+        return failed(tx, error, r);
+    QHash<qint64, QList<PointState>> points;
+    QHash<qint64, TariffSummary> tariffs;
+    if (!ids.isEmpty()
+        && (!readPoints(tx, idsJson, points, &error) || !readTariffs(tx, idsJson, today, tariffs, &error)))
         return failed(tx, error, r);
 
     if (!ids.isEmpty()) {
@@ -574,6 +676,9 @@ RefreshResult refresh(store::Transaction &tx, qint64 nowMs, const QTimeZone &tim
                     row.status = AccountStatus::Alarm1;
                 row.daily = daily.value(accountId);
                 row.monthly = monthly.value(accountId);
+                row.points = points.value(accountId);
+                if (const auto t = tariffs.constFind(accountId); t != tariffs.cend())
+                    row.tariff = *t;
                 payload = encodeRow(row);
                 if (published && payload == before)
                     continue;

@@ -14,11 +14,12 @@
 //    reading that ends them, for the same account;
 //  - ledger_postings past a watermark: the wallets they moved;
 //  - sync_dirty: accounts marked by the schema's triggers on the cold tables (accounts, point
-//    links, meter installations, balance and offline alarms);
+//    links, meter installations, balance and offline alarms; since issue 8 a relay read back
+//    differently, a control mode, a tariff assignment, version or name);
 //  - the local day: when it changed, every row is re-derived (the windows moved) and usage
 //    older than the windows is dropped from the aggregates.
 // Only the rows of those accounts are recomputed (31 days and 12 months read from the
-// aggregates, never from readings), and only those that differ from what was published produce
+// aggregates, never from readings; their points and tariff read from the cold tables), and only those that differ from what was published produce
 // an event. A refresh with nothing new reads three maxima, one row of sync_dirty and the state.
 // The first refresh (or one after 'site.time_zone' changed) rebuilds the aggregates from the
 // readings of the last 12 months, through the per-point reading index.

@@ -630,9 +630,11 @@ void TestJsonRpc::errorCodesAreStable()
     QCOMPARE(int(ErrorCode::Conflict), -32009);
     QCOMPARE(int(ErrorCode::RateLimited), -32029);
     QCOMPARE(int(ErrorCode::Locked), -32023);
+    QCOMPARE(int(ErrorCode::WrongPin), -32024);
     QCOMPARE(int(ErrorCode::ApprovalRequired), -32030);
     QCOMPARE(int(ErrorCode::Unavailable), -32050);
-    QCOMPARE(allErrorCodes().size(), 13);
+    QCOMPARE(allErrorCodes().size(), 14);
+    QCOMPARE(errorCodeName(ErrorCode::WrongPin), QStringLiteral("wrong_pin"));
 
     QCOMPARE(errorCodeName(ErrorCode::ParseError), QStringLiteral("parse_error"));
     QCOMPARE(errorCodeName(ErrorCode::InvalidRequest), QStringLiteral("invalid_request"));

@@ -103,7 +103,9 @@ private Q_SLOTS:
     void firstRefreshPublishesEveryLiveAccount();
     void onlyChangedRowsArePublished();
     void usageIsByLocalDayWithGaps();
+    void pointsAndTariffArePublished();
     void rowsEncodeCanonically();
+    void rowsWithoutTheNewKeysDecode();
     void replicaFollowsTheProtocol();
     void eventsSinceAndPruning();
     void replicaFollowsThroughALossyChannel();
@@ -126,6 +128,8 @@ private:
     // A staff debit of the wallet (never below zero), then the controller.
     bool debit(qint64 accountId, qint64 amountFen);
     qint64 count(const QString &sql) { return queryInt(*m_reader, sql); }
+    // The slot energies of a meter's charge intervals ending at readings taken in [fromMs, toMs).
+    sync::SlotEnergy slotsOn(qint64 meterId, qint64 fromMs, qint64 toMs);
 
     std::unique_ptr<QTemporaryDir> m_dir;
     test::ManualClock m_clock{kT0};
@@ -138,11 +142,13 @@ private:
     std::unique_ptr<Recorder> m_recorder;
     std::unique_ptr<control::BatchPipeline> m_pipeline;
     qint64 m_orderNo = 0;
+    QSet<qint64> m_openRelays; // meters poll() reports with their relay open
 };
 
 void TestSync::init()
 {
     m_clock.advanceMs(kT0 - m_clock.wallMs());
+    m_openRelays.clear();
     m_dir = std::make_unique<QTemporaryDir>();
     OpenResult opened = Store::open(m_dir->filePath(QStringLiteral("prepay.db")), m_clock);
     QVERIFY2(opened.store, qPrintable(opened.message));
@@ -267,6 +273,7 @@ void TestSync::poll(qint64 atMs, const QList<std::pair<qint64, qint64>> &reading
         if (m->hasTouRegisters)
             s.slotEnergyWh[2] = totalWh; // all in the flat slot
         s.activePowerW = 1000;
+        s.relayState = m_openRelays.contains(meterId) ? meter::v1::RelayState::Open : meter::v1::RelayState::Closed;
         r.snapshot = s;
         r.commState = CommState::Online;
         m_recorder->record(r);
@@ -343,6 +350,22 @@ bool TestSync::debit(qint64 accountId, qint64 amountFen)
     return written.committed();
 }
 
+sync::SlotEnergy TestSync::slotsOn(qint64 meterId, qint64 fromMs, qint64 toMs)
+{
+    sync::SlotEnergy out{};
+    const char *const columns[] = {"energy_sharp_wh", "energy_peak_wh", "energy_flat_wh", "energy_valley_wh"};
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i] = count(QStringLiteral("SELECT coalesce(sum(ci.%1), 0) FROM charge_intervals ci JOIN readings r ON "
+                                      "r.id = ci.to_reading_id WHERE r.meter_id = %2 AND r.taken_at_ms >= %3 AND "
+                                      "r.taken_at_ms < %4")
+                           .arg(QLatin1StringView(columns[i]))
+                           .arg(meterId)
+                           .arg(fromMs)
+                           .arg(toMs));
+    }
+    return out;
+}
+
 // The directory recomputed from the base tables, without the aggregates, watermarks or dirty
 // marks refresh() relies on: every reading and interval, its owner found in C++ from the links,
 // its local day converted through QTimeZone one by one.
@@ -381,7 +404,13 @@ QList<sync::DirectoryRow> TestSync::expected()
     };
     const auto localDay = [this](qint64 ms) { return QDateTime::fromMSecsSinceEpoch(ms, m_tz).date(); };
     std::set<std::pair<qint64, QDate>> dayPresent, monthPresent;
-    std::map<std::pair<qint64, QDate>, std::pair<qint64, qint64>> daySums, monthSums;
+    struct Sums
+    {
+        qint64 wh = 0;
+        qint64 fen = 0;
+        sync::SlotEnergy slots{};
+    };
+    std::map<std::pair<qint64, QDate>, Sums> daySums, monthSums;
     {
         Statement s = db.prepare(QStringLiteral("SELECT metering_point_id, taken_at_ms FROM readings"));
         while (s.step() == Statement::Step::Row) {
@@ -393,18 +422,19 @@ QList<sync::DirectoryRow> TestSync::expected()
         }
     }
     {
-        Statement s
-            = db.prepare(QStringLiteral("SELECT r.metering_point_id, r.taken_at_ms, ci.energy_wh, ci.amount_fen "
-                                        "FROM charge_intervals ci JOIN readings r ON r.id = ci.to_reading_id"));
+        Statement s = db.prepare(QStringLiteral(
+            "SELECT r.metering_point_id, r.taken_at_ms, ci.energy_wh, ci.amount_fen, ci.energy_sharp_wh, "
+            "ci.energy_peak_wh, ci.energy_flat_wh, ci.energy_valley_wh "
+            "FROM charge_intervals ci JOIN readings r ON r.id = ci.to_reading_id"));
         while (s.step() == Statement::Step::Row) {
             if (const qint64 a = owner(s.int64(0), s.int64(1)); a != 0) {
                 const QDate d = localDay(s.int64(1));
-                auto &day = daySums[{a, d}];
-                auto &month = monthSums[{a, QDate(d.year(), d.month(), 1)}];
-                day.first += s.int64(2);
-                day.second += s.int64(3);
-                month.first += s.int64(2);
-                month.second += s.int64(3);
+                for (Sums *sums : {&daySums[{a, d}], &monthSums[{a, QDate(d.year(), d.month(), 1)}]}) {
+                    sums->wh += s.int64(2);
+                    sums->fen += s.int64(3);
+                    for (int i = 0; i < 4; ++i)
+                        sums->slots[std::size_t(i)] += s.int64(4 + i);
+                }
             }
         }
     }
@@ -412,7 +442,37 @@ QList<sync::DirectoryRow> TestSync::expected()
     const QDate thisMonth(today.year(), today.month(), 1);
 
     Statement points = db.prepare(QStringLiteral(
-        "SELECT metering_point_id FROM account_metering_points WHERE account_id = ?1 AND unlinked_at_ms IS NULL"));
+        "SELECT amp.metering_point_id, mp.code FROM account_metering_points amp JOIN metering_points mp ON mp.id = "
+        "amp.metering_point_id WHERE amp.account_id = ?1 AND amp.unlinked_at_ms IS NULL ORDER BY mp.code"));
+    Statement relay = db.prepare(QStringLiteral(
+        "SELECT ms.relay_state FROM meter_installations i JOIN meter_state ms ON ms.meter_id = i.meter_id "
+        "WHERE i.metering_point_id = ?1 AND i.removed_at_ms IS NULL"));
+    Statement mode
+        = db.prepare(QStringLiteral("SELECT control_mode FROM control_settings WHERE metering_point_id = ?1"));
+    // Assignments in force today: the latest effective date not after it.
+    const QString todayText = localDay(m_clock.wallMs()).toString(Qt::ISODate);
+    Statement accountTariff = db.prepare(QStringLiteral(
+        "SELECT tariff_id, effective_date FROM tariff_assignments WHERE account_id = ?1 AND effective_date <= ?2"));
+    Statement pointTariff = db.prepare(QStringLiteral("SELECT tariff_id, effective_date FROM tariff_assignments "
+                                                      "WHERE metering_point_id = ?1 AND effective_date <= ?2"));
+    const auto latest = [&todayText](Statement &st, qint64 id) {
+        st.bind(1, id).bind(2, todayText);
+        std::optional<qint64> tariff;
+        QString best;
+        while (st.step() == Statement::Step::Row) {
+            if (st.text(1) > best) {
+                best = st.text(1);
+                tariff = st.int64(0);
+            }
+        }
+        st.reset();
+        return tariff;
+    };
+    Statement versions = db.prepare(QStringLiteral(
+        "SELECT t.name, v.id, v.effective_date, v.kind, v.price_sharp, v.price_peak, v.price_flat, v.price_valley "
+        "FROM tariffs t JOIN tariff_versions v ON v.tariff_id = t.id WHERE t.id = ?1"));
+    Statement tiers = db.prepare(
+        QStringLiteral("SELECT tier_no, upper_bound_wh, price_adder FROM tariff_tiers WHERE tariff_version_id = ?1"));
     Statement last = db.prepare(QStringLiteral("SELECT max(taken_at_ms) FROM readings WHERE metering_point_id = ?1"));
     Statement alarms = db.prepare(QStringLiteral(
         "SELECT kind FROM alarms WHERE cleared_at_ms IS NULL AND subject_kind = 'metering_point' AND subject_id = ?1"));
@@ -433,9 +493,21 @@ QList<sync::DirectoryRow> TestSync::expected()
             r.balanceFen = s.int64(4);
         QSet<QString> open;
         bool isOffline = false;
+        std::optional<qint64> tariffId = latest(accountTariff, r.accountId);
         points.bind(1, r.accountId);
         while (points.step() == Statement::Step::Row) {
             const qint64 point = points.int64(0);
+            sync::PointState p;
+            p.pointCode = points.text(1);
+            relay.bind(1, point);
+            p.relay
+                = relay.step() == Statement::Step::Row && !relay.isNull(0) ? relay.text(0) : QStringLiteral("unknown");
+            relay.reset();
+            mode.bind(1, point);
+            p.controlMode = mode.step() == Statement::Step::Row ? mode.text(0) : QStringLiteral("auto");
+            mode.reset();
+            if (!tariffId)
+                tariffId = latest(pointTariff, point);
             last.bind(1, point);
             if (last.step() == Statement::Step::Row && !last.isNull(0))
                 r.lastReadingMs = std::max(r.lastReadingMs.value_or(0), last.int64(0));
@@ -445,11 +517,44 @@ QList<sync::DirectoryRow> TestSync::expected()
                 open.insert(alarms.text(0));
             alarms.reset();
             offline.bind(1, point);
-            if (offline.step() == Statement::Step::Row && offline.int64(0) > 0)
+            if (offline.step() == Statement::Step::Row && offline.int64(0) > 0) {
                 isOffline = true;
+                p.offline = true;
+            }
             offline.reset();
+            r.points.append(p);
         }
         points.reset();
+        if (tariffId) {
+            sync::TariffSummary t;
+            qint64 versionId = 0;
+            QString best;
+            versions.bind(1, *tariffId);
+            while (versions.step() == Statement::Step::Row) {
+                if (versions.text(2) <= todayText && versions.text(2) > best) {
+                    best = versions.text(2);
+                    versionId = versions.int64(1);
+                    t.name = versions.text(0);
+                    t.kind = versions.text(3);
+                    t.prices = {versions.int64(4), versions.int64(5), versions.int64(6), versions.int64(7)};
+                }
+            }
+            versions.reset();
+            if (versionId != 0) {
+                std::map<qint64, std::pair<std::optional<qint64>, qint64>> byTier;
+                tiers.bind(1, versionId);
+                while (tiers.step() == Statement::Step::Row)
+                    byTier[tiers.int64(0)]
+                        = {tiers.isNull(1) ? std::nullopt : std::optional<qint64>(tiers.int64(1)), tiers.int64(2)};
+                tiers.reset();
+                for (const auto &[no, tier] : byTier) {
+                    if (tier.first)
+                        t.tierUpperWh.append(*tier.first);
+                    t.tierAdders.append(tier.second);
+                }
+                r.tariff = t;
+            }
+        }
         if (s.text(3) == u"not_opened")
             r.status = sync::AccountStatus::NotOpened;
         else if (open.contains(QStringLiteral("arrears")))
@@ -462,16 +567,14 @@ QList<sync::DirectoryRow> TestSync::expected()
             r.status = sync::AccountStatus::Alarm1;
         for (QDate d = today.addDays(-30); d <= today; d = d.addDays(1)) {
             if (dayPresent.count({r.accountId, d}) > 0) {
-                const auto sums
-                    = daySums.count({r.accountId, d}) > 0 ? daySums.at({r.accountId, d}) : std::pair<qint64, qint64>{};
-                r.daily.append(sync::DayUsage{d, sums.first, sums.second});
+                const Sums sums = daySums.count({r.accountId, d}) > 0 ? daySums.at({r.accountId, d}) : Sums{};
+                r.daily.append(sync::DayUsage{d, sums.wh, sums.fen, sums.slots});
             }
         }
         for (QDate m = thisMonth.addMonths(-11); m <= thisMonth; m = m.addMonths(1)) {
             if (monthPresent.count({r.accountId, m}) > 0) {
-                const auto sums = monthSums.count({r.accountId, m}) > 0 ? monthSums.at({r.accountId, m})
-                                                                        : std::pair<qint64, qint64>{};
-                r.monthly.append(sync::MonthUsage{m, sums.first, sums.second});
+                const Sums sums = monthSums.count({r.accountId, m}) > 0 ? monthSums.at({r.accountId, m}) : Sums{};
+                r.monthly.append(sync::MonthUsage{m, sums.wh, sums.fen, sums.slots});
             }
         }
         rows.append(r);
@@ -553,8 +656,10 @@ void TestSync::onlyChangedRowsArePublished()
                                                 "(SELECT id FROM meter_installations WHERE meter_id = %1)")
                                      .arg(restaurant));
     QVERIFY(charged > 0);
-    QCOMPARE(row.daily.first(), (sync::DayUsage{QDate(2026, 11, 18), 10'000, charged}));
-    QCOMPARE(row.monthly.first(), (sync::MonthUsage{QDate(2026, 11, 1), 10'000, charged}));
+    const sync::SlotEnergy slots = slotsOn(restaurant, 0, kT0 + kDayMs);
+    QCOMPARE(slots[0] + slots[1] + slots[2] + slots[3], 10'000);
+    QCOMPARE(row.daily.first(), (sync::DayUsage{QDate(2026, 11, 18), 10'000, charged, slots}));
+    QCOMPARE(row.monthly.first(), (sync::MonthUsage{QDate(2026, 11, 1), 10'000, charged, slots}));
     QCOMPARE(row.balanceFen.value_or(0), balanceBefore - charged);
 
     // A credit: one event, that account's balance.
@@ -659,18 +764,23 @@ void TestSync::usageIsByLocalDayWithGaps()
                 .arg(toMs));
     };
     sync::DirectoryRow row = rowOf(shop);
+    const auto slotsOnDay
+        = [this, meter, nov18](int day) { return slotsOn(meter, nov18 + day * kDayMs, nov18 + (day + 1) * kDayMs); };
     const QList<sync::DayUsage> want{
-        {QDate(2026, 11, 18), 500, amountOn(nov18, nov18 + kDayMs)},
-        {QDate(2026, 11, 19), 300, amountOn(nov18 + kDayMs, nov18 + 2 * kDayMs)},
-        {QDate(2026, 11, 21), 0, 0},
-        {QDate(2026, 11, 22), 1'000, amountOn(nov18 + 4 * kDayMs, nov18 + 5 * kDayMs)},
-        {QDate(2026, 12, 1), 2'000, amountOn(nov18 + 13 * kDayMs, nov18 + 14 * kDayMs)},
+        {QDate(2026, 11, 18), 500, amountOn(nov18, nov18 + kDayMs), slotsOnDay(0)},
+        {QDate(2026, 11, 19), 300, amountOn(nov18 + kDayMs, nov18 + 2 * kDayMs), slotsOnDay(1)},
+        {QDate(2026, 11, 21), 0, 0, {}},
+        {QDate(2026, 11, 22), 1'000, amountOn(nov18 + 4 * kDayMs, nov18 + 5 * kDayMs), slotsOnDay(4)},
+        {QDate(2026, 12, 1), 2'000, amountOn(nov18 + 13 * kDayMs, nov18 + 14 * kDayMs), slotsOnDay(13)},
     };
+    for (const sync::DayUsage &d : want)
+        QCOMPARE(d.slotWh[0] + d.slotWh[1] + d.slotWh[2] + d.slotWh[3], d.energyWh);
     QCOMPARE(row.daily, want);
     QVERIFY(want.at(0).amountFen > 0 && want.at(1).amountFen > 0);
     QCOMPARE(row.monthly,
-        (QList<sync::MonthUsage>{{QDate(2026, 11, 1), 1'800, amountOn(nov18 - 17 * kDayMs, nov18 + 13 * kDayMs)},
-            {QDate(2026, 12, 1), 2'000, want.at(4).amountFen}}));
+        (QList<sync::MonthUsage>{{QDate(2026, 11, 1), 1'800, amountOn(nov18 - 17 * kDayMs, nov18 + 13 * kDayMs),
+                                     slotsOn(meter, nov18 - 17 * kDayMs, nov18 + 13 * kDayMs)},
+            {QDate(2026, 12, 1), 2'000, want.at(4).amountFen, want.at(4).slotWh}}));
     QCOMPARE(row.lastReadingMs.value_or(0), nov18 + 13 * kDayMs + 9 * kHourMs);
 
     // 40 days later, without readings: the days have left the 31-day window, the months stay;
@@ -696,6 +806,101 @@ void TestSync::usageIsByLocalDayWithGaps()
     QVERIFY2(diff.isEmpty(), qPrintable(diff));
 }
 
+// Issue 8: each point's relay, control mode and offline flag, and the tariff in force, follow
+// the base tables, and a change of any of them publishes the row again (the dirty marks of
+// sql/0010_kiosk_tenant.sql), and only that row.
+void TestSync::pointsAndTariffArePublished()
+{
+    QCOMPARE(refreshNow().outcome, sync::RefreshOutcome::Published);
+    const QString shop = QStringLiteral("A-1F-104");
+    const qint64 account = accountOf(shop);
+    const qint64 meter = meterOf(shop);
+    const auto eventsAfter = [this](qint64 seq) {
+        QSet<qint64> accounts;
+        for (const sync::DirectoryEvent &e : eventsSince(seq).events)
+            accounts.insert(e.accountId);
+        return accounts;
+    };
+
+    // Before any reading: the point is there, its relay unknown; the TOU tariff of the seed.
+    sync::DirectoryRow row = rowOf(shop);
+    QCOMPARE(row.points, (QList<sync::PointState>{{shop, QStringLiteral("unknown"), QStringLiteral("auto"), false}}));
+    QVERIFY(row.tariff);
+    QCOMPARE(row.tariff->name, QStringLiteral("商业分时电价"));
+    QCOMPARE(row.tariff->kind, QStringLiteral("tou"));
+    QCOMPARE(row.tariff->prices, (std::array<qint64, 4>{12'100, 9'800, 6'500, 3'100}));
+    QVERIFY(row.tariff->tierUpperWh.isEmpty() && row.tariff->tierAdders.isEmpty());
+
+    // The relay as read back: closed, then open (only this account is published each time).
+    qint64 head = snapshotNow().seq;
+    poll(kT0, {{meter, 1'000'000}});
+    refreshNow();
+    QCOMPARE(rowOf(shop).points.first().relay, QStringLiteral("closed"));
+    head = snapshotNow().seq;
+    m_openRelays.insert(meter);
+    poll(kT0 + 30 * kMinuteMs, {{meter, 1'000'000}});
+    QCOMPARE(refreshNow().rowsPublished, 1);
+    QCOMPARE(eventsAfter(head), QSet<qint64>{account});
+    QCOMPARE(rowOf(shop).points.first().relay, QStringLiteral("open"));
+
+    // 保电 set on the point by staff: published with the mode, nothing else touched.
+    head = snapshotNow().seq;
+    QVERIFY(m_store
+                ->write([&](Transaction &tx) {
+                    Statement st = tx.prepare(QStringLiteral(
+                        "INSERT INTO control_settings (metering_point_id, control_mode, mode_reason, updated_at_ms) "
+                        "SELECT id, 'force_on', 'test', 0 FROM metering_points WHERE code = ?1 "
+                        "ON CONFLICT (metering_point_id) DO UPDATE SET control_mode = 'force_on', "
+                        "mode_reason = 'test'"));
+                    st.bind(1, shop);
+                    if (const SqlError e = st.run(); !e.ok())
+                        tx.fail(e);
+                })
+                .get()
+                .committed());
+    QCOMPARE(refreshNow().rowsPublished, 1);
+    QCOMPARE(eventsAfter(head), QSet<qint64>{account});
+    QCOMPARE(rowOf(shop).points.first().controlMode, QStringLiteral("force_on"));
+
+    // The meter stops answering: the point says offline (and the status colour too).
+    poll(kT0 + 2 * kHourMs, {{meterOf(QStringLiteral("B1-020")), 500'000}}, {meter});
+    refreshNow();
+    row = rowOf(shop);
+    QVERIFY(row.points.first().offline);
+    QCOMPARE(row.status, sync::AccountStatus::Offline);
+
+    // A new tariff assigned from today: published with the tiered tariff and its tiers.
+    head = snapshotNow().seq;
+    const QString today = QDateTime::fromMSecsSinceEpoch(m_clock.wallMs(), m_tz).date().toString(Qt::ISODate);
+    QVERIFY(m_store
+                ->write([&](Transaction &tx) {
+                    Statement st = tx.prepare(QStringLiteral(
+                        "INSERT INTO tariff_assignments (tariff_id, account_id, effective_date, created_at_ms) "
+                        "VALUES (3, ?1, ?2, 0)"));
+                    st.bind(1, account).bind(2, today);
+                    if (const SqlError e = st.run(); !e.ok())
+                        tx.fail(e);
+                })
+                .get()
+                .committed());
+    QCOMPARE(refreshNow().rowsPublished, 1);
+    QCOMPARE(eventsAfter(head), QSet<qint64>{account});
+    row = rowOf(shop);
+    QVERIFY(row.tariff);
+    QCOMPARE(row.tariff->name, QStringLiteral("小商户阶梯电价"));
+    QCOMPARE(row.tariff->kind, QStringLiteral("tiered"));
+    QCOMPARE(row.tariff->tierUpperWh, (QList<qint64>{500'000, 2'000'000}));
+    QCOMPARE(row.tariff->tierAdders, (QList<qint64>{0, 500, 3'000}));
+
+    // A 一表一价 shop (basement, flat tariff on the point): the point's tariff.
+    QCOMPARE(
+        rowOf(QStringLiteral("B1-020")).tariff.value_or(sync::TariffSummary{}).name, QStringLiteral("商业单一电价"));
+
+    QCOMPARE(refreshNow().outcome, sync::RefreshOutcome::UpToDate);
+    const QString diff = firstDifference(snapshotNow().rows, expected());
+    QVERIFY2(diff.isEmpty(), qPrintable(diff));
+}
+
 // ---- Protocol values and the replica --------------------------------------------------------------
 
 void TestSync::rowsEncodeCanonically()
@@ -706,8 +911,12 @@ void TestSync::rowsEncodeCanonically()
     row.displayName = QStringLiteral("闽味\"小馆\"\\ \t\n\x01 end");
     row.status = sync::AccountStatus::Alarm2;
     row.balanceFen = -320;
-    row.daily = {{QDate(2026, 11, 17), 12'000, 1'452}, {QDate(2026, 11, 18), 0, 0}};
-    row.monthly = {{QDate(2026, 11, 1), 12'000, 1'452}};
+    row.daily = {{QDate(2026, 11, 17), 12'000, 1'452, {0, 4'000, 6'000, 2'000}}, {QDate(2026, 11, 18), 0, 0, {}}};
+    row.monthly = {{QDate(2026, 11, 1), 12'000, 1'452, {0, 4'000, 6'000, 2'000}}};
+    row.points = {{QStringLiteral("A-1F-104"), QStringLiteral("closed"), QStringLiteral("auto"), false},
+        {QStringLiteral("A-1F-104b"), QStringLiteral("unknown"), QStringLiteral("force_on"), true}};
+    row.tariff = sync::TariffSummary{
+        QStringLiteral("阶梯"), QStringLiteral("tiered"), {7'000, 7'000, 7'000, 7'000}, {500'000}, {0, 500}};
     const QByteArray json = sync::encodeRow(row);
     QJsonParseError parse;
     QVERIFY(QJsonDocument::fromJson(json, &parse).isObject());
@@ -715,7 +924,13 @@ void TestSync::rowsEncodeCanonically()
     QVERIFY(json.startsWith("{\"account_id\":42,\"shop_no\":\"A-1F-104\","));
     QVERIFY(json.contains("\"last_reading_ms\":null"));
     QVERIFY(json.contains("\"daily\":[[\"2026-11-17\",12000,1452],[\"2026-11-18\",0,0]]"));
-    QVERIFY(json.contains("\"monthly\":[[\"2026-11\",12000,1452]]"));
+    QVERIFY(json.contains("\"monthly\":[[\"2026-11\",12000,1452]],"
+                          "\"daily_slot_wh\":[[0,4000,6000,2000],[0,0,0,0]],\"monthly_slot_wh\":[[0,4000,6000,2000]],"
+                          "\"points\":[{\"point_code\":\"A-1F-104\",\"relay\":\"closed\",\"control_mode\":\"auto\","
+                          "\"offline\":false},{\"point_code\":\"A-1F-104b\",\"relay\":\"unknown\","
+                          "\"control_mode\":\"force_on\",\"offline\":true}],"));
+    QVERIFY(json.endsWith(",\"tariff\":{\"name\":\"阶梯\",\"kind\":\"tiered\",\"prices\":[7000,7000,7000,7000],"
+                          "\"tier_upper_wh\":[500000],\"tier_adders\":[0,500]}}"));
     sync::DirectoryEvent back;
     QString error;
     QVERIFY2(sync::decodePayload(json, &back, &error), qPrintable(error));
@@ -744,6 +959,53 @@ void TestSync::rowsEncodeCanonically()
     bad.insert(QStringLiteral("status"), QStringLiteral("purple"));
     QVERIFY(!sync::decodePayload(bad, &back, &error));
     QVERIFY2(error.startsWith(QStringLiteral("status")), qPrintable(error));
+    // The issue-8 keys, mistyped or of the wrong length.
+    bad = QJsonDocument::fromJson(json).object();
+    bad.insert(QStringLiteral("daily_slot_wh"), QJsonDocument::fromJson("[[0,1,2,3]]").array());
+    QVERIFY(!sync::decodePayload(bad, &back, &error));
+    QVERIFY2(error.startsWith(QStringLiteral("daily_slot_wh")), qPrintable(error));
+    bad = QJsonDocument::fromJson(json).object();
+    bad.insert(QStringLiteral("monthly_slot_wh"), QJsonDocument::fromJson("[[0,1,-2,3]]").array());
+    QVERIFY(!sync::decodePayload(bad, &back, &error));
+    QVERIFY2(error.startsWith(QStringLiteral("monthly_slot_wh[0]")), qPrintable(error));
+    bad = QJsonDocument::fromJson(json).object();
+    bad.insert(QStringLiteral("points"), QJsonDocument::fromJson("[{\"point_code\":\"A\",\"relay\":1}]").array());
+    QVERIFY(!sync::decodePayload(bad, &back, &error));
+    QVERIFY2(error.startsWith(QStringLiteral("points[0]")), qPrintable(error));
+    bad = QJsonDocument::fromJson(json).object();
+    bad.insert(QStringLiteral("tariff"), QStringLiteral("flat"));
+    QVERIFY(!sync::decodePayload(bad, &back, &error));
+    QVERIFY2(error.startsWith(QStringLiteral("tariff")), qPrintable(error));
+    bad = QJsonDocument::fromJson(json).object();
+    QJsonObject tariff = bad.value(QStringLiteral("tariff")).toObject();
+    tariff.insert(QStringLiteral("tier_upper_wh"), QJsonDocument::fromJson("[0]").array());
+    bad.insert(QStringLiteral("tariff"), tariff);
+    QVERIFY(!sync::decodePayload(bad, &back, &error));
+    QVERIFY2(error.startsWith(QStringLiteral("tariff.tier_upper_wh")), qPrintable(error));
+}
+
+// A row from a server before issue 8 (no slot split, points or tariff) decodes, with zero slots,
+// no points and no tariff.
+void TestSync::rowsWithoutTheNewKeysDecode()
+{
+    const QByteArray old = "{\"account_id\":42,\"shop_no\":\"A-1F-104\",\"display_name\":\"闽味小馆\","
+                           "\"status\":\"normal\",\"balance_fen\":12345,\"last_reading_ms\":null,"
+                           "\"daily\":[[\"2026-11-17\",12000,1452]],\"monthly\":[[\"2026-11\",12000,1452]]}";
+    sync::DirectoryEvent e;
+    QString error;
+    QVERIFY2(sync::decodePayload(old, &e, &error), qPrintable(error));
+    QVERIFY(e.row);
+    QCOMPARE(e.row->daily, (QList<sync::DayUsage>{{QDate(2026, 11, 17), 12'000, 1'452, {}}}));
+    QCOMPARE(e.row->monthly, (QList<sync::MonthUsage>{{QDate(2026, 11, 1), 12'000, 1'452, {}}}));
+    QVERIFY(e.row->points.isEmpty());
+    QVERIFY(!e.row->tariff);
+    // Re-encoded, it carries the new keys (empty), and decodes to the same row.
+    const QByteArray again = sync::encodeRow(*e.row);
+    QVERIFY(again.endsWith(
+        ",\"daily_slot_wh\":[[0,0,0,0]],\"monthly_slot_wh\":[[0,0,0,0]],\"points\":[],\"tariff\":null}"));
+    sync::DirectoryEvent back;
+    QVERIFY2(sync::decodePayload(again, &back, &error), qPrintable(error));
+    QCOMPARE(back.row, e.row);
 }
 
 void TestSync::replicaFollowsTheProtocol()
