@@ -49,7 +49,7 @@ private:
     QString m_errorMessage;
 };
 
-class PointListModel : public KioskListModel
+class PointListModel : public prepay::kiosk::KioskListModel
 {
     Q_OBJECT
     QML_ELEMENT
@@ -81,7 +81,7 @@ struct UsageBar
     bool current = false;     // today / this month
 };
 
-class UsageBarModel : public KioskListModel
+class UsageBarModel : public prepay::kiosk::KioskListModel
 {
     Q_OBJECT
     QML_ELEMENT
@@ -115,7 +115,7 @@ private:
     qint64 m_maxWh = 0;
 };
 
-class RechargeListModel : public KioskListModel
+class RechargeListModel : public prepay::kiosk::KioskListModel
 {
     Q_OBJECT
     QML_ELEMENT

@@ -29,6 +29,7 @@ class UsageController : public QObject
     Q_PROPERTY(QString totalEnergyText READ totalEnergyText NOTIFY changed)
     Q_PROPERTY(QString totalCostText READ totalCostText NOTIFY changed)
     Q_PROPERTY(int gapCount READ gapCount NOTIFY changed)
+    Q_PROPERTY(QString firstLabel READ firstLabel NOTIFY changed) // the oldest bar's day or month
     Q_PROPERTY(bool touSplit READ touSplit NOTIFY changed) // the tariff is time-of-use
     Q_PROPERTY(QStringList slotEnergyTexts READ slotEnergyTexts NOTIFY changed) // sharp, peak, flat, valley
     Q_PROPERTY(QList<qreal> slotFractions READ slotFractions NOTIFY changed)     // display only
@@ -48,6 +49,7 @@ public:
     QString totalEnergyText() const;
     QString totalCostText() const;
     int gapCount() const;
+    QString firstLabel() const { return m_bars.bars().isEmpty() ? QString() : m_bars.bars().first().label; }
     bool touSplit() const { return m_tou; }
     QStringList slotEnergyTexts() const;
     QList<qreal> slotFractions() const;
