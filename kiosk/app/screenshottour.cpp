@@ -284,9 +284,9 @@ private:
 
         // High contrast, once.
         m_window->setProperty("highContrast", true);
-        if (!openShop(QStringLiteral("A-2F-201")))
+        if (!openShop(QStringLiteral("A-1F-104")))
             return;
-        shot(QStringLiteral("account-arrears-high-contrast"));
+        shot(QStringLiteral("account-alarm2-high-contrast"));
         m_window->setProperty("highContrast", false);
         restart();
     }

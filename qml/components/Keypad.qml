@@ -23,6 +23,7 @@ GridLayout {
         delegate: KioskButton {
             required property string modelData
             Layout.fillWidth: true
+            Layout.preferredWidth: 1
             Layout.preferredHeight: Theme.touchPrimary
             text: modelData
             fontSize: Theme.fontHeading
@@ -34,6 +35,7 @@ GridLayout {
         delegate: KioskButton {
             required property string modelData
             Layout.fillWidth: true
+            Layout.preferredWidth: 1
             Layout.preferredHeight: Theme.touchPrimary
             text: modelData
             fontSize: Theme.fontHeading
@@ -42,6 +44,7 @@ GridLayout {
     }
     KioskButton {
         Layout.fillWidth: true
+        Layout.preferredWidth: 1
         Layout.preferredHeight: Theme.touchPrimary
         text: "0"
         fontSize: Theme.fontHeading
@@ -49,6 +52,7 @@ GridLayout {
     }
     KioskButton {
         Layout.fillWidth: true
+        Layout.preferredWidth: 1
         Layout.preferredHeight: Theme.touchPrimary
         Layout.columnSpan: (root.extraKeys.length + 10) % 3 === 1 ? 2 : 1
         text: root.deleteText

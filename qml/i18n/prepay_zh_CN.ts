@@ -5,8 +5,8 @@
     <name>AccountScreen</name>
     <message>
         <location filename="../screens/tenant/AccountScreen.qml" line="23"/>
-        <source>Flat tariff: %1 for every kWh.</source>
-        <translation>单一电价：每千瓦时 %1。</translation>
+        <source>Flat tariff: %1, the same at any time of day.</source>
+        <translation>单一电价：%1，全天同价。</translation>
     </message>
     <message>
         <location filename="../screens/tenant/AccountScreen.qml" line="25"/>
@@ -384,13 +384,13 @@
     </message>
     <message>
         <location filename="../screens/tenant/TopUpScreen.qml" line="77"/>
-        <source>The smallest top-up is %1.</source>
-        <translation>最低充值 %1。</translation>
+        <source>%1 is less than the smallest top-up, %2.</source>
+        <translation>%1 低于最低充值金额 %2。</translation>
     </message>
     <message>
         <location filename="../screens/tenant/TopUpScreen.qml" line="78"/>
-        <source>The largest top-up is %1.</source>
-        <translation>最高充值 %1。</translation>
+        <source>%1 is more than the largest top-up, %2.</source>
+        <translation>%1 超过最高充值金额 %2。</translation>
     </message>
     <message>
         <location filename="../screens/tenant/TopUpScreen.qml" line="89"/>

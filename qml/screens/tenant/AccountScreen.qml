@@ -20,7 +20,7 @@ Rectangle {
         const p = root.account.tariffPrices
         switch (root.account.tariffKind) {
         case "flat":
-            return qsTr("Flat tariff: %1 for every kWh.").arg(p[2])
+            return qsTr("Flat tariff: %1, the same at any time of day.").arg(p[2])
         case "tou":
             return qsTr("Time-of-use tariff: sharp %1, peak %2, flat %3, valley %4.").arg(p[0]).arg(p[1]).arg(p[2]).arg(p[3])
         case "tiered":

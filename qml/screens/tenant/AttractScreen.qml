@@ -50,7 +50,7 @@ Rectangle {
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.Wrap
             font.family: Theme.fontFamily
-            font.pixelSize: Theme.fontHuge * 1.5
+            font.pixelSize: root.width > root.height ? Theme.fontHuge : Theme.fontHuge * 1.5
             color: Theme.text
         }
         Text {

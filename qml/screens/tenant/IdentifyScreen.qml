@@ -50,17 +50,19 @@ Rectangle {
                 }
                 Rectangle {
                     width: parent.width
-                    Layout.preferredHeight: Theme.touchPrimary
+                    height: Math.max(Theme.touchPrimary, entryText.implicitHeight + 2 * Theme.spacingSmall)
                     radius: Theme.radius
                     color: Theme.surface
                     border.color: Theme.brand
                     border.width: Math.max(2, Math.round(0.5 * Theme.mm))
                     Text {
-                        anchors.fill: parent
+                        id: entryText
+                        anchors.left: parent.left
+                        anchors.right: parent.right
+                        anchors.verticalCenter: parent.verticalCenter
                         anchors.margins: Theme.spacingSmall
                         text: root.identify.entry
                         horizontalAlignment: Text.AlignHCenter
-                        verticalAlignment: Text.AlignVCenter
                         fontSizeMode: Text.HorizontalFit
                         minimumPixelSize: Theme.fontSmall
                         font.family: Theme.fontFamily

@@ -77,8 +77,8 @@ Rectangle {
                     width: parent.width
                     text: root.topUp.amountValid || root.topUp.amountText === ""
                           ? (root.topUp.amountText === "" ? qsTr("Or type another amount in yuan.") : qsTr("Amount: %1").arg(root.topUp.amountText))
-                          : root.topUp.amountError === "below_min" ? qsTr("The smallest top-up is %1.").arg(root.topUp.minText)
-                          : qsTr("The largest top-up is %1.").arg(root.topUp.maxText)
+                          : root.topUp.amountError === "below_min" ? qsTr("%1 is less than the smallest top-up, %2.").arg(root.topUp.amountText).arg(root.topUp.minText)
+                          : qsTr("%1 is more than the largest top-up, %2.").arg(root.topUp.amountText).arg(root.topUp.maxText)
                     wrapMode: Text.Wrap
                     font.family: Theme.fontFamily
                     font.pixelSize: Theme.fontHeading
@@ -190,7 +190,7 @@ Rectangle {
                 anchors.horizontalCenter: parent.horizontalCenter
                 width: qrBox.side
                 height: qrBox.side
-                readonly property int side: Math.round(Math.min(110 * Theme.mm, root.landscape ? root.height * 0.7 : root.width * 0.7))
+                readonly property int side: Math.round(Math.min(140 * Theme.mm, root.landscape ? root.height * 0.7 : root.width * 0.7))
                 color: "#ffffff" // a QR is read dark on light, in either palette
                 Image {
                     anchors.fill: parent
