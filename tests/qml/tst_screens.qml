@@ -5,8 +5,9 @@ import Prepay.Kiosk
 import Prepay.Fixture
 
 // Every tenant screen in each of its states, in Chinese and in English, portrait and landscape,
-// over the offline fixture: no QML warning (failOnWarning), and no Text cut — not elided, not
-// wider than its box (a word that cannot wrap), not outside the screen.
+// over the offline fixture: no QML warning (failOnWarning), no Text cut — not elided, not wider
+// or taller than its box (a word that cannot wrap), not outside the screen — and no button
+// smaller than the Theme's touch sizes (15 mm; 20 mm for primary actions).
 Item {
     id: root
 
@@ -214,6 +215,12 @@ Item {
                 const topLeft = item.mapToItem(screen, 0, 0)
                 if (topLeft.x < -1 || topLeft.y < -1 || topLeft.x + item.width > screen.width + 1 || topLeft.y + item.height > screen.height + 1)
                     problems.push(name + " is outside the screen at " + topLeft.x + "," + topLeft.y)
+            }
+            // Touch targets: 15 mm for every button, 20 mm for a screen's primary action.
+            if (item.hasOwnProperty("primary") && item.hasOwnProperty("selected")) {
+                const least = item.primary ? Theme.touchPrimary : Theme.touchMin
+                if (item.height < least - 0.5 || item.width < least - 0.5)
+                    problems.push("button \"" + item.text + "\" is " + item.width + "×" + item.height + ", less than " + least + " px")
             }
             for (let i = 0; i < item.children.length; ++i)
                 walk(item.children[i], screen, problems)
