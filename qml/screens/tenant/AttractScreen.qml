@@ -1,56 +1,92 @@
 import QtQuick
+import QtQuick.Layouts
 import Prepay
+import Prepay.Kiosk
 
-// Attract: what the lobby sees while nobody uses the kiosk — the time, one line of help in
-// both languages. Connection status and the building's name arrive with the sync (issue 6).
+// Attract: what the lobby sees while nobody uses the kiosk — the building's name, the time, one
+// line of help, the language switch. A tap anywhere starts.
 Rectangle {
     id: root
 
+    required property TenantFlow flow
     property date now: new Date()
 
     color: Theme.background
 
     Timer {
         interval: 1000
-        running: true
+        running: root.visible
         repeat: true
         onTriggered: root.now = new Date()
     }
 
-    Column {
-        anchors.centerIn: parent
+    TapHandler {
+        onTapped: root.flow.begin()
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        anchors.margins: Theme.margin
         spacing: Theme.spacing
 
+        LanguageSwitch {
+            Layout.alignment: Qt.AlignRight
+            flow: root.flow
+        }
+        Item { Layout.fillHeight: true }
         Text {
-            anchors.horizontalCenter: parent.horizontalCenter
-            text: Qt.formatTime(root.now, "hh:mm")
+            Layout.fillWidth: true
+            text: root.flow.buildingName
+            wrapMode: Text.Wrap
+            horizontalAlignment: Text.AlignHCenter
             font.family: Theme.fontFamily
-            font.pixelSize: Theme.fontHuge * 2
+            font.pixelSize: Theme.fontTitle
+            font.bold: true
             color: Theme.text
         }
         Text {
-            anchors.horizontalCenter: parent.horizontalCenter
-            text: Qt.formatDate(root.now, "yyyy-MM-dd")
+            Layout.fillWidth: true
+            text: Qt.formatTime(root.now, "hh:mm")
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.Wrap
             font.family: Theme.fontFamily
-            font.pixelSize: Theme.fontTitle
+            font.pixelSize: root.width > root.height ? Theme.fontHuge : Theme.fontHuge * 1.5
+            color: Theme.text
+        }
+        Text {
+            Layout.fillWidth: true
+            text: Qt.formatDate(root.now, "yyyy-MM-dd")
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.Wrap
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.fontHeading
             color: Theme.textMuted
         }
-        Rectangle {
-            anchors.horizontalCenter: parent.horizontalCenter
-            width: help.implicitWidth + 2 * Theme.margin
-            height: Theme.touchPrimary * 2
-            radius: Theme.radius
-            color: Theme.brand
-
-            Text {
-                id: help
-                anchors.centerIn: parent
-                text: "轻触屏幕 · 查询电费与充值\nTouch to check your balance or top up"
-                horizontalAlignment: Text.AlignHCenter
-                font.family: Theme.fontFamily
-                font.pixelSize: Theme.fontBody
-                color: Theme.brandText
-            }
+        Item { Layout.preferredHeight: Theme.margin }
+        KioskButton {
+            Layout.alignment: Qt.AlignHCenter
+            Layout.preferredWidth: Math.min(parent.width, 160 * Theme.mm)
+            Layout.preferredHeight: Math.max(implicitHeight, 1.5 * Theme.touchPrimary)
+            primary: true
+            fontSize: Theme.fontHeading
+            text: qsTr("Touch here to check your balance or top up")
+            onClicked: root.flow.begin()
+        }
+        Notice {
+            Layout.alignment: Qt.AlignHCenter
+            Layout.preferredWidth: Math.min(parent.width, 160 * Theme.mm)
+            visible: !root.flow.online
+            text: qsTr("The kiosk cannot reach the management office right now: balances may be out of date and top-ups are unavailable.")
+        }
+        Item { Layout.fillHeight: true }
+        Text {
+            Layout.fillWidth: true
+            text: root.flow.kioskName
+            wrapMode: Text.Wrap
+            horizontalAlignment: Text.AlignHCenter
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.fontSmall
+            color: Theme.textMuted
         }
     }
 }
