@@ -54,6 +54,10 @@ trap 'exit 130' INT TERM
 say "fresh demo data in $demo"
 rm -rf "$demo"
 mkdir -p "$demo"
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then   # Qt wants one (the kiosk); a private one when the shell has none
+    export XDG_RUNTIME_DIR=$demo/runtime
+    mkdir -m 700 "$XDG_RUNTIME_DIR"
+fi
 db=$demo/prepay.db
 "$bin/prepayctl" db migrate --db "$db"
 "$bin/prepayctl" db seed demo --db "$db"
@@ -288,6 +292,19 @@ echo "  the tenant asks for 20.00 back: refunded to the WeChat payer through the
 echo "  (a second person decides it: prepayctl admin approve ID --login THEIR-LOGIN; the requester cannot)"
 "$bin/prepayctl" admin export meters "${api[@]}" --login demo-admin --out "$demo/meters.csv"
 
+say "the lobby kiosk: staff pair it (prepayctl admin kiosk pair), it enrols with the one-time code (prepay-kiosk --enrol: its own key, a certificate from the building's CA) and follows prepayd over mutual TLS"
+pair_out=$("$bin/prepayctl" admin kiosk pair "${api[@]}" --login demo-admin --name "A座大堂" --building A)
+sed 's/^/  prepayctl: /' <<<"$pair_out"
+pairing=$(sed -n 's/.*pairing code \([A-Z0-9-]*\),.*/\1/p' <<<"$pair_out")
+[ -n "$pairing" ] || die "no pairing code for the kiosk"
+"$bin/prepay-kiosk" --enrol "127.0.0.1:$api_port" --pairing-code "$pairing" --ca "$demo/pki/ca.crt" \
+    --state-dir "$demo/kiosk" | sed 's/^/  prepay-kiosk: /'
+TZ=${TZ:-Asia/Shanghai} QT_QPA_PLATFORM=offscreen "$bin/prepay-kiosk" --state-dir "$demo/kiosk" --self-test --screenshot "$demo/kiosk.png" \
+    2>&1 | sed 's/^/  prepay-kiosk: /'
+[ "${PIPESTATUS[0]}" = 0 ] || die "the enrolled kiosk did not come online (see above)"
+echo "  open $demo/kiosk.png to see the kiosk's attract screen; what prepayd knows of its kiosks:"
+"$bin/prepayctl" admin kiosks "${api[@]}" --login demo-admin | sed 's/^/    /'
+
 say "the file while prepayd runs: an online backup, verified before it is kept; the audit chain"
 "$bin/prepayctl" backup --db "$db" --out "$demo/backup-demo.db"
 "$bin/prepayctl" verify --db "$demo/backup-demo.db"
@@ -295,12 +312,8 @@ say "the file while prepayd runs: an online backup, verified before it is kept; 
 
 if [ $check -eq 0 ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && [ "${QT_QPA_PLATFORM:-}" != offscreen ]; then
     say "starting the kiosk in a window (close it or press Ctrl-C to stop the demo)"
-    "$bin/prepay-kiosk" &
+    TZ=${TZ:-Asia/Shanghai} "$bin/prepay-kiosk" --state-dir "$demo/kiosk" &
     pids+=($!)
-else
-    say "no display: rendering the kiosk offscreen"
-    QT_QPA_PLATFORM=offscreen "$bin/prepay-kiosk" --self-test --screenshot "$demo/kiosk.png"
-    echo "  open $demo/kiosk.png to see the kiosk's attract screen"
 fi
 
 if [ $check -eq 1 ]; then

@@ -103,6 +103,10 @@ const QCommandLineOption attemptOption(QStringLiteral("attempt"),
     QStringLiteral("The paid QR top-up (its attempt id, as topup prints it)."), QStringLiteral("ID"));
 const QCommandLineOption rejectOption(QStringLiteral("reject"), QStringLiteral("Reject instead of approve."));
 const QCommandLineOption openOnlyOption(QStringLiteral("open"), QStringLiteral("Only the findings not settled yet."));
+const QCommandLineOption kioskNameOption(QStringLiteral("name"),
+    QStringLiteral("Where the kiosk stands, e.g. A座大堂 (1-64 characters)."), QStringLiteral("TEXT"));
+const QCommandLineOption buildingOption(QStringLiteral("building"),
+    QStringLiteral("Limit the kiosk to one building's tenants (its code)."), QStringLiteral("CODE"));
 const QCommandLineOption noteOption(
     QStringLiteral("note"), QStringLiteral("approve: a note for the requester; settle: what was found and done."),
     QStringLiteral("TEXT"));
@@ -933,6 +937,57 @@ int settleFinding(const Invocation &in)
     });
 }
 
+// ---- kiosks
+
+int kioskPair(const Invocation &in)
+{
+    if (!in.parser.isSet(kioskNameOption))
+        return in.fail(exitUsage, QStringLiteral("--name: say where the kiosk stands"));
+    QJsonObject params{{QStringLiteral("name"), in.parser.value(kioskNameOption)}};
+    if (in.parser.isSet(buildingOption))
+        params.insert(QStringLiteral("building_code"), in.parser.value(buildingOption));
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, client, QStringLiteral("kiosk.pairing.create"), params, [&](const QJsonObject &r) {
+            in.out << "kiosk " << r.value(QLatin1String("kiosk_id")).toInteger() << " ("
+                   << r.value(QLatin1String("name")).toString() << "): pairing code "
+                   << r.value(QLatin1String("pairing_code")).toString() << ", valid 30 minutes, once\n"
+                   << "on the kiosk: prepay-kiosk --enrol "
+                   << (in.parser.isSet(serverOption) ? in.parser.value(serverOption) : QStringLiteral("127.0.0.1:7443"))
+                   << " --pairing-code " << r.value(QLatin1String("pairing_code")).toString() << " --ca "
+                   << in.parser.value(caOption) << '\n';
+        });
+    });
+}
+
+int kiosks(const Invocation &in)
+{
+    return loggedIn(in, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, client, QStringLiteral("kiosk.list"), {}, [&](const QJsonObject &r) {
+            const QJsonArray list = r.value(QLatin1String("kiosks")).toArray();
+            if (list.isEmpty())
+                in.out << "no kiosk (pair one: prepayctl admin kiosk pair --name TEXT)\n";
+            for (const QJsonValue &v : list) {
+                const QJsonObject k = v.toObject();
+                in.out << "kiosk " << k.value(QLatin1String("kiosk_id")).toInteger() << ' '
+                       << k.value(QLatin1String("name")).toString() << ' ' << k.value(QLatin1String("state")).toString();
+                if (k.contains(QLatin1String("building_code")))
+                    in.out << " building " << k.value(QLatin1String("building_code")).toString();
+                if (k.contains(QLatin1String("last_seen_ms")))
+                    in.out << ", last seen " << utc(k.value(QLatin1String("last_seen_ms")).toInteger());
+                const QJsonObject health = k.value(QLatin1String("health")).toObject();
+                if (health.contains(QLatin1String("printer"))) {
+                    in.out << ", printer " << health.value(QLatin1String("printer")).toString();
+                    if (!health.value(QLatin1String("printer_detail")).toString().isEmpty())
+                        in.out << " (" << health.value(QLatin1String("printer_detail")).toString() << ')';
+                }
+                if (health.value(QLatin1String("outbox_pending")).toInteger() > 0)
+                    in.out << ", " << health.value(QLatin1String("outbox_pending")).toInteger() << " events queued";
+                in.out << '\n';
+            }
+        });
+    });
+}
+
 } // namespace
 
 QList<Command> adminCommands()
@@ -1042,6 +1097,18 @@ QList<Command> adminCommands()
                            "found and done; a payment it froze is released.")
                 + connection + exitCodesHelp(),
             common + QList<QCommandLineOption>{noteOption}, {QStringLiteral("ID")}, {}, settleFinding},
+        {{w, QStringLiteral("kiosk"), QStringLiteral("pair")},
+            QStringLiteral("--ca FILE --login L --name TEXT [--building CODE]   a one-time code to enrol a kiosk"),
+            QStringLiteral("Register a lobby kiosk (or pair an existing one again: its old certificate stops "
+                           "working) and print its one-time pairing code, valid 30 minutes, and the command to run "
+                           "on the kiosk (kiosk.pairing.create).")
+                + connection + exitCodesHelp(),
+            common + QList<QCommandLineOption>{kioskNameOption, buildingOption}, {}, {}, kioskPair},
+        {{w, QStringLiteral("kiosks")}, QStringLiteral("--ca FILE --login L   the kiosks and their health"),
+            QStringLiteral("List the kiosks: enrolled or not, when last seen, their printer's state and events "
+                           "still queued on them (kiosk.list).")
+                + connection + exitCodesHelp(),
+            common, {}, {}, kiosks},
     };
 }
 

@@ -38,7 +38,7 @@ int qmlWarningCount()
     return warnings.load();
 }
 
-void grabAndQuit(QQmlApplicationEngine &engine, const QString &path, bool failOnWarnings, int frames)
+void grabAndQuit(QQmlApplicationEngine &engine, const QString &path, bool failOnWarnings, int frames, bool failed)
 {
     const QList<QObject *> roots = engine.rootObjects();
     auto *window = roots.isEmpty() ? nullptr : qobject_cast<QQuickWindow *>(roots.first());
@@ -48,13 +48,13 @@ void grabAndQuit(QQmlApplicationEngine &engine, const QString &path, bool failOn
         return;
     }
     auto remaining = std::make_shared<int>(frames);
-    QObject::connect(window, &QQuickWindow::frameSwapped, window, [window, path, failOnWarnings, remaining] {
+    QObject::connect(window, &QQuickWindow::frameSwapped, window, [window, path, failOnWarnings, remaining, failed] {
         if (--*remaining > 0) {
             window->update();
             return;
         }
         QObject::disconnect(window, &QQuickWindow::frameSwapped, window, nullptr);
-        int rc = 0;
+        int rc = failed ? 1 : 0;
         if (!path.isEmpty()) {
             const QImage image = window->grabWindow();
             if (image.isNull() || !image.save(path)) {

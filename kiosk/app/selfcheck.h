@@ -15,7 +15,7 @@ int qmlWarningCount();
 
 // Once the engine's first window has drawn `frames` frames, saves it to `path` (if not empty)
 // and quits the application with 0, or with 1 if saving failed or (`failOnWarnings`) any QML
-// warning was printed.
-void grabAndQuit(QQmlApplicationEngine &engine, const QString &path, bool failOnWarnings, int frames = 3);
+// warning was printed, or `failed` (a check of the caller's failed: the picture is saved all the same).
+void grabAndQuit(QQmlApplicationEngine &engine, const QString &path, bool failOnWarnings, int frames = 3, bool failed = false);
 
 } // namespace prepay::kiosk

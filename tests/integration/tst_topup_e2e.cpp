@@ -13,11 +13,11 @@
 #include "api/clock.h"
 #include "api/rpcclient.h"
 #include "accounts/takeover.h"
-#include "demosite.h"
 #include "headlessbrowser.h"
 #include "payments/payhttp.h"
 #include "sandboxcontrol.h"
 #include "sandboxmerchant.h"
+#include "topupsite.h"
 #include "pki/pki.h"
 #include "sim/pay/paysandbox.h"
 #include "store/store.h"
@@ -65,28 +65,11 @@ private Q_SLOTS:
 
 private:
     QString relayState();
-    QByteArray simCtl(const QStringList &args);
-    QJsonObject truth(int gateway, int unit);
-    QByteArray ledgerVerifyFailure();
-    std::optional<std::pair<int, int>> meterOf(const QString &pointCode);
-    qint64 scalar(const QString &sql);
-    std::unique_ptr<rpc::RpcClient> connectStaff();
     bool waitForTopUp(qint64 attemptId, const std::function<bool(const QJsonObject &)> &done, int timeoutMs);
 
-    QTemporaryDir m_dir;
-    QProcess m_sim;
-    QProcess m_daemon;
-    QByteArray m_daemonLog;
-    std::unique_ptr<sim::pay::PaySandbox> m_sandbox;
-    quint16 m_base = 0;
-    quint16 m_staffPort = 0;
-    quint16 m_kioskPort = 0;
-    QString m_dbPath;
-    QSslCertificate m_ca;
-    std::unique_ptr<rpc::RpcClient> m_admin;
+    test::TopUpSite m_site;
     std::unique_ptr<rpc::RpcClient> m_kiosk;
     QList<QJsonObject> m_events; // events.topup the kiosk received
-    const QString m_password = QStringLiteral("e2e-password-0123"); // the administrator "root"
     qint64 m_paidAttempt = 0;
     int m_gateway = 0;
     int m_unit = 0;
@@ -94,128 +77,31 @@ private:
 
 void TestTopUpEndToEnd::initTestCase()
 {
-    QVERIFY(m_dir.isValid());
-    m_base = test::freeSimulatorPortBase(40000, 10000);
-    QString log;
-    QVERIFY2(test::startDemoSimulator(m_sim, m_base, {}, &log), qPrintable(log));
-
-    m_dbPath = m_dir.filePath(QStringLiteral("prepay.db"));
-    {
-        SystemClock clock;
-        store::OpenResult opened = store::Store::open(m_dbPath, clock);
-        QVERIFY2(opened.store, qPrintable(opened.message));
-        QVERIFY(test::seedDemoDatabase(*opened.store, m_base));
-        const qint64 now = clock.wallMs();
-        QVERIFY(opened.store->write([now](store::Transaction &tx) { accounts::takeOverMeterBalances(tx, now); })
-                    .get()
-                    .committed());
-        // Refunds above 20.00 wait for a second person (the default is 500.00); failed meter
-        // commands are retried after 1 s (doubling), not 5 s (T10 waits for that).
-        QVERIFY(opened.store
-                    ->write([](store::Transaction &tx) {
-                        for (const auto &[key, value] : {std::pair{"approval.money_threshold_fen", "2000"},
-                                 std::pair{"command.retry_base_ms", "1000"}}) {
-                            store::Statement s = tx.prepare(QStringLiteral(
-                                "INSERT INTO settings (key, value, updated_at_ms) VALUES (?1, ?2, 0) "
-                                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
-                            s.bind(1, QString::fromLatin1(key));
-                            s.bind(2, QString::fromLatin1(value));
-                            if (const store::SqlError e = s.run(); !e.ok())
-                                tx.fail(e);
-                        }
-                    })
-                    .get()
-                    .committed());
-        opened.store->stop();
-    }
-    const std::optional<std::pair<int, int>> meter = meterOf(QString::fromLatin1(shop));
+    // Refunds above 20.00 wait for a second person (the default is 500.00); failed meter
+    // commands are retried after 1 s (doubling), not 5 s (T10 waits for that).
+    QString error;
+    QVERIFY2(m_site.start({{QStringLiteral("approval.money_threshold_fen"), QStringLiteral("2000")},
+                              {QStringLiteral("command.retry_base_ms"), QStringLiteral("1000")}},
+                 &error),
+        qPrintable(error));
+    const std::optional<std::pair<int, int>> meter = m_site.meterOf(QString::fromLatin1(shop));
     QVERIFY(meter);
     std::tie(m_gateway, m_unit) = *meter;
 
-    m_sandbox = std::make_unique<sim::pay::PaySandbox>(test::sandboxConfig(0.001));
-    QString error;
-    QVERIFY2(m_sandbox->start(&error), qPrintable(error));
-
-    std::array<QTcpServer, 4> probes; // held open together, so the ports differ
-    for (QTcpServer &probe : probes)
-        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
-    m_staffPort = probes[0].serverPort();
-    m_kioskPort = probes[1].serverPort();
-    const QString pay = m_sandbox->baseUrl();
-    const QString notify = QStringLiteral("https://127.0.0.1:%1/notify/").arg(probes[3].serverPort());
-    const QString keys = QStringLiteral(PREPAY_SOURCE_DIR "/drivers/sim/pay/keys/");
-    QFile conf(m_dir.filePath(QStringLiteral("prepayd.conf")));
-    QVERIFY(conf.open(QIODevice::WriteOnly));
-    conf.write(QStringLiteral("[api]\nlisten_address = 127.0.0.1\nstaff_port = %1\nkiosk_port = %2\n"
-                              "[health]\nport = %3\n"
-                              "[payments]\nnotify_listen_address = 127.0.0.1\nnotify_port = %4\n"
-                              "notify_tls_cert = %5tls-server.pem\nnotify_tls_key = %5tls-server.key\n"
-                              "provider_ca_file = %5tls-ca.pem\n"
-                              "[alipay]\ngateway = %6/gateway.do\napp_id = 2021000000000001\nseller_id = 2088000000000001\n"
-                              "app_private_key_file = %5alipay-app.key\nalipay_public_key_file = %5alipay-platform.pub\n"
-                              "notify_url = %7alipay\n"
-                              "[wechat]\nbase_url = %6\nmchid = 1900000109\nappid = wxd678efh567hg6787\n"
-                              "merchant_key_file = %5wechat-merchant.key\nmerchant_cert_file = %5wechat-merchant.pem\n"
-                              "api_v3_key_file = %5wechat-apiv3.txt\nplatform_cert_files = %5wechat-platform-1.pem\n"
-                              "notify_url = %7wechat\n")
-                   .arg(m_staffPort)
-                   .arg(m_kioskPort)
-                   .arg(probes[2].serverPort())
-                   .arg(probes[3].serverPort())
-                   .arg(keys, pay, notify)
-                   .toUtf8());
-    conf.close();
-    for (QTcpServer &probe : probes)
-        probe.close();
-
-    m_daemon.setProcessChannelMode(QProcess::MergedChannels);
-    m_daemon.start(test::binaryPath(QStringLiteral("prepayd")),
-        {QStringLiteral("--data"), m_dir.path(), QStringLiteral("--config"), conf.fileName()});
-    QVERIFY(m_daemon.waitForStarted());
-    // prepayd's output is read as it comes (a full pipe would stall it), the last 256 KiB kept
-    // for a failure's message.
-    connect(&m_daemon, &QProcess::readyRead, this, [this] {
-        m_daemonLog += m_daemon.readAll();
-        if (m_daemonLog.size() > 512 * 1024)
-            m_daemonLog = m_daemonLog.right(256 * 1024);
-    });
-    QDeadlineTimer deadline(60000);
-    while (!m_daemonLog.contains(" ready: ") && !deadline.hasExpired() && m_daemon.state() == QProcess::Running)
-        QTest::qWait(50);
-    const QByteArray out = m_daemonLog;
-    QVERIFY2(out.contains(" ready: "), out.constData());
-    QVERIFY2(out.contains("QR payments: alipay, wechat (notify on port"), out.constData());
-    const QRegularExpressionMatch code
-        = QRegularExpression(QStringLiteral("One-time setup code: ([A-Z0-9-]+)")).match(QString::fromUtf8(out));
-    QVERIFY2(code.hasMatch(), out.constData());
-    QFile caFile(m_dir.filePath(QStringLiteral("pki/ca.crt")));
-    QVERIFY(caFile.open(QIODevice::ReadOnly));
-    m_ca = QSslCertificate(caFile.readAll(), QSsl::Pem);
-
-    // The first administrator, then a kiosk enrolled with a pairing code.
-    const QString password = m_password;
-    auto setup = connectStaff();
-    QVERIFY(setup);
-    QVERIFY(rpc::succeeded(setup->callBlocking(QStringLiteral("setup.create_admin"),
-        {{QStringLiteral("setup_code"), code.captured(1)}, {QStringLiteral("login"), QStringLiteral("root")},
-            {QStringLiteral("display_name"), QStringLiteral("管理员")}, {QStringLiteral("password"), password}})));
-    m_admin = connectStaff();
-    QVERIFY(rpc::succeeded(m_admin->callBlocking(QStringLiteral("session.login"),
-        {{QStringLiteral("login"), QStringLiteral("root")}, {QStringLiteral("password"), password}})));
-    const rpc::Outcome paired = m_admin->callBlocking(QStringLiteral("kiosk.pairing.create"),
-        {{QStringLiteral("name"), QStringLiteral("B座大堂")}});
-    QVERIFY(rpc::succeeded(paired));
+    // A kiosk enrolled with a pairing code.
+    const QString pairing = m_site.pairKiosk(QStringLiteral("B座大堂"));
+    QVERIFY(!pairing.isEmpty());
     const std::optional<pki::KeyAndCsr> csr = pki::makeCsr(QStringLiteral("kiosk"), &error);
     QVERIFY2(csr, qPrintable(error));
-    auto enroller = connectStaff();
+    auto enroller = m_site.connectStaff();
+    QVERIFY(enroller);
     const rpc::Outcome enrolled = enroller->callBlocking(QStringLiteral("kiosk.enrol"),
-        {{QStringLiteral("pairing_code"), std::get<QJsonValue>(paired).toObject().value(QLatin1String("pairing_code"))},
-            {QStringLiteral("csr_pem"), QString::fromLatin1(csr->csrPem)}});
+        {{QStringLiteral("pairing_code"), pairing}, {QStringLiteral("csr_pem"), QString::fromLatin1(csr->csrPem)}});
     QVERIFY(rpc::succeeded(enrolled));
     rpc::Endpoint kiosk;
     kiosk.host = QStringLiteral("127.0.0.1");
-    kiosk.port = m_kioskPort;
-    kiosk.ca = m_ca;
+    kiosk.port = m_site.kioskPort();
+    kiosk.ca = m_site.ca();
     kiosk.clientCertificate = QSslCertificate(
         std::get<QJsonValue>(enrolled).toObject().value(QLatin1String("certificate_pem")).toString().toLatin1(), QSsl::Pem);
     kiosk.clientKey = QSslKey(csr->keyPem, QSsl::Ec, QSsl::Pem);
@@ -230,91 +116,17 @@ void TestTopUpEndToEnd::initTestCase()
 void TestTopUpEndToEnd::cleanupTestCase()
 {
     m_kiosk.reset();
-    m_admin.reset();
-    if (m_daemon.state() != QProcess::NotRunning) {
-        m_daemon.terminate();
-        QVERIFY(m_daemon.waitForFinished(20000));
-        QCOMPARE(m_daemon.exitCode(), 0);
-    }
     if (const QString dir = qEnvironmentVariable("PREPAY_SCREENSHOT_DIR"); !dir.isEmpty()) {
         QFile log(dir + QStringLiteral("/prepayd.log"));
         if (log.open(QIODevice::WriteOnly))
-            log.write(m_daemonLog);
+            log.write(m_site.daemonLog());
     }
-    m_sandbox.reset();
-    m_sim.terminate();
-    m_sim.waitForFinished(10000);
-}
-
-std::unique_ptr<rpc::RpcClient> TestTopUpEndToEnd::connectStaff()
-{
-    rpc::Endpoint endpoint;
-    endpoint.host = QStringLiteral("127.0.0.1");
-    endpoint.port = m_staffPort;
-    endpoint.ca = m_ca;
-    auto client = std::make_unique<rpc::RpcClient>();
-    QString error;
-    if (!client->openBlocking(endpoint, 10000, &error)) {
-        qWarning("staff connection: %s", qPrintable(error));
-        return nullptr;
-    }
-    return client;
-}
-
-QByteArray TestTopUpEndToEnd::simCtl(const QStringList &args)
-{
-    QProcess ctl;
-    ctl.start(test::binaryPath(QStringLiteral("prepay-sim")),
-        QStringList{QStringLiteral("ctl"), QStringLiteral("--control-port"), QString::number(m_base + 100)} + args);
-    if (!ctl.waitForFinished(10000) || ctl.exitCode() != 0)
-        return {};
-    return ctl.readAllStandardOutput();
-}
-
-QJsonObject TestTopUpEndToEnd::truth(int gateway, int unit)
-{
-    return QJsonDocument::fromJson(simCtl({QStringLiteral("truth"), QString::number(gateway), QString::number(unit)})).object();
-}
-
-// `prepayctl ledger verify` on the live file: empty when it passes, else its output.
-QByteArray TestTopUpEndToEnd::ledgerVerifyFailure()
-{
-    QProcess verify;
-    verify.setProcessChannelMode(QProcess::MergedChannels);
-    verify.start(test::binaryPath(QStringLiteral("prepayctl")),
-        {QStringLiteral("ledger"), QStringLiteral("verify"), QStringLiteral("--db"), m_dbPath});
-    if (!verify.waitForFinished(30000))
-        return QByteArrayLiteral("prepayctl ledger verify did not finish");
-    return verify.exitCode() == 0 ? QByteArray() : verify.readAll() + QByteArrayLiteral(" (prepayctl ledger verify failed)");
+    QCOMPARE(m_site.stop(), 0);
 }
 
 QString TestTopUpEndToEnd::relayState()
 {
-    return truth(m_gateway, m_unit).value(QLatin1String("relay_state")).toString();
-}
-
-// The simulator address (gateway index, unit) of the meter installed at a metering point.
-std::optional<std::pair<int, int>> TestTopUpEndToEnd::meterOf(const QString &pointCode)
-{
-    store::SqlError error;
-    const auto db = store::Connection::open(m_dbPath, store::Connection::Mode::ReadOnly, 5000, &error);
-    if (!db)
-        return std::nullopt;
-    store::Statement s = db->prepare(QStringLiteral(
-        "SELECT b.gateway_id - 1, m.unit_id FROM meters m JOIN buses b ON b.id = m.bus_id "
-        "JOIN meter_installations i ON i.meter_id = m.id AND i.removed_at_ms IS NULL "
-        "JOIN metering_points p ON p.id = i.metering_point_id WHERE p.code = ?1"));
-    s.bind(1, pointCode);
-    if (s.step() != store::Statement::Step::Row)
-        return std::nullopt;
-    return std::make_pair(int(s.int64(0)), int(s.int64(1)));
-}
-
-qint64 TestTopUpEndToEnd::scalar(const QString &sql)
-{
-    store::SqlError error;
-    const auto db = store::Connection::open(m_dbPath, store::Connection::Mode::ReadOnly, 5000, &error);
-    return db ? db->queryInt(sql, &error) : -1;
+    return m_site.truth(m_gateway, m_unit).value(QLatin1String("relay_state")).toString();
 }
 
 bool TestTopUpEndToEnd::waitForTopUp(qint64 attemptId, const std::function<bool(const QJsonObject &)> &done, int timeoutMs)
@@ -334,7 +146,7 @@ void TestTopUpEndToEnd::paidInTheBrowserCreditsOnceAndClosesTheRelay()
 {
     // The supply is cut before (the first poll cycle trips the shop in arrears).
     QTRY_COMPARE_WITH_TIMEOUT(relayState(), QStringLiteral("open"), 60000);
-    const qint64 balanceBefore = scalar(QStringLiteral(
+    const qint64 balanceBefore = m_site.scalar(QStringLiteral(
         "SELECT w.balance_fen FROM ledger_accounts w JOIN accounts a ON a.id = w.account_id WHERE a.shop_no = 'B-9F-901'"));
 
     const rpc::Outcome created = m_kiosk->callBlocking(QStringLiteral("topup.create"),
@@ -345,7 +157,7 @@ void TestTopUpEndToEnd::paidInTheBrowserCreditsOnceAndClosesTheRelay()
     QCOMPARE(topUp.value(QLatin1String("state")).toString(), QStringLiteral("qr_issued"));
     const qint64 attemptId = topUp.value(QLatin1String("attempt_id")).toInteger();
     const QString qr = topUp.value(QLatin1String("qr_payload")).toString();
-    QVERIFY2(qr.startsWith(m_sandbox->baseUrl() + QStringLiteral("/pay/")), qPrintable(qr));
+    QVERIFY2(qr.startsWith(m_site.sandbox().baseUrl() + QStringLiteral("/pay/")), qPrintable(qr));
 
     // The tenant's phone: chromium opens the QR's page (trusting the sandbox's certificate only)
     // and "Pay" is clicked in it.
@@ -359,7 +171,7 @@ void TestTopUpEndToEnd::paidInTheBrowserCreditsOnceAndClosesTheRelay()
     const QString amount = phone.waitForText(
         QStringLiteral("document.querySelector('#amount') ? document.querySelector('#amount').textContent : ''"), 15000, &error);
     QCOMPARE(amount, QStringLiteral("¥100.00"));
-    const QString shotDir = qEnvironmentVariable("PREPAY_SCREENSHOT_DIR", m_dir.path());
+    const QString shotDir = qEnvironmentVariable("PREPAY_SCREENSHOT_DIR", m_site.dir());
     QVERIFY2(phone.screenshot(shotDir + QStringLiteral("/paypage.png"), &error), qPrintable(error));
     QElapsedTimer sincePay;
     sincePay.start();
@@ -384,19 +196,19 @@ void TestTopUpEndToEnd::paidInTheBrowserCreditsOnceAndClosesTheRelay()
     QCOMPARE(paid.value(QLatin1String("late")).toBool(), false);
 
     // Ground truth: the meter's relay closes.
-    QTRY_VERIFY2_WITH_TIMEOUT(relayState() == QLatin1String("closed"), m_daemonLog.right(4000).constData(), 30000);
+    QTRY_VERIFY2_WITH_TIMEOUT(relayState() == QLatin1String("closed"), m_site.daemonLog().right(4000).constData(), 30000);
     const qint64 payToRelayMs = sincePay.elapsed();
     qInfo("pay click → events.topup %lld ms, → relay closed (simulator truth) %lld ms", payToEventMs, payToRelayMs);
 
     // Exactly once: one credit for the attempt however many notifications and queries came.
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = %1")
+    QCOMPARE(m_site.scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = %1")
                         .arg(attemptId)),
         qint64(1));
     QTest::qWait(1500); // the sandbox's notification retries and prepayd's next query
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = %1")
+    QCOMPARE(m_site.scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = %1")
                         .arg(attemptId)),
         qint64(1));
-    QVERIFY(scalar(QStringLiteral("SELECT count(*) FROM provider_events WHERE payment_attempt_id = %1").arg(attemptId)) >= 1);
+    QVERIFY(m_site.scalar(QStringLiteral("SELECT count(*) FROM provider_events WHERE payment_attempt_id = %1").arg(attemptId)) >= 1);
 
     // topup.get answers the same, and the same key gives the same top-up (no second QR).
     const rpc::Outcome again = m_kiosk->callBlocking(QStringLiteral("topup.create"),
@@ -408,7 +220,7 @@ void TestTopUpEndToEnd::paidInTheBrowserCreditsOnceAndClosesTheRelay()
     QCOMPARE(std::get<QJsonValue>(again).toObject().value(QLatin1String("state")).toString(), QStringLiteral("credited"));
 
     // prepayctl ledger verify on the live file.
-    const QByteArray verified = ledgerVerifyFailure();
+    const QByteArray verified = m_site.ledgerVerifyFailure();
     QVERIFY2(verified.isEmpty(), verified.constData());
 }
 
@@ -419,16 +231,16 @@ void TestTopUpEndToEnd::refundsToThePayer()
     QVERIFY(m_paidAttempt != 0);
     const QString walletSql = QStringLiteral(
         "SELECT w.balance_fen FROM ledger_accounts w JOIN accounts a ON a.id = w.account_id WHERE a.shop_no = 'B-9F-901'");
-    const qint64 before = scalar(walletSql);
+    const qint64 before = m_site.scalar(walletSql);
     const auto refundState = [this](qint64 refundId) {
-        const rpc::Outcome o = m_admin->callBlocking(QStringLiteral("refund.get"), {{QStringLiteral("refund_id"), refundId}});
+        const rpc::Outcome o = m_site.admin().callBlocking(QStringLiteral("refund.get"), {{QStringLiteral("refund_id"), refundId}});
         return rpc::succeeded(o) ? std::get<QJsonValue>(o).toObject().value(QLatin1String("state")).toString() : QString();
     };
 
     const QJsonObject small{{QStringLiteral("attempt_id"), m_paidAttempt}, {QStringLiteral("amount_fen"), 1000},
         {QStringLiteral("reason"), QStringLiteral("tenant moved out early")},
         {QStringLiteral("idempotency_key"), QStringLiteral("e2e-refund-0001")}};
-    const rpc::Outcome asked = m_admin->callBlocking(QStringLiteral("refund.request"), small);
+    const rpc::Outcome asked = m_site.admin().callBlocking(QStringLiteral("refund.request"), small);
     QVERIFY2(rpc::succeeded(asked), qPrintable(describe(asked)));
     const QJsonObject first = std::get<QJsonValue>(asked).toObject();
     QCOMPARE(first.value(QLatin1String("status")).toString(), QStringLiteral("done"));
@@ -436,18 +248,18 @@ void TestTopUpEndToEnd::refundsToThePayer()
     const qint64 firstId = first.value(QLatin1String("refund_id")).toInteger();
     QTRY_COMPARE_WITH_TIMEOUT(refundState(firstId), QStringLiteral("succeeded"), 20000);
     // The same key again is the same refund.
-    const rpc::Outcome again = m_admin->callBlocking(QStringLiteral("refund.request"), small);
+    const rpc::Outcome again = m_site.admin().callBlocking(QStringLiteral("refund.request"), small);
     QVERIFY(rpc::succeeded(again));
     QCOMPARE(std::get<QJsonValue>(again).toObject().value(QLatin1String("refund_id")).toInteger(), firstId);
     // More than the wallet holds is refused and changes nothing.
-    const rpc::Outcome tooMuch = m_admin->callBlocking(QStringLiteral("refund.request"),
+    const rpc::Outcome tooMuch = m_site.admin().callBlocking(QStringLiteral("refund.request"),
         {{QStringLiteral("attempt_id"), m_paidAttempt}, {QStringLiteral("amount_fen"), 9500},
             {QStringLiteral("reason"), QStringLiteral("all of it")}, {QStringLiteral("idempotency_key"), QStringLiteral("e2e-refund-0002")}});
     QVERIFY(!rpc::succeeded(tooMuch));
-    QCOMPARE(scalar(walletSql), before - 1000);
+    QCOMPARE(m_site.scalar(walletSql), before - 1000);
 
     // Above the threshold: a second person decides.
-    const rpc::Outcome big = m_admin->callBlocking(QStringLiteral("refund.request"),
+    const rpc::Outcome big = m_site.admin().callBlocking(QStringLiteral("refund.request"),
         {{QStringLiteral("attempt_id"), m_paidAttempt}, {QStringLiteral("amount_fen"), 3000},
             {QStringLiteral("reason"), QStringLiteral("overpaid by mistake")},
             {QStringLiteral("idempotency_key"), QStringLiteral("e2e-refund-0003")}});
@@ -457,18 +269,18 @@ void TestTopUpEndToEnd::refundsToThePayer()
     const qint64 approvalId = pending.value(QLatin1String("approval_id")).toInteger();
     const qint64 bigId = pending.value(QLatin1String("refund_id")).toInteger();
     QCOMPARE(refundState(bigId), QStringLiteral("pending_approval"));
-    QCOMPARE(scalar(walletSql), before - 4000);
-    QVERIFY(rpc::succeeded(m_admin->callBlocking(QStringLiteral("operator.create"),
+    QCOMPARE(m_site.scalar(walletSql), before - 4000);
+    QVERIFY(rpc::succeeded(m_site.admin().callBlocking(QStringLiteral("operator.create"),
         {{QStringLiteral("login"), QStringLiteral("checker")}, {QStringLiteral("display_name"), QStringLiteral("复核员")},
             {QStringLiteral("role"), QStringLiteral("operator")}, {QStringLiteral("password"), QStringLiteral("first-password-1")}})));
-    auto checker = connectStaff();
+    auto checker = m_site.connectStaff();
     QVERIFY(rpc::succeeded(checker->callBlocking(QStringLiteral("session.login"),
         {{QStringLiteral("login"), QStringLiteral("checker")}, {QStringLiteral("password"), QStringLiteral("first-password-1")}})));
     QVERIFY(rpc::succeeded(checker->callBlocking(QStringLiteral("session.change_password"),
         {{QStringLiteral("old_password"), QStringLiteral("first-password-1")},
             {QStringLiteral("new_password"), QStringLiteral("second-password-2")}})));
     // The maker cannot approve their own request.
-    QCOMPARE(std::get<rpc::Error>(m_admin->callBlocking(QStringLiteral("approval.decide"),
+    QCOMPARE(std::get<rpc::Error>(m_site.admin().callBlocking(QStringLiteral("approval.decide"),
                                       {{QStringLiteral("approval_id"), approvalId}, {QStringLiteral("decision"), QStringLiteral("approve")}}))
                  .code,
         rpc::ErrorCode::Forbidden);
@@ -479,13 +291,13 @@ void TestTopUpEndToEnd::refundsToThePayer()
     QTRY_COMPARE_WITH_TIMEOUT(refundState(bigId), QStringLiteral("succeeded"), 20000);
 
     // The top-up is partially refunded; the sandbox paid back 40.00 once; the ledger holds.
-    const rpc::Outcome topUp = m_admin->callBlocking(QStringLiteral("topup.get"), {{QStringLiteral("attempt_id"), m_paidAttempt}});
+    const rpc::Outcome topUp = m_site.admin().callBlocking(QStringLiteral("topup.get"), {{QStringLiteral("attempt_id"), m_paidAttempt}});
     QCOMPARE(std::get<QJsonValue>(topUp).toObject().value(QLatin1String("state")).toString(), QStringLiteral("partially_refunded"));
-    QCOMPARE(scalar(walletSql), before - 4000);
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM refunds WHERE payment_attempt_id = %1 AND state = 'succeeded'")
+    QCOMPARE(m_site.scalar(walletSql), before - 4000);
+    QCOMPARE(m_site.scalar(QStringLiteral("SELECT count(*) FROM refunds WHERE payment_attempt_id = %1 AND state = 'succeeded'")
                         .arg(m_paidAttempt)),
         qint64(2));
-    const QByteArray verified = ledgerVerifyFailure();
+    const QByteArray verified = m_site.ledgerVerifyFailure();
     QVERIFY2(verified.isEmpty(), verified.constData());
 }
 
@@ -501,33 +313,33 @@ void TestTopUpEndToEnd::cancelledTopUpIsClosed()
                  [](const QJsonObject &e) { return e.value(QLatin1String("state")).toString() == QLatin1String("closed"); },
                  30000),
         "no events.topup with state closed");
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE payment_attempt_id = %1").arg(attemptId)),
+    QCOMPARE(m_site.scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE payment_attempt_id = %1").arg(attemptId)),
         qint64(0));
 
     // A staff member sees it too; a kiosk cannot see another's top-up (here: none exists).
-    const rpc::Outcome seen = m_admin->callBlocking(QStringLiteral("topup.get"), {{QStringLiteral("attempt_id"), attemptId}});
+    const rpc::Outcome seen = m_site.admin().callBlocking(QStringLiteral("topup.get"), {{QStringLiteral("attempt_id"), attemptId}});
     QVERIFY(rpc::succeeded(seen));
     QCOMPARE(std::get<QJsonValue>(seen).toObject().value(QLatin1String("state")).toString(), QStringLiteral("closed"));
     QVERIFY(!rpc::succeeded(m_kiosk->callBlocking(QStringLiteral("topup.get"), {{QStringLiteral("attempt_id"), 999999}})));
 
     // The reconciliation's findings: none yet (today's bill is reconciled tomorrow); a bad date
     // is refused by name; a kiosk may not look.
-    const rpc::Outcome findings = m_admin->callBlocking(QStringLiteral("payments.findings"), {{QStringLiteral("open_only"), true}});
+    const rpc::Outcome findings = m_site.admin().callBlocking(QStringLiteral("payments.findings"), {{QStringLiteral("open_only"), true}});
     QVERIFY2(rpc::succeeded(findings), qPrintable(describe(findings)));
     QCOMPARE(std::get<QJsonValue>(findings).toObject().value(QLatin1String("findings")).toArray().size(), 0);
     QCOMPARE(std::get<QJsonValue>(findings).toObject().value(QLatin1String("open_total")).toInteger(), 0);
-    const rpc::Outcome badDate = m_admin->callBlocking(QStringLiteral("payments.findings"), {{QStringLiteral("from"), QStringLiteral("2026-13-01")}});
+    const rpc::Outcome badDate = m_site.admin().callBlocking(QStringLiteral("payments.findings"), {{QStringLiteral("from"), QStringLiteral("2026-13-01")}});
     QVERIFY(!rpc::succeeded(badDate));
     QCOMPARE(std::get<rpc::Error>(badDate).code, rpc::ErrorCode::InvalidParams);
     QCOMPARE(std::get<rpc::Error>(m_kiosk->callBlocking(QStringLiteral("payments.findings"), {})).code, rpc::ErrorCode::Forbidden);
     // The same through prepayctl, as staff at the office would.
     QProcess ctl;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("PREPAY_PASSWORD"), m_password);
+    env.insert(QStringLiteral("PREPAY_PASSWORD"), m_site.password());
     ctl.setProcessEnvironment(env);
     ctl.setProcessChannelMode(QProcess::MergedChannels);
-    const QStringList connection{QStringLiteral("--server"), QStringLiteral("127.0.0.1:%1").arg(m_staffPort),
-        QStringLiteral("--ca"), m_dir.filePath(QStringLiteral("pki/ca.crt")), QStringLiteral("--login"), QStringLiteral("root")};
+    const QStringList connection{QStringLiteral("--server"), QStringLiteral("127.0.0.1:%1").arg(m_site.staffPort()),
+        QStringLiteral("--ca"), m_site.caPath(), QStringLiteral("--login"), QStringLiteral("root")};
     ctl.start(test::binaryPath(QStringLiteral("prepayctl")),
         QStringList{QStringLiteral("admin"), QStringLiteral("findings"), QStringLiteral("--open")} + connection);
     QVERIFY(ctl.waitForFinished(30000));
@@ -541,11 +353,11 @@ void TestTopUpEndToEnd::cancelledTopUpIsClosed()
     QVERIFY2(ctl.exitCode() == 2 && settled.contains("no finding 424242"), settled.constData());
 
     // Settling: an unknown finding is not_found, a note is required, a kiosk may not.
-    const rpc::Outcome unknown = m_admin->callBlocking(QStringLiteral("payments.settle_finding"),
+    const rpc::Outcome unknown = m_site.admin().callBlocking(QStringLiteral("payments.settle_finding"),
         {{QStringLiteral("finding_id"), 424242}, {QStringLiteral("note"), QStringLiteral("checked with Alipay")}});
     QVERIFY(!rpc::succeeded(unknown));
     QCOMPARE(std::get<rpc::Error>(unknown).code, rpc::ErrorCode::NotFound);
-    const rpc::Outcome noNote = m_admin->callBlocking(QStringLiteral("payments.settle_finding"), {{QStringLiteral("finding_id"), 1}});
+    const rpc::Outcome noNote = m_site.admin().callBlocking(QStringLiteral("payments.settle_finding"), {{QStringLiteral("finding_id"), 1}});
     QVERIFY(!rpc::succeeded(noNote));
     QCOMPARE(std::get<rpc::Error>(noNote).code, rpc::ErrorCode::InvalidParams);
     QCOMPARE(std::get<rpc::Error>(m_kiosk->callBlocking(QStringLiteral("payments.settle_finding"),
@@ -562,19 +374,19 @@ void TestTopUpEndToEnd::cancelledTopUpIsClosed()
 void TestTopUpEndToEnd::offlineMeterGetsTheRechargeLater()
 {
     const QString point = QStringLiteral("A-1F-105");
-    const std::optional<std::pair<int, int>> meter = meterOf(point);
+    const std::optional<std::pair<int, int>> meter = m_site.meterOf(point);
     QVERIFY(meter);
     const auto [gateway, unit] = *meter;
-    const QJsonObject before = truth(gateway, unit);
+    const QJsonObject before = m_site.truth(gateway, unit);
     QVERIFY2(before.contains(QLatin1String("purchase_count")), QJsonDocument(before).toJson().constData());
-    const QByteArray added = simCtl({QStringLiteral("fault"), QStringLiteral("add"), QStringLiteral("offline"),
+    const QByteArray added = m_site.simCtl({QStringLiteral("fault"), QStringLiteral("add"), QStringLiteral("offline"),
         QStringLiteral("--gateway"), QString::number(gateway), QStringLiteral("--unit"), QString::number(unit),
         QStringLiteral("--response"), QStringLiteral("exception")});
     const QRegularExpressionMatch faultId = QRegularExpression(QStringLiteral("^fault (\\d+) added")).match(QString::fromUtf8(added));
     QVERIFY2(faultId.hasMatch(), added.constData());
     const QString walletSql = QStringLiteral(
         "SELECT w.balance_fen FROM ledger_accounts w JOIN accounts a ON a.id = w.account_id WHERE a.shop_no = '%1'").arg(point);
-    const qint64 walletBefore = scalar(walletSql);
+    const qint64 walletBefore = m_site.scalar(walletSql);
 
     const rpc::Outcome created = m_kiosk->callBlocking(QStringLiteral("topup.create"),
         {{QStringLiteral("shop_no"), point}, {QStringLiteral("amount_fen"), 8800},
@@ -587,37 +399,37 @@ void TestTopUpEndToEnd::offlineMeterGetsTheRechargeLater()
     QVERIFY(transport);
     const QJsonObject who{{QStringLiteral("channel"), QStringLiteral("wechat")},
         {QStringLiteral("out_trade_no"), topUp.value(QLatin1String("receipt_no")).toString()}};
-    test::sandboxControl(*transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/scan"), who);
-    const QJsonObject paid = test::sandboxControl(*transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/pay"), who);
+    test::sandboxControl(*transport, m_site.sandbox().baseUrl(), "POST", QStringLiteral("/sandbox/scan"), who);
+    const QJsonObject paid = test::sandboxControl(*transport, m_site.sandbox().baseUrl(), "POST", QStringLiteral("/sandbox/pay"), who);
     QVERIFY2(paid.value(QLatin1String("_status")).toInt() == 200, QJsonDocument(paid).toJson().constData());
 
     // Credited at once although the meter cannot be reached.
     QVERIFY2(waitForTopUp(attemptId, [](const QJsonObject &e) { return e.value(QLatin1String("paid")).toBool(); }, 20000),
         "no events.topup with paid = true");
-    QCOMPARE(scalar(walletSql), walletBefore + 8800);
+    QCOMPARE(m_site.scalar(walletSql), walletBefore + 8800);
     const QString jobSql = QStringLiteral("SELECT %2 FROM meter_commands WHERE kind = 'recharge' AND idempotency_key LIKE "
                                           "'recharge:attempt:%1:%'").arg(attemptId);
-    QCOMPARE(scalar(jobSql.arg(QStringLiteral("count(*)"))), qint64(1));
+    QCOMPARE(m_site.scalar(jobSql.arg(QStringLiteral("count(*)"))), qint64(1));
     // The job tries, fails, waits: the meter has not got the money; nothing is refunded.
-    QTRY_VERIFY_WITH_TIMEOUT(scalar(jobSql.arg(QStringLiteral("attempts"))) >= 2, 60000);
-    QVERIFY(scalar(jobSql.arg(QStringLiteral("state = 'verified'"))) == 0);
-    QCOMPARE(truth(gateway, unit).value(QLatin1String("purchase_count")).toInteger(),
+    QTRY_VERIFY_WITH_TIMEOUT(m_site.scalar(jobSql.arg(QStringLiteral("attempts"))) >= 2, 60000);
+    QVERIFY(m_site.scalar(jobSql.arg(QStringLiteral("state = 'verified'"))) == 0);
+    QCOMPARE(m_site.truth(gateway, unit).value(QLatin1String("purchase_count")).toInteger(),
         before.value(QLatin1String("purchase_count")).toInteger());
 
     // The meter comes back: the retry delivers it, once.
-    QVERIFY(!simCtl({QStringLiteral("fault"), QStringLiteral("clear"), faultId.captured(1)}).isNull());
-    QTRY_COMPARE_WITH_TIMEOUT(scalar(jobSql.arg(QStringLiteral("state = 'verified'"))), qint64(1), 90000);
-    const QJsonObject after = truth(gateway, unit);
+    QVERIFY(!m_site.simCtl({QStringLiteral("fault"), QStringLiteral("clear"), faultId.captured(1)}).isNull());
+    QTRY_COMPARE_WITH_TIMEOUT(m_site.scalar(jobSql.arg(QStringLiteral("state = 'verified'"))), qint64(1), 90000);
+    const QJsonObject after = m_site.truth(gateway, unit);
     QCOMPARE(after.value(QLatin1String("purchase_count")).toInteger(), before.value(QLatin1String("purchase_count")).toInteger() + 1);
     QCOMPARE(after.value(QLatin1String("total_purchased_fen")).toInteger(),
         before.value(QLatin1String("total_purchased_fen")).toInteger() + 8800);
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = %1").arg(attemptId)),
+    QCOMPARE(m_site.scalar(QStringLiteral("SELECT count(*) FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = %1").arg(attemptId)),
         qint64(1));
-    QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM refunds WHERE payment_attempt_id = %1").arg(attemptId)), qint64(0));
+    QCOMPARE(m_site.scalar(QStringLiteral("SELECT count(*) FROM refunds WHERE payment_attempt_id = %1").arg(attemptId)), qint64(0));
     const rpc::Outcome now = m_kiosk->callBlocking(QStringLiteral("topup.get"), {{QStringLiteral("attempt_id"), attemptId}});
     QVERIFY(rpc::succeeded(now));
     QCOMPARE(std::get<QJsonValue>(now).toObject().value(QLatin1String("state")).toString(), QStringLiteral("credited"));
-    const QByteArray verified = ledgerVerifyFailure();
+    const QByteArray verified = m_site.ledgerVerifyFailure();
     QVERIFY2(verified.isEmpty(), verified.constData());
 }
 
