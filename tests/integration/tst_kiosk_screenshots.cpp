@@ -4,6 +4,7 @@
 // the QR screen, read from the PNG by zbarimg (an independent decoder), is the fixture's
 // payment string. `--self-test --offline-fixture` visits every screen without a QML warning.
 #include "fixturebackend.h"
+#include "zbar.h"
 
 #include <QtCore/QDir>
 #include <QtCore/QProcess>
@@ -98,11 +99,7 @@ private Q_SLOTS:
         const QString expected = FixtureBackend::paymentPayload(1, 10'000);
         for (const QString &name : {QStringLiteral("zh_CN-portrait-02-topup-qr.png"), QStringLiteral("en-portrait-02-topup-qr.png"),
                  QStringLiteral("en-landscape-02-topup-qr.png")}) {
-            QProcess zbar;
-            zbar.start(QStringLiteral("zbarimg"), {QStringLiteral("-q"), QStringLiteral("--raw"), dir.filePath(name)});
-            QVERIFY2(zbar.waitForFinished(60'000), qPrintable(zbar.errorString()));
-            QVERIFY2(zbar.exitCode() == 0, qPrintable(name + u' ' + QString::fromUtf8(zbar.readAllStandardError())));
-            QCOMPARE(QString::fromUtf8(zbar.readAllStandardOutput()).trimmed(), expected);
+            QCOMPARE(test::decodeQr(dir.filePath(name)), expected);
         }
     }
 

@@ -3,6 +3,7 @@
 // plus the quiet zone, crisp pixels, and the errors of the libqrencode wrapper.
 #include "qr/qrcode.h"
 #include "qrimageprovider.h"
+#include "zbar.h"
 
 #include <QtCore/QProcess>
 #include <QtCore/QRegularExpression>
@@ -19,19 +20,7 @@ class TestKioskQr : public QObject
 
     QTemporaryDir dir;
 
-    QString decode(const QString &png)
-    {
-        QProcess zbar;
-        zbar.start(QStringLiteral("zbarimg"), {QStringLiteral("-q"), QStringLiteral("--raw"), png});
-        if (!zbar.waitForFinished(30'000))
-            return QStringLiteral("<zbarimg did not finish: %1>").arg(zbar.errorString());
-        if (zbar.exitCode() != 0)
-            return QStringLiteral("<zbarimg exit %1: %2>").arg(zbar.exitCode()).arg(QString::fromUtf8(zbar.readAllStandardError()));
-        QString out = QString::fromUtf8(zbar.readAllStandardOutput());
-        while (out.endsWith(u'\n'))
-            out.chop(1);
-        return out;
-    }
+    static QString decode(const QString &png) { return test::decodeQr(png); }
 
 private Q_SLOTS:
     void initTestCase()

@@ -1,0 +1,311 @@
+// The kiosk end to end: a tenant tops up at the lobby kiosk, every part real. The demo backoffice
+// (tests/support/topupsite.h: prepayd as a process polling the simulated demo building, the
+// provider sandbox over TLS), a kiosk enrolled with a pairing code into its own state directory
+// (kiosk::enrol, as `prepay-kiosk --enrol` does) and the kiosk itself in this process as
+// prepay-kiosk composes it — LinkBackend, TenantFlow, the QML UI (Main.qml) in an offscreen
+// window. The test only taps: it finds the button by its words on the screen and clicks its
+// centre, as a finger would. The tenant's phone is Debian's chromium, headless, opening the QR
+// that zbarimg read from the kiosk's picture.
+//
+//   "English" (on Attract: begins) → B-9F-901 on the keypad → "Yes, continue" → the account (in arrears,
+//   the power off) → "Top up" → "100 yuan" → "Next" → "Alipay" → the QR → paid in chromium →
+//   "Payment received", the new balance → "Power restored" (the simulator's relay closed) →
+//   "Back to my account" with the balance increased exactly once. Any QML warning fails it.
+#include "api/clock.h"
+#include "flow/format.h"
+#include "flow/tenantflow.h"
+#include "headlessbrowser.h"
+#include "link/linkbackend.h"
+#include "link/statedir.h"
+#include "qrimageprovider.h"
+#include "topupsite.h"
+#include "zbar.h"
+
+#include <QtCore/QDir>
+#include <QtCore/QTemporaryDir>
+#include <QtGui/QGuiApplication>
+#include <QtGui/QImage>
+#include <QtQml/QQmlApplicationEngine>
+#include <QtQml/QQmlExtensionPlugin>
+#include <QtQuick/QQuickItem>
+#include <QtQuick/QQuickWindow>
+#include <QtTest/QtTest>
+
+#include <atomic>
+
+Q_IMPORT_QML_PLUGIN(PrepayPlugin)
+Q_IMPORT_QML_PLUGIN(Prepay_KioskPlugin)
+
+using namespace prepay;
+
+namespace {
+
+constexpr auto shop = "B-9F-901"; // in arrears in the demo building: its supply is cut
+
+std::atomic<int> qmlWarnings{0};
+QtMessageHandler previousHandler = nullptr;
+QStringList warningTexts;
+
+void countingHandler(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    if (type == QtWarningMsg || type == QtCriticalMsg || type == QtFatalMsg) {
+        const QString category = QString::fromLatin1(context.category ? context.category : "");
+        if (category == QLatin1String("qml") || category == QLatin1String("js") || category == QLatin1String("default")
+            || category.startsWith(QLatin1String("qt.qml"))) {
+            ++qmlWarnings;
+            warningTexts << message;
+        }
+    }
+    if (previousHandler)
+        previousHandler(type, context, message);
+}
+
+// Every visible item under `item` (itself included).
+void visibleItems(QQuickItem *item, QList<QQuickItem *> *out)
+{
+    if (!item->isVisible())
+        return;
+    out->append(item);
+    const QList<QQuickItem *> children = item->childItems();
+    for (QQuickItem *child : children)
+        visibleItems(child, out);
+}
+
+} // namespace
+
+class TestKioskEndToEnd : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void tenantTopsUpAtTheKiosk();
+
+private:
+    QQuickItem *itemWithText(const QString &text, bool enabledOnly) const;
+    bool tap(const QString &text, QString *error);
+    bool showing(const QString &text) const { return itemWithText(text, false) != nullptr; }
+    QString screenText() const;
+    QString shot(const QString &name);
+    qint64 balanceFen();
+
+    test::TopUpSite m_site;
+    QTemporaryDir m_stateDir;
+    SystemClock m_clock;
+    std::unique_ptr<kiosk::LinkBackend> m_link;
+    std::unique_ptr<kiosk::TenantFlow> m_flow;
+    std::unique_ptr<QQmlApplicationEngine> m_engine;
+    QQuickWindow *m_window = nullptr;
+    QString m_shotDir;
+};
+
+void TestKioskEndToEnd::initTestCase()
+{
+    previousHandler = qInstallMessageHandler(countingHandler);
+    QString error;
+    QVERIFY2(m_site.start({}, &error), qPrintable(error));
+    m_shotDir = qEnvironmentVariable("PREPAY_SCREENSHOT_DIR", m_site.dir());
+
+    // Staff pair the kiosk; it enrols with the code, as `prepay-kiosk --enrol` does.
+    QVERIFY(m_stateDir.isValid());
+    const QString stateDir = m_stateDir.filePath(QStringLiteral("kiosk"));
+    kiosk::EnrolRequest request;
+    request.host = QStringLiteral("127.0.0.1");
+    request.staffPort = m_site.staffPort();
+    request.pairingCode = m_site.pairKiosk(QStringLiteral("B座大堂"));
+    request.caFile = m_site.caPath();
+    request.stateDir = stateDir;
+    QVERIFY(!request.pairingCode.isEmpty());
+    const kiosk::EnrolResult enrolled = kiosk::enrol(request);
+    QVERIFY2(enrolled.ok, qPrintable(enrolled.error));
+
+    // The kiosk as prepay-kiosk composes it.
+    m_link = std::make_unique<kiosk::LinkBackend>(stateDir, m_clock);
+    QVERIFY2(m_link->start(&error), qPrintable(error));
+    m_flow = std::make_unique<kiosk::TenantFlow>();
+    m_flow->setBackend(m_link.get());
+    m_engine = std::make_unique<QQmlApplicationEngine>();
+    m_engine->addImportPath(QStringLiteral("qrc:/qt/qml"));
+    m_engine->addImageProvider(QStringLiteral("qr"), new kiosk::QrImageProvider);
+    m_engine->setInitialProperties({{QStringLiteral("flow"), QVariant::fromValue(m_flow.get())}});
+    m_engine->load(QUrl(QStringLiteral("qrc:/qt/qml/Prepay/Main.qml")));
+    QVERIFY(!m_engine->rootObjects().isEmpty());
+    m_window = qobject_cast<QQuickWindow *>(m_engine->rootObjects().constFirst());
+    QVERIFY(m_window);
+    QVERIFY(QTest::qWaitForWindowExposed(m_window));
+    QTRY_VERIFY_WITH_TIMEOUT(m_flow->online(), 30000);
+}
+
+void TestKioskEndToEnd::cleanupTestCase()
+{
+    m_engine.reset();
+    m_flow.reset();
+    m_link.reset();
+    if (const QString dir = qEnvironmentVariable("PREPAY_SCREENSHOT_DIR"); !dir.isEmpty()) {
+        QFile log(dir + QStringLiteral("/prepayd-kiosk-e2e.log"));
+        if (log.open(QIODevice::WriteOnly))
+            log.write(m_site.daemonLog());
+    }
+    QCOMPARE(m_site.stop(), 0);
+    qInstallMessageHandler(previousHandler);
+}
+
+// The visible item whose `text` is exactly `text` (a KioskButton, a Text), enabled if asked.
+QQuickItem *TestKioskEndToEnd::itemWithText(const QString &text, bool enabledOnly) const
+{
+    QList<QQuickItem *> items;
+    visibleItems(m_window->contentItem(), &items);
+    for (QQuickItem *item : std::as_const(items)) {
+        const QVariant value = item->property("text");
+        if (value.isValid() && value.toString() == text && (!enabledOnly || item->isEnabled()))
+            return item;
+    }
+    return nullptr;
+}
+
+// Every visible text on the screen, one per line: what a failure message shows.
+QString TestKioskEndToEnd::screenText() const
+{
+    QList<QQuickItem *> items;
+    visibleItems(m_window->contentItem(), &items);
+    QStringList texts;
+    for (QQuickItem *item : std::as_const(items)) {
+        const QVariant value = item->property("text");
+        if (value.isValid() && !value.toString().isEmpty() && !texts.contains(value.toString()))
+            texts << value.toString();
+    }
+    return texts.join(QStringLiteral(" | "));
+}
+
+// A finger on the centre of the button that says `text` (waiting up to 10 s for it to show).
+bool TestKioskEndToEnd::tap(const QString &text, QString *error)
+{
+    QQuickItem *item = nullptr;
+    if (!QTest::qWaitFor([&] { return (item = itemWithText(text, true)) != nullptr; }, 10000)) {
+        *error = QStringLiteral("no button \"%1\" on the screen: %2").arg(text, screenText());
+        return false;
+    }
+    const QPointF centre = item->mapToScene(QPointF(item->width() / 2, item->height() / 2));
+    QTest::mouseClick(m_window, Qt::LeftButton, Qt::NoModifier, centre.toPoint());
+    QTest::qWait(30); // the frame after the tap
+    return true;
+}
+
+QString TestKioskEndToEnd::shot(const QString &name)
+{
+    const QString path = QDir(m_shotDir).filePath(name);
+    m_window->grabWindow().save(path);
+    return path;
+}
+
+qint64 TestKioskEndToEnd::balanceFen()
+{
+    return m_site.scalar(QStringLiteral("SELECT w.balance_fen FROM ledger_accounts w JOIN accounts a ON a.id = w.account_id "
+                                        "WHERE a.shop_no = '%1'")
+                             .arg(QLatin1String(shop)));
+}
+
+void TestKioskEndToEnd::tenantTopsUpAtTheKiosk()
+{
+    const std::optional<std::pair<int, int>> meter = m_site.meterOf(QString::fromLatin1(shop));
+    QVERIFY(meter);
+    const auto relay = [&] { return m_site.truth(meter->first, meter->second).value(QLatin1String("relay_state")).toString(); };
+    QTRY_COMPARE_WITH_TIMEOUT(relay(), QStringLiteral("open"), 60000); // the first poll cycle cuts the shop
+    // … and the kiosk hears of it once the poller read the relay back (the directory feed).
+    const auto kioskSeesPowerOff = [&] {
+        const std::optional<sync::DirectoryRow> row = m_link->findShop(QString::fromLatin1(shop));
+        return row && !row->points.isEmpty() && row->points.constFirst().relay == QLatin1String("open");
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(kioskSeesPowerOff(), 30000);
+    const qint64 before = balanceFen();
+    const qint64 attemptsBefore = m_site.scalar(QStringLiteral("SELECT count(*) FROM payment_attempts"));
+    QString error;
+
+    // Attract: any touch begins, the language switch too (in the language chosen).
+    QCOMPARE(m_flow->state(), kiosk::TenantFlow::Attract);
+    QVERIFY2(tap(QStringLiteral("English"), &error), qPrintable(error));
+    QTRY_COMPARE(m_flow->language(), QStringLiteral("en"));
+    QTRY_COMPARE(m_flow->state(), kiosk::TenantFlow::Identify);
+
+    // The shop number on the kiosk's keypad; its name shown to confirm.
+    for (const QChar key : QStringLiteral("B-9F-901"))
+        QVERIFY2(tap(QString(key), &error), qPrintable(error));
+    QCOMPARE(m_flow->identify()->entry(), QStringLiteral("B-9F-901"));
+    QVERIFY2(tap(QStringLiteral("Find my shop"), &error), qPrintable(error));
+    QTRY_VERIFY2(showing(QStringLiteral("Is this your shop?")), qPrintable(screenText()));
+    const QString shopName = m_flow->identify()->candidateName();
+    QVERIFY(!shopName.isEmpty());
+    QVERIFY2(screenText().contains(shopName), qPrintable(screenText()));
+    QVERIFY2(tap(QStringLiteral("Yes, continue"), &error), qPrintable(error));
+
+    // The account: in arrears, the power off, and its balance as the ledger has it.
+    QTRY_COMPARE(m_flow->state(), kiosk::TenantFlow::Account);
+    QTRY_COMPARE(m_flow->account()->balanceText(), kiosk::format::money(before));
+    QVERIFY2(showing(kiosk::format::money(before)), qPrintable(screenText()));
+    shot(QStringLiteral("kiosk-e2e-account.png"));
+
+    // Top up 100 yuan with Alipay.
+    QVERIFY2(tap(QStringLiteral("Top up"), &error), qPrintable(error));
+    QTRY_COMPARE(m_flow->state(), kiosk::TenantFlow::TopUp);
+    QVERIFY2(tap(QStringLiteral("100 yuan"), &error), qPrintable(error));
+    QVERIFY2(tap(QStringLiteral("Next: choose how to pay"), &error), qPrintable(error));
+    QVERIFY2(tap(QStringLiteral("Alipay"), &error), qPrintable(error));
+    kiosk::TopUpController *topUp = m_flow->topUp();
+    QTRY_VERIFY2_WITH_TIMEOUT(topUp->qrReady(), qPrintable(screenText()), 20000);
+    // A second tap on the way cannot make a second top-up: one attempt was created.
+    QCOMPARE(m_site.scalar(QStringLiteral("SELECT count(*) FROM payment_attempts")), attemptsBefore + 1);
+    QVERIFY2(showing(QStringLiteral("Scan the code with Alipay on your phone and pay.")), qPrintable(screenText()));
+    QTest::qWait(200); // the QR image drawn
+
+    // The phone scans the QR on the kiosk's screen (read by zbarimg from its picture).
+    const QString qr = test::decodeQr(shot(QStringLiteral("kiosk-e2e-qr.png")));
+    QCOMPARE(qr, topUp->qrPayload());
+    QVERIFY2(qr.startsWith(m_site.sandbox().baseUrl() + QStringLiteral("/pay/")), qPrintable(qr));
+    test::HeadlessBrowser phone;
+    QVERIFY2(phone.start({QStringLiteral("--ignore-certificate-errors-spki-list=")
+                             + test::HeadlessBrowser::spkiPin(test::sandboxKeyFile(QStringLiteral("tls-server.pem")))},
+                 &error),
+        qPrintable(error));
+    QVERIFY2(phone.navigate(qr, &error), qPrintable(error));
+    const QString amount = phone.waitForText(
+        QStringLiteral("document.querySelector('#amount') ? document.querySelector('#amount').textContent : ''"), 15000, &error);
+    QCOMPARE(amount, QStringLiteral("¥100.00"));
+    QVERIFY2(phone.evaluate(QStringLiteral("document.querySelector('#pay').click(), 'clicked'"), &error), qPrintable(error));
+    QElapsedTimer sincePay;
+    sincePay.start();
+
+    // The kiosk: payment received, the new balance; then the power back on (ground truth first).
+    QTRY_VERIFY2_WITH_TIMEOUT(showing(QStringLiteral("Payment received. Thank you!")), qPrintable(screenText()), 20000);
+    const qint64 payToScreenMs = sincePay.elapsed();
+    const QString receiptNo = topUp->receiptNo();
+    QVERIFY2(showing(QStringLiteral("Receipt %1").arg(receiptNo)), qPrintable(screenText()));
+    QCOMPARE(balanceFen(), before + 10000);
+    QVERIFY2(showing(QStringLiteral("New balance: %1").arg(topUp->newBalanceText())), qPrintable(screenText()));
+    shot(QStringLiteral("kiosk-e2e-paid.png"));
+    QTRY_VERIFY2_WITH_TIMEOUT(showing(QStringLiteral("Power restored.")), qPrintable(screenText()), 30000);
+    const qint64 payToPowerMs = sincePay.elapsed();
+    QCOMPARE(relay(), QStringLiteral("closed"));
+    shot(QStringLiteral("kiosk-e2e-power-restored.png"));
+    qInfo("pay click → kiosk shows paid %lld ms, → shows power restored %lld ms", payToScreenMs, payToPowerMs);
+
+    // Back on the account: the balance increased once.
+    QVERIFY2(tap(QStringLiteral("Back to my account"), &error), qPrintable(error));
+    QTRY_COMPARE(m_flow->state(), kiosk::TenantFlow::Account);
+    QTRY_COMPARE(m_flow->account()->balanceText(), kiosk::format::money(before + 10000));
+    QVERIFY2(showing(kiosk::format::money(before + 10000)), qPrintable(screenText()));
+    shot(QStringLiteral("kiosk-e2e-account-after.png"));
+    QTest::qWait(1500); // the sandbox's notification retries and prepayd's next query
+    QCOMPARE(balanceFen(), before + 10000);
+    QCOMPARE(m_site.scalar(QStringLiteral("SELECT count(*) FROM ledger_entries e JOIN payment_attempts a "
+                                          "ON a.id = e.payment_attempt_id WHERE e.kind = 'recharge' AND a.out_trade_no = '%1'")
+                               .arg(receiptNo)),
+        qint64(1));
+    QCOMPARE(m_site.scalar(QStringLiteral("SELECT count(*) FROM payment_attempts")), attemptsBefore + 1);
+    const QByteArray verified = m_site.ledgerVerifyFailure();
+    QVERIFY2(verified.isEmpty(), verified.constData());
+    QVERIFY2(qmlWarnings.load() == 0, qPrintable(warningTexts.join(u'\n')));
+}
+
+QTEST_MAIN(TestKioskEndToEnd)
+#include "tst_kiosk_e2e.moc"
