@@ -30,9 +30,11 @@ struct Run
     QString err;
 };
 
-Run run(const QString &program, const QStringList &arguments, int timeoutMs = 60'000)
+Run run(const QString &program, const QStringList &arguments, int timeoutMs = 60'000,
+    const QProcessEnvironment &environment = QProcessEnvironment::systemEnvironment())
 {
     QProcess p;
+    p.setProcessEnvironment(environment);
     p.start(binary(program), arguments);
     Run r;
     if (!p.waitForFinished(timeoutMs)) {
@@ -260,13 +262,30 @@ void TestCli::prepaydConfigFile()
 
 void TestCli::kioskSelfTestHasNoQmlWarnings()
 {
+    // A kiosk not enrolled yet (an empty state directory): it says how to enrol and shows Out of
+    // service, portrait by default, landscape when asked — without a QML warning either way.
     QTemporaryDir dir;
+    const QString stateDir = dir.filePath(QStringLiteral("state"));
     const QString png = dir.filePath(QStringLiteral("kiosk.png"));
-    const Run kiosk
-        = run(QStringLiteral("prepay-kiosk"), {QStringLiteral("--self-test"), QStringLiteral("--screenshot"), png});
+    const Run kiosk = run(QStringLiteral("prepay-kiosk"),
+        {QStringLiteral("--self-test"), QStringLiteral("--screenshot"), png, QStringLiteral("--state-dir"), stateDir});
     QVERIFY2(kiosk.exitCode == 0, qPrintable(describe(kiosk)));
-    const QImage image(png);
-    QCOMPARE(image.size(), QSize(1920, 1080));
+    QVERIFY2(kiosk.err.contains(QLatin1String("prepay-kiosk --enrol HOST:PORT")), qPrintable(kiosk.err));
+    QCOMPARE(QImage(png).size(), QSize(1080, 1920));
+    const Run landscape = run(QStringLiteral("prepay-kiosk"), {QStringLiteral("--self-test"), QStringLiteral("--screenshot"),
+                                                                  png, QStringLiteral("--state-dir"), stateDir,
+                                                                  QStringLiteral("--landscape")});
+    QVERIFY2(landscape.exitCode == 0, qPrintable(describe(landscape)));
+    QCOMPARE(QImage(png).size(), QSize(1920, 1080));
+
+    // --help works over SSH, without a display; --enrol checks its arguments before anything.
+    QProcessEnvironment noDisplay = QProcessEnvironment::systemEnvironment();
+    for (const QString &name : {QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("DISPLAY"), QStringLiteral("WAYLAND_DISPLAY")})
+        noDisplay.remove(name);
+    const Run help = run(QStringLiteral("prepay-kiosk"), {QStringLiteral("--help")}, 60'000, noDisplay);
+    QVERIFY2(help.exitCode == 0 && help.out.contains(QLatin1String("--enrol")), qPrintable(describe(help)));
+    const Run badEnrol = run(QStringLiteral("prepay-kiosk"), {QStringLiteral("--enrol"), QStringLiteral("nowhere")});
+    QCOMPARE(badEnrol.exitCode, 64);
 }
 
 QTEST_GUILESS_MAIN(TestCli)
