@@ -99,7 +99,7 @@ private Q_SLOTS:
         const QString expected = FixtureBackend::paymentPayload(1, 10'000);
         for (const QString &name : {QStringLiteral("zh_CN-portrait-02-topup-qr.png"), QStringLiteral("en-portrait-02-topup-qr.png"),
                  QStringLiteral("en-landscape-02-topup-qr.png")}) {
-            QCOMPARE(test::decodeQr(dir.filePath(name)), expected);
+            QCOMPARE(prepay::test::decodeQr(dir.filePath(name)), expected);
         }
     }
 
