@@ -8,10 +8,13 @@
 //   --screenshots DIR   every screen and state as PNGs, both languages (implies the fixture)
 //   --screenshot FILE   the first screen as a PNG;  --self-test  non-zero on any QML warning
 //   --lang zh_CN|en, --landscape, --high-contrast
+//   --printer QUEUE [--cups SERVER] [--paper 80mm|a5|a4]   the receipt printer (kiosk/receipts)
 #include "api/clock.h"
 #include "api/logging.h"
 #include "api/process.h"
 #include "fixturebackend.h"
+#include "fixtureprinter.h"
+#include "receipts/cupsoutput.h"
 #include "idle/idlesupervisor.h"
 #include "link/linkbackend.h"
 #include "link/statedir.h"
@@ -98,13 +101,28 @@ int main(int argc, char *argv[])
     const QCommandLineOption caOption(QStringLiteral("ca"),
         QStringLiteral("The building's CA certificate (prepayd's DATA/pki/ca.crt), the only one trusted."),
         QStringLiteral("FILE"));
+    const QCommandLineOption printerOption(QStringLiteral("printer"),
+        QStringLiteral("The CUPS queue of the receipt printer (lpstat -p lists them). Without it the kiosk prints no "
+                       "receipt."),
+        QStringLiteral("QUEUE"));
+    const QCommandLineOption cupsOption(QStringLiteral("cups"),
+        QStringLiteral("The CUPS server (host:port or a socket path; default: the system's)."), QStringLiteral("SERVER"));
+    const QCommandLineOption paperOption(QStringLiteral("paper"),
+        QStringLiteral("The receipt paper: 80mm (default), a5 or a4."), QStringLiteral("PAPER"), QStringLiteral("80mm"));
     parser.addOptions({fixtureOption, screenshotOption, screenshotsOption, selfTestOption, langOption, landscapeOption,
-        contrastOption, stateDirOption, demoOption, enrolOption, pairingOption, caOption});
+        contrastOption, stateDirOption, demoOption, enrolOption, pairingOption, caOption, printerOption, cupsOption,
+        paperOption});
     parser.process(app);
     prepay::installLogging(prepay::LogVerbosity::Normal);
     const QString lang = parser.value(langOption);
     if (lang != QLatin1String("zh_CN") && lang != QLatin1String("en")) {
         std::fprintf(stderr, "prepay-kiosk: --lang takes zh_CN or en, not %s\n", qPrintable(lang));
+        return 64;
+    }
+
+    const std::optional<prepay::printer::Paper> paper = prepay::printer::paperFromCode(parser.value(paperOption));
+    if (!paper) {
+        std::fprintf(stderr, "prepay-kiosk: --paper takes 80mm, a5 or a4, not %s\n", qPrintable(parser.value(paperOption)));
         return 64;
     }
 
@@ -151,11 +169,19 @@ int main(int argc, char *argv[])
         }
     }
 
+    // The receipt printer: the fixture's with the fixture, else CUPS when a queue is named.
+    std::unique_ptr<prepay::kiosk::ReceiptOutput> printer;
+    if (fixture)
+        printer = std::make_unique<prepay::kiosk::FixturePrinter>();
+    else if (parser.isSet(printerOption))
+        printer = std::make_unique<prepay::kiosk::CupsReceiptOutput>(parser.value(printerOption), parser.value(cupsOption), *paper);
+
     prepay::kiosk::TenantFlow flow;
     if (fixture)
         flow.setBackend(fixture.get());
     else if (link)
         flow.setBackend(link.get());
+    flow.setReceiptOutput(printer.get());
     flow.setLanguage(lang);
     prepay::kiosk::ActivityFilter activity(flow.idle());
     app.installEventFilter(&activity);

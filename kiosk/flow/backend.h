@@ -119,6 +119,9 @@ public:
     virtual void createTopUp(const TopUpRequest &request, Reply<TopUp> done) = 0;
     virtual void cancelTopUp(qint64 attemptId, Reply<TopUp> done) = 0;
     virtual void recentRecharges(const QString &shopNo, Reply<QList<Recharge>> done) = 0;
+    // What a receipt says (receipt.get's result, docs/api.md): the facts the receipt printer
+    // words and draws. `not_found` / `forbidden` for a receipt this kiosk may not print.
+    virtual void receiptFacts(const QString &receiptNo, Reply<QJsonObject> done) = 0;
 
     // Kiosk events for the backoffice (receipt printed, printer state, ...): queued in the outbox,
     // which survives restarts and drains when online. `kind` and `fields` as in docs/api.md.

@@ -48,6 +48,7 @@ void TenantFlow::setBackend(Backend *backend)
     m_usage.setBackend(backend);
     m_history.setBackend(backend);
     m_topUp.setBackend(backend);
+    m_receipts.setBackend(backend);
     if (m_backend) {
         connect(m_backend, &Backend::linkStateChanged, this, &TenantFlow::onLinkOrDirectory);
         connect(m_backend, &Backend::profileChanged, this, &TenantFlow::profileChanged);
@@ -218,6 +219,8 @@ void TenantFlow::wipe()
     m_account.clear();
     m_usage.clear();
     m_history.clear();
+    m_receipts.clear();
+    m_autoPrinted.clear();
     setLanguage(kDefaultLanguage);
 }
 
@@ -259,6 +262,12 @@ void TenantFlow::onTopUpStep()
 {
     const bool onQr = m_state == TopUp && m_topUp.step() == TopUpController::Qr;
     m_idle.setIdleMs(onQr ? IdleSupervisor::kIdleQrMs : IdleSupervisor::kIdleDefaultMs);
+    // Paid: the receipt prints by itself, once per top-up.
+    if (m_topUp.step() == TopUpController::Success && !m_topUp.receiptNo().isEmpty()
+        && m_topUp.receiptNo() != m_autoPrinted && m_receipts.available()) {
+        m_autoPrinted = m_topUp.receiptNo();
+        m_receipts.print(m_autoPrinted, m_language);
+    }
 }
 
 } // namespace prepay::kiosk

@@ -20,6 +20,7 @@
 #include "historycontroller.h"
 #include "identifycontroller.h"
 #include "idle/idlesupervisor.h"
+#include "receiptcontroller.h"
 #include "topupcontroller.h"
 #include "usagecontroller.h"
 
@@ -47,6 +48,7 @@ class TenantFlow : public QObject
     Q_PROPERTY(prepay::kiosk::UsageController *usage READ usage CONSTANT)
     Q_PROPERTY(prepay::kiosk::HistoryController *history READ history CONSTANT)
     Q_PROPERTY(prepay::kiosk::TopUpController *topUp READ topUp CONSTANT)
+    Q_PROPERTY(prepay::kiosk::ReceiptController *receipts READ receipts CONSTANT)
     Q_PROPERTY(prepay::kiosk::IdleSupervisor *idle READ idle CONSTANT)
 
 public:
@@ -62,6 +64,8 @@ public:
     void setBackend(Backend *backend);
     // The clock every controller and the idle supervisor read (not owned). Default: the system's.
     void setClock(const Clock *clock);
+    // Where receipts are printed (not owned); none: the kiosk offers no receipt.
+    void setReceiptOutput(ReceiptOutput *output) { m_receipts.setOutput(output); }
 
     State state() const { return m_state; }
     QString language() const { return m_language; }
@@ -77,6 +81,7 @@ public:
     UsageController *usage() { return &m_usage; }
     HistoryController *history() { return &m_history; }
     TopUpController *topUp() { return &m_topUp; }
+    ReceiptController *receipts() { return &m_receipts; }
     IdleSupervisor *idle() { return &m_idle; }
 
     Q_INVOKABLE void begin();        // Attract → Identify
@@ -115,6 +120,8 @@ private:
     UsageController m_usage;
     HistoryController m_history;
     TopUpController m_topUp;
+    ReceiptController m_receipts;
+    QString m_autoPrinted; // the paid top-up whose receipt was printed by itself
     IdleSupervisor m_idle;
 };
 

@@ -468,6 +468,21 @@ void LinkBackend::cancelTopUp(qint64 attemptId, Reply<TopUp> done)
         });
 }
 
+void LinkBackend::receiptFacts(const QString &receiptNo, Reply<QJsonObject> done)
+{
+    if (m_state != LinkState::Online) {
+        QTimer::singleShot(0, this, [done] { done(std::nullopt, unavailable()); });
+        return;
+    }
+    call(QStringLiteral("receipt.get"), {{QStringLiteral("receipt_no"), receiptNo}}, [done](const rpc::Outcome &outcome) {
+        if (!rpc::succeeded(outcome)) {
+            done(std::nullopt, errorOf(outcome));
+            return;
+        }
+        done(std::get<QJsonValue>(outcome).toObject(), BackendError{});
+    });
+}
+
 void LinkBackend::recentRecharges(const QString &shopNo, Reply<QList<Recharge>> done)
 {
     if (m_state != LinkState::Online) {

@@ -72,6 +72,7 @@ public:
     void createTopUp(const TopUpRequest &request, Reply<TopUp> done) override;
     void cancelTopUp(qint64 attemptId, Reply<TopUp> done) override;
     void recentRecharges(const QString &shopNo, Reply<QList<Recharge>> done) override;
+    void receiptFacts(const QString &receiptNo, Reply<QJsonObject> done) override;
     void report(const QString &kind, const QJsonObject &fields) override;
 
     // For tests and the health report.

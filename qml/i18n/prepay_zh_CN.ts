@@ -16,7 +16,9 @@
     <message numerus="yes">
         <location filename="../screens/tenant/AccountScreen.qml" line="27"/>
         <source>Tiered tariff: %1 per kWh, more in %n higher step(s) as this month&apos;s use grows.</source>
-        <translation><numerusform>阶梯电价：每千瓦时 %1，本月用电越多，之后 %n 档单价越高。</numerusform></translation>
+        <translation>
+            <numerusform>阶梯电价：每千瓦时 %1，本月用电越多，之后 %n 档单价越高。</numerusform>
+        </translation>
     </message>
     <message>
         <location filename="../screens/tenant/AccountScreen.qml" line="29"/>
@@ -29,47 +31,49 @@
         <translation>尚未设定电价，请咨询物业管理处。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="62"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="65"/>
         <source>Balance</source>
         <translation>余额</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="70"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="73"/>
         <source>No wallet yet</source>
         <translation>尚未开户</translation>
     </message>
     <message numerus="yes">
-        <location filename="../screens/tenant/AccountScreen.qml" line="84"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="87"/>
         <source>About %n day(s) left at your recent usage.</source>
-        <translation><numerusform>按近期用电，约可再用 %n 天。</numerusform></translation>
+        <translation>
+            <numerusform>按近期用电，约可再用 %n 天。</numerusform>
+        </translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="94"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="97"/>
         <source>Data may be out of date: the last meter reading is more than 2 hours old.</source>
         <translation>数据可能不是最新的：最近一次抄表已超过 2 小时。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="95"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="98"/>
         <source>Data may be out of date: the kiosk cannot reach the management office right now.</source>
         <translation>数据可能不是最新的：本终端暂时无法连接物业管理处。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="101"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="104"/>
         <source>Top up</source>
         <translation>充值</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="108"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="111"/>
         <source>Top-ups are unavailable while the kiosk cannot reach the management office. It will come back by itself; you can also top up at the office.</source>
         <translation>本终端暂时无法连接物业管理处，暂停充值。连接恢复后会自动恢复；您也可以到管理处充值。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="115"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="118"/>
         <source>Usage</source>
         <translation>用电情况</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="120"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="123"/>
         <source>Recharges</source>
         <translation>充值记录</translation>
     </message>
@@ -80,37 +84,37 @@
     </message>
     <message>
         <location filename="../screens/tenant/AccountScreen.qml" line="141"/>
-        <location filename="../screens/tenant/AccountScreen.qml" line="149"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="148"/>
         <source>No reading yet</source>
         <translation>暂无读数</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="148"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="147"/>
         <source>This month</source>
         <translation>本月</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="156"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="155"/>
         <source>Meters</source>
         <translation>电表</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="208"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="207"/>
         <source> — kept on by the management office</source>
         <translation> — 物业保电中</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="210"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="209"/>
         <source> — meter not answering</source>
         <translation> — 电表暂时失联</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="234"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="233"/>
         <source>Last meter reading: %1</source>
         <translation>最近抄表：%1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/AccountScreen.qml" line="235"/>
+        <location filename="../screens/tenant/AccountScreen.qml" line="234"/>
         <source>No meter reading yet.</source>
         <translation>暂无抄表数据。</translation>
     </message>
@@ -136,34 +140,39 @@
         <translation>最近充值</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="31"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="38"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="33"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="38"/>
         <source>The list of recharges needs the connection to the management office, which is down right now. Your balance above is still shown.</source>
         <translation>查看充值记录需要连接物业管理处，目前连接中断。余额仍可查看。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="34"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="38"/>
         <source>The list could not be loaded: %1</source>
         <translation>无法加载充值记录：%1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="35"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="38"/>
         <source>No recharges yet.</source>
         <translation>暂无充值记录。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="85"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="99"/>
         <source>Receipt %1</source>
         <translation>单号 %1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="86"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="99"/>
         <source> · paid after the QR code closed, credited</source>
         <translation> · 二维码关闭后才付款，已入账</translation>
+    </message>
+    <message>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="116"/>
+        <source>Print receipt</source>
+        <translation>打印小票</translation>
     </message>
 </context>
 <context>
@@ -174,37 +183,37 @@
         <translation>查找您的商铺</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/IdentifyScreen.qml" line="42"/>
+        <location filename="../screens/tenant/IdentifyScreen.qml" line="45"/>
         <source>Enter your shop number, as written at your shop&apos;s door (for example A-1F-101).</source>
         <translation>请输入商铺门牌上的编号（例如 A-1F-101）。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/IdentifyScreen.qml" line="73"/>
+        <location filename="../screens/tenant/IdentifyScreen.qml" line="78"/>
         <source>No shop with this number. Please check the number at your door, or ask the management office.</source>
         <translation>没有这个编号的商铺。请核对门牌上的编号，或咨询物业管理处。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/IdentifyScreen.qml" line="74"/>
+        <location filename="../screens/tenant/IdentifyScreen.qml" line="79"/>
         <source>Please enter your shop number first.</source>
         <translation>请先输入商铺编号。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/IdentifyScreen.qml" line="84"/>
+        <location filename="../screens/tenant/IdentifyScreen.qml" line="89"/>
         <source>Find my shop</source>
         <translation>查找</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/IdentifyScreen.qml" line="106"/>
+        <location filename="../screens/tenant/IdentifyScreen.qml" line="113"/>
         <source>Is this your shop?</source>
         <translation>这是您的商铺吗？</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/IdentifyScreen.qml" line="134"/>
+        <location filename="../screens/tenant/IdentifyScreen.qml" line="141"/>
         <source>No, change</source>
         <translation>不是，重新输入</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/IdentifyScreen.qml" line="140"/>
+        <location filename="../screens/tenant/IdentifyScreen.qml" line="147"/>
         <source>Yes, continue</source>
         <translation>是，继续</translation>
     </message>
@@ -219,7 +228,9 @@
     <message numerus="yes">
         <location filename="../components/IdleOverlay.qml" line="47"/>
         <source>For your privacy this screen closes in %n second(s).</source>
-        <translation><numerusform>为保护您的隐私，本页面将在 %n 秒后关闭。</numerusform></translation>
+        <translation>
+            <numerusform>为保护您的隐私，本页面将在 %n 秒后关闭。</numerusform>
+        </translation>
     </message>
     <message>
         <location filename="../components/IdleOverlay.qml" line="57"/>
@@ -238,7 +249,7 @@
 <context>
     <name>Main</name>
     <message>
-        <location filename="../Main.qml" line="23"/>
+        <location filename="../Main.qml" line="20"/>
         <source>prepay kiosk</source>
         <translation>预付费电费终端</translation>
     </message>
@@ -264,44 +275,82 @@
 <context>
     <name>PinScreen</name>
     <message>
-        <location filename="../screens/tenant/PinScreen.qml" line="42"/>
+        <location filename="../screens/tenant/PinScreen.qml" line="45"/>
         <source>Enter your PIN (%1 to %2 digits).</source>
         <translation>请输入密码（%1 至 %2 位数字）。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/PinScreen.qml" line="71"/>
+        <location filename="../screens/tenant/PinScreen.qml" line="74"/>
         <source>The PIN has %1 to %2 digits.</source>
         <translation>密码为 %1 至 %2 位数字。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/PinScreen.qml" line="72"/>
+        <location filename="../screens/tenant/PinScreen.qml" line="75"/>
         <source>Wrong PIN. Please try again.</source>
         <translation>密码错误，请重试。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/PinScreen.qml" line="73"/>
+        <location filename="../screens/tenant/PinScreen.qml" line="76"/>
         <source>Too many wrong PINs. Please try again later or ask the management office.</source>
         <translation>密码错误次数过多。请稍后再试，或咨询物业管理处。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/PinScreen.qml" line="74"/>
+        <location filename="../screens/tenant/PinScreen.qml" line="77"/>
         <source>The PIN cannot be checked right now: the kiosk cannot reach the management office.</source>
         <translation>暂时无法验证密码：本终端无法连接物业管理处。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/PinScreen.qml" line="75"/>
+        <location filename="../screens/tenant/PinScreen.qml" line="78"/>
         <source>The PIN could not be checked: %1</source>
         <translation>无法验证密码：%1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/PinScreen.qml" line="87"/>
+        <location filename="../screens/tenant/PinScreen.qml" line="90"/>
         <source>Checking…</source>
         <translation>正在验证…</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/PinScreen.qml" line="87"/>
+        <location filename="../screens/tenant/PinScreen.qml" line="90"/>
         <source>OK</source>
         <translation>确定</translation>
+    </message>
+</context>
+<context>
+    <name>ReceiptStatus</name>
+    <message>
+        <location filename="../components/ReceiptStatus.qml" line="22"/>
+        <source>The receipt printer is out of paper, so no receipt was printed. Your payment is safe and credited. You can print the receipt later under Recharges.</source>
+        <translation>小票打印机缺纸，未能打印小票。您的付款已安全到账。稍后可在“充值记录”中补打小票。</translation>
+    </message>
+    <message>
+        <location filename="../components/ReceiptStatus.qml" line="25"/>
+        <source>The receipt could not be fetched from the management office just now. Your payment is safe and credited. You can print it later under Recharges.</source>
+        <translation>暂时无法从物业管理处取得小票信息。您的付款已安全到账。稍后可在“充值记录”中补打小票。</translation>
+    </message>
+    <message>
+        <location filename="../components/ReceiptStatus.qml" line="28"/>
+        <source>This receipt cannot be printed at this kiosk. The management office can print it for you.</source>
+        <translation>本终端无法打印此小票，请到物业管理处补打。</translation>
+    </message>
+    <message>
+        <location filename="../components/ReceiptStatus.qml" line="31"/>
+        <source>The receipt printer is not working right now, so no receipt was printed. Your payment is safe and credited. You can print the receipt later under Recharges.</source>
+        <translation>小票打印机暂时无法工作，未能打印小票。您的付款已安全到账。稍后可在“充值记录”中补打小票。</translation>
+    </message>
+    <message>
+        <location filename="../components/ReceiptStatus.qml" line="34"/>
+        <source>Management office: %1</source>
+        <translation>物业管理处电话：%1</translation>
+    </message>
+    <message>
+        <location filename="../components/ReceiptStatus.qml" line="42"/>
+        <source>Printing your receipt…</source>
+        <translation>正在打印小票…</translation>
+    </message>
+    <message>
+        <location filename="../components/ReceiptStatus.qml" line="43"/>
+        <source>Your receipt is printed: please take it from the slot below the screen.</source>
+        <translation>小票已打印，请从屏幕下方出纸口取走。</translation>
     </message>
 </context>
 <context>
@@ -363,174 +412,174 @@
         <translation>充值</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="48"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="51"/>
         <source>How much would you like to top up?</source>
         <translation>您要充值多少？</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="67"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="70"/>
         <source>%1 yuan</source>
         <translation>%1 元</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="76"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="79"/>
         <source>Or type another amount in yuan.</source>
         <translation>或输入其他金额（元）。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="76"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="79"/>
         <source>Amount: %1</source>
         <translation>金额：%1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="77"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="80"/>
         <source>%1 is less than the smallest top-up, %2.</source>
         <translation>%1 低于最低充值金额 %2。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="78"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="81"/>
         <source>%1 is more than the largest top-up, %2.</source>
         <translation>%1 超过最高充值金额 %2。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="89"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="92"/>
         <source>Next: choose how to pay</source>
         <translation>下一步：选择支付方式</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="95"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="98"/>
         <source>Top-ups are unavailable while the kiosk cannot reach the management office.</source>
         <translation>本终端暂时无法连接物业管理处，暂停充值。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="104"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="106"/>
         <source>Another amount (%1 to %2):</source>
         <translation>其他金额（%1 至 %2）：</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="128"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="133"/>
         <source>Top up %1. How would you like to pay?</source>
         <translation>充值 %1，请选择支付方式：</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="150"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="155"/>
         <source>Asking %1 for a QR code…</source>
         <translation>正在向%1获取二维码…</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="160"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="165"/>
         <source>The connection to the management office was interrupted. Nothing was charged. Tap the same payment method to try again.</source>
         <translation>与物业管理处的连接中断，未产生任何扣款。请再次点击同一支付方式重试。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="161"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="166"/>
         <source>The top-up could not be started (%1). Nothing was charged.</source>
         <translation>无法发起充值（%1），未产生任何扣款。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="196"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="208"/>
         <source>Preparing the QR code…</source>
         <translation>正在生成二维码…</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="221"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="233"/>
         <source>Scan the code with %1 on your phone and pay.</source>
         <translation>请用手机%1扫码付款。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="230"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="242"/>
         <source>Waiting for payment… %1 left</source>
         <translation>等待付款… 剩余 %1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="240"/>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="308"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="252"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="323"/>
         <source>Receipt %1</source>
         <translation>单号 %1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="250"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="262"/>
         <source>Cancel this top-up</source>
         <translation>取消本次充值</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="266"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="281"/>
         <source>Payment received. Thank you!</source>
         <translation>付款成功，谢谢！</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="276"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="291"/>
         <source>New balance: %1</source>
         <translation>当前余额：%1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="287"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="302"/>
         <source>Power restored.</source>
         <translation>已恢复供电。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="288"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="303"/>
         <source>Turning your power back on… this takes up to a minute.</source>
         <translation>正在恢复供电… 最多需要一分钟。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="299"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="314"/>
         <source>This payment arrived after the QR code closed; it has been credited all the same.</source>
         <translation>这笔付款在二维码关闭后才到账，已照常入账。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="318"/>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="373"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="337"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="394"/>
         <source>Back to my account</source>
         <translation>返回我的账户</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="336"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="357"/>
         <source>The QR code expired before a payment arrived.</source>
         <translation>二维码已过期，未收到付款。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="337"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="358"/>
         <source>The payment was not completed.</source>
         <translation>付款未完成。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="338"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="359"/>
         <source>The payment could not be matched to this top-up.</source>
         <translation>这笔付款与本次充值不符。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="339"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="360"/>
         <source>The payment provider has not answered yet.</source>
         <translation>支付平台尚未答复。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="340"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="361"/>
         <source>The top-up did not go through.</source>
         <translation>充值未成功。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="353"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="374"/>
         <source>The management office has been told and will contact you. Nothing more is needed from you now.</source>
         <translation>已通知物业管理处，他们会与您联系。您现在无需再操作。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="354"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="375"/>
         <source>Nothing was charged. You can try again, with another payment method if you like.</source>
         <translation>未产生任何扣款。您可以重试，也可以换一种支付方式。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="355"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="376"/>
         <source>If you did pay, the money is not lost: it will show on your account within a few minutes. If you did not, you can start a new top-up.</source>
         <translation>如果您已付款，钱不会丢失，几分钟内会显示在您的账户上。如果没有付款，可以重新充值。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="366"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="387"/>
         <source>Questions? Call the management office: %1</source>
         <translation>如有疑问，请致电物业管理处：%1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="380"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="401"/>
         <source>Try again</source>
         <translation>重试</translation>
     </message>

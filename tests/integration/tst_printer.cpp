@@ -120,7 +120,9 @@ private Q_SLOTS:
         // The backend fails (or, offline, keeps trying): the printer's reason shows and the job
         // does not complete.
         std::optional<PrinterState> state;
-        QTRY_VERIFY2_WITH_TIMEOUT((state = cups.printerState(queue, &error)) && state->health() != Health::Ok,
+        // (cupsd takes the backend's STATE: line and its message line one after the other: both.)
+        QTRY_VERIFY2_WITH_TIMEOUT((state = cups.printerState(queue, &error)) && state->health() != Health::Ok
+                && state->message.contains(message),
             qPrintable(QStringLiteral("state %1 reasons %2 message %3; %4")
                            .arg(state ? int(state->state) : -1)
                            .arg(state ? state->reasons.join(u',') : error, state ? state->message : QString(), m_cups.log())),

@@ -88,9 +88,29 @@ public:
             done(list, {});
         });
     }
-    void report(const QString &, const QJsonObject &) override { }
+    void receiptFacts(const QString &receiptNo, Reply<QJsonObject> done) override
+    {
+        factRequests.append(receiptNo);
+        const bool online = link == LinkState::Online;
+        pending.push_back([receiptNo, done, online] {
+            if (!online)
+                done(std::nullopt, BackendError{QStringLiteral("unavailable"), {}});
+            else if (receiptNo.startsWith(u'X'))
+                done(std::nullopt, BackendError{QStringLiteral("not_found"), QStringLiteral("another building's")});
+            else
+                done(QJsonObject{{QStringLiteral("receipt_no"), receiptNo}, {QStringLiteral("amount_fen"), 10'000}}, {});
+        });
+    }
+    void report(const QString &kind, const QJsonObject &fields) override
+    {
+        QJsonObject r = fields;
+        r.insert(QStringLiteral("kind"), kind);
+        reports.append(r);
+    }
 
     QList<Reply<TopUp>> createReplies;
+    QStringList factRequests;
+    QList<QJsonObject> reports;
 
     void answerAll()
     {
@@ -170,6 +190,37 @@ TopUp issued(qint64 id, const TopUpRequest &request, qint64 expiresAtMs)
     t.qrPayload = QStringLiteral("https://pay.example/qr/%1?x=支付 1&y=2").arg(id);
     return t;
 }
+
+// A printer whose jobs the test finishes: print() only records; finish() answers the oldest.
+class ScriptedPrinter final : public ReceiptOutput
+{
+public:
+    bool available() const override { return true; }
+    QString health() const override { return state; }
+    QString healthDetail() const override { return QString(); }
+    void print(const QJsonObject &facts, const QString &language, std::function<void(const PrintOutcome &)> done) override
+    {
+        printed.append(facts.value(QLatin1String("receipt_no")).toString() + u'/' + language);
+        jobs.append(done);
+    }
+    void finish(bool ok)
+    {
+        PrintOutcome outcome;
+        outcome.printed = ok;
+        outcome.printer = ok ? QStringLiteral("ok") : QStringLiteral("paper_out");
+        outcome.detail = ok ? QString() : QStringLiteral("media-empty");
+        jobs.takeFirst()(outcome);
+    }
+    void setState(const QString &s)
+    {
+        state = s;
+        Q_EMIT healthChanged();
+    }
+
+    QString state = QStringLiteral("ok");
+    QStringList printed;
+    QList<std::function<void(const PrintOutcome &)>> jobs;
+};
 
 } // namespace
 
@@ -368,6 +419,84 @@ private Q_SLOTS:
         flow->back();
         QCOMPARE(flow->state(), TenantFlow::Account);
         QCOMPARE(flow->account()->balanceText(), QStringLiteral("¥45.00"));
+    }
+
+    // Paid: the receipt prints by itself, once, in the tenant's language, with the facts from
+    // prepayd; what happened goes to the outbox; a failure says why; a reprint from History;
+    // the printer's health reported on change; the session's wipe forgets the state.
+    void receiptPrintsOnceAfterPayment()
+    {
+        ScriptedPrinter printer;
+        flow->setReceiptOutput(&printer);
+        QVERIFY(flow->receipts()->available());
+        QCOMPARE(backend->reports.size(), 1); // the printer's first health
+        QCOMPARE(backend->reports.at(0).value(QLatin1String("kind")).toString(), QStringLiteral("printer_state"));
+        flow->setLanguage(QStringLiteral("en"));
+        toChannel(0);
+        flow->topUp()->chooseChannel(QStringLiteral("alipay"));
+        backend->answerCreate(issued(21, backend->creates.at(0), clock.wallMs() + 300'000));
+        TopUp paid = issued(21, backend->creates.at(0), clock.wallMs() + 300'000);
+        paid.paid = true;
+        paid.state = QStringLiteral("credited");
+        paid.balanceFen = 22'345;
+        Q_EMIT backend->topUpChanged(paid);
+        Q_EMIT backend->topUpChanged(paid); // the same event twice: still one receipt
+        QCOMPARE(flow->receipts()->state(), QStringLiteral("printing"));
+        QCOMPARE(backend->factRequests, QStringList{QStringLiteral("K21")});
+        backend->answerAll();
+        QCOMPARE(printer.printed, QStringList{QStringLiteral("K21/en")});
+        printer.finish(true);
+        QCOMPARE(flow->receipts()->state(), QStringLiteral("printed"));
+        QCOMPARE(backend->reports.last().value(QLatin1String("kind")).toString(), QStringLiteral("receipt_printed"));
+        QCOMPARE(backend->reports.last().value(QLatin1String("receipt_no")).toString(), QStringLiteral("K21"));
+
+        // A reprint from History that fails for want of paper: said, reported, money untouched.
+        flow->back();
+        flow->showHistory();
+        flow->receipts()->print(QStringLiteral("K21"), flow->language());
+        flow->receipts()->print(QStringLiteral("K21"), flow->language()); // a double tap: ignored
+        backend->answerAll();
+        QCOMPARE(printer.printed.size(), 2);
+        printer.finish(false);
+        QCOMPARE(flow->receipts()->state(), QStringLiteral("failed"));
+        QCOMPARE(flow->receipts()->failure(), QStringLiteral("paper_out"));
+        QCOMPARE(backend->reports.last().value(QLatin1String("kind")).toString(), QStringLiteral("receipt_failed"));
+        QCOMPARE(backend->reports.last().value(QLatin1String("printer")).toString(), QStringLiteral("paper_out"));
+        QCOMPARE(backend->creates.size(), 1);
+
+        // The printer's health: reported when it changes, not when it stays.
+        const qsizetype before = backend->reports.size();
+        printer.setState(QStringLiteral("paper_out"));
+        printer.setState(QStringLiteral("paper_out"));
+        QCOMPARE(backend->reports.size(), before + 1);
+        QCOMPARE(backend->reports.last().value(QLatin1String("printer")).toString(), QStringLiteral("paper_out"));
+
+        // The session ends: nothing of it stays on screen.
+        flow->endSession();
+        QCOMPARE(flow->receipts()->state(), QStringLiteral("idle"));
+        QVERIFY(flow->receipts()->receiptNo().isEmpty());
+    }
+
+    // Facts prepayd cannot give (offline, or another building's receipt): no paper, said why.
+    void receiptWithoutFacts()
+    {
+        ScriptedPrinter printer;
+        flow->setReceiptOutput(&printer);
+        toAccount();
+        flow->showHistory();
+        flow->receipts()->print(QStringLiteral("X1"), flow->language());
+        backend->answerAll();
+        QCOMPARE(flow->receipts()->state(), QStringLiteral("failed"));
+        QCOMPARE(flow->receipts()->failure(), QStringLiteral("not_found"));
+        backend->link = LinkState::Offline;
+        flow->receipts()->print(QStringLiteral("K99"), flow->language());
+        QCOMPARE(flow->receipts()->state(), QStringLiteral("printing"));
+        backend->answerAll();
+        QCOMPARE(flow->receipts()->state(), QStringLiteral("failed"));
+        QCOMPARE(flow->receipts()->failure(), QStringLiteral("unavailable"));
+        QVERIFY(printer.printed.isEmpty()); // nothing to print without the facts
+        QCOMPARE(backend->reports.last().value(QLatin1String("kind")).toString(), QStringLiteral("receipt_failed"));
+        QCOMPARE(backend->reports.last().value(QLatin1String("receipt_no")).toString(), QStringLiteral("K99"));
     }
 
     void timeoutCancelsAndLatePaymentShows()

@@ -24,6 +24,13 @@ Rectangle {
             title: qsTr("Recent recharges") + " · " + root.flow.account.displayName
         }
 
+        ReceiptStatus {
+            Layout.fillWidth: true
+            Layout.margins: Theme.margin
+            Layout.preferredHeight: implicitHeight
+            flow: root.flow
+        }
+
         Text {
             Layout.fillWidth: true
             Layout.margins: Theme.margin
@@ -102,6 +109,12 @@ Rectangle {
                                 font.pixelSize: Theme.fontHeading
                                 font.bold: true
                                 color: Theme.text
+                            }
+                            KioskButton {
+                                visible: root.flow.receipts.available
+                                enabled: !root.flow.receipts.busy
+                                text: qsTr("Print receipt")
+                                onClicked: root.flow.receipts.print(row.receiptNo, root.flow.language)
                             }
                         }
                     }

@@ -327,6 +327,10 @@ Rectangle {
                 font.pixelSize: Theme.fontBody
                 color: Theme.textMuted
             }
+            ReceiptStatus {
+                width: parent.width
+                flow: root.flow
+            }
             KioskButton {
                 width: parent.width
                 primary: true
