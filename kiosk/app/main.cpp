@@ -171,8 +171,12 @@ int main(int argc, char *argv[])
 
     // The receipt printer: the fixture's with the fixture, else CUPS when a queue is named.
     std::unique_ptr<prepay::kiosk::ReceiptOutput> printer;
-    if (fixture)
-        printer = std::make_unique<prepay::kiosk::FixturePrinter>();
+    if (fixture) {
+        auto fixturePrinter = std::make_unique<prepay::kiosk::FixturePrinter>();
+        if (tour)
+            fixturePrinter->setPrintDelayMs(0); // the tour's pictures show the receipt printed
+        printer = std::move(fixturePrinter);
+    }
     else if (parser.isSet(printerOption))
         printer = std::make_unique<prepay::kiosk::CupsReceiptOutput>(parser.value(printerOption), parser.value(cupsOption), *paper);
 
