@@ -1,12 +1,26 @@
 // prepayctl receipt: the receipt renderer (drivers/printer/receipt.h) and the CUPS driver
 // (drivers/printer/cupsprinter.h) from the command line — for a technician setting up a kiosk's
-// printer, and for checking a receipt's layout without a kiosk.
+// printer, for checking a receipt's layout without a kiosk, and for staff who print a real
+// receipt (a counter sale, a refund slip, a reprint) as prepayd reports it (receipt.get), or ask
+// whether a receipt's QR is genuine (receipt.verify).
 #pragma once
 
 #include "ctl/command.h"
+#include "printer/receipt.h"
+
+#include <QtCore/QJsonObject>
+
+#include <optional>
 
 namespace prepay::ctl {
 
 QList<Command> receiptCommands();
+
+// What the renderer draws for prepayd's receipt.get answer (docs/api.md), in `language`: the
+// tariff worded from its facts (name and slot prices, 元/kWh or yuan/kWh), each meter as
+// "POINT (SERIAL)", the issuer as kiosk or operator. nullopt and *error (naming the member) when
+// the answer lacks what a receipt needs.
+std::optional<printer::ReceiptData> receiptFromFacts(
+    const QJsonObject &facts, printer::ReceiptLanguage language, QString *error);
 
 } // namespace prepay::ctl
