@@ -108,7 +108,12 @@ std::optional<printer::ReceiptData> receiptFromFacts(
         return missing("amount_fen");
     d.amountFen = facts.value(QLatin1String("amount_fen")).toInteger();
     d.channel = facts.value(QLatin1String("channel")).toString();
-    d.buildingName = facts.value(QLatin1String("building")).toObject().value(QLatin1String("name")).toString();
+    // The heading: the property and the building ("三明商会大厦 A座"), either alone when the other is unknown.
+    const QString site = facts.value(QLatin1String("site_name")).toString();
+    const QString building = facts.value(QLatin1String("building")).toObject().value(QLatin1String("name")).toString();
+    d.buildingName = site.isEmpty() || building.isEmpty() || building.startsWith(site)
+        ? (building.isEmpty() ? site : building)
+        : site + QLatin1Char(' ') + building;
     d.officeName = facts.value(QLatin1String("office_name")).toString();
     d.officePhone = facts.value(QLatin1String("office_phone")).toString();
     d.shopNo = facts.value(QLatin1String("shop_no")).toString();
@@ -120,7 +125,11 @@ std::optional<printer::ReceiptData> receiptFromFacts(
         const QString point = meter.value(QLatin1String("point_code")).toString();
         d.meters << (serial.isDouble() ? QStringLiteral("%1 (%2)").arg(point).arg(serial.toInteger()) : point);
     }
+    // A refund slip names the provider's refund id where it has one (WeChat Pay); Alipay knows a
+    // refund by the original trade, so the slip then shows that trade's id.
     d.providerTxnId = facts.value(QLatin1String("provider_txn_id")).toString();
+    if (d.providerTxnId.isEmpty() && d.kind == printer::ReceiptKind::Refund)
+        d.providerTxnId = facts.value(QLatin1String("original_provider_txn_id")).toString();
     if (facts.value(QLatin1String("balance_before_fen")).isDouble())
         d.balanceBeforeFen = facts.value(QLatin1String("balance_before_fen")).toInteger();
     if (facts.value(QLatin1String("balance_after_fen")).isDouble())

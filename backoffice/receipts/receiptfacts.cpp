@@ -362,6 +362,7 @@ FactsResult readReceiptFacts(store::Connection &db, const QString &receiptNo, co
     }
 
     // 5. The office, the tariff of the day, who issued it.
+    f.siteName = setting(db, QStringLiteral("site.name"), QString(), &ok);
     f.officeName = setting(db, QStringLiteral("site.office_name"), QString(), &ok);
     if (f.officePhone.isEmpty())
         f.officePhone = setting(db, QStringLiteral("kiosk.office_phone"), QString(), &ok);
@@ -426,7 +427,7 @@ QJsonObject factsJson(const ReceiptFacts &f)
             f.buildingId == 0 ? QJsonValue(QJsonValue::Null)
                               : QJsonValue(QJsonObject{{QStringLiteral("code"), f.buildingCode},
                                   {QStringLiteral("name"), f.buildingName}})},
-        {QStringLiteral("office_name"), f.officeName}, {QStringLiteral("office_phone"), f.officePhone},
+        {QStringLiteral("site_name"), f.siteName}, {QStringLiteral("office_name"), f.officeName}, {QStringLiteral("office_phone"), f.officePhone},
         {QStringLiteral("shop_no"), f.shopNo}, {QStringLiteral("shop_name"), f.shopName},
         {QStringLiteral("meters"), meters}, {QStringLiteral("amount_fen"), f.amountFen},
         {QStringLiteral("channel"), f.channel}, {QStringLiteral("provider_txn_id"), textOrNull(f.providerTxnId)},

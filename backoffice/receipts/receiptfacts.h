@@ -21,8 +21,9 @@
 //    wallet's postings up to that entry (entry ids only grow: one writer, append-only), never
 //    the meter's balance;
 //  - building: that of the account's first metering point held at that time (as account.get
-//    says: in the order they were linked); the office phone is the building's `office_phone`,
-//    else setting `kiosk.office_phone`; the office name setting `site.office_name`;
+//    says: in the order they were linked), with the site's name (setting `site.name`); the
+//    office phone is the building's `office_phone`, else setting `kiosk.office_phone`; the
+//    office name setting `site.office_name`;
 //  - meters: the account's points held at that time (by code), each with the meter installed
 //    on it then;
 //  - tariff: the tariff of the first point on the receipt's local day (site.time_zone) — the
@@ -98,6 +99,7 @@ struct ReceiptFacts
     qint64 buildingId = 0;  // 0: the account had no metering point then
     QString buildingCode;
     QString buildingName;
+    QString siteName;       // setting site.name: the property as a whole ("三明商会大厦")
     QString officeName;     // '' = none
     QString officePhone;    // '' = none
     QString shopNo;

@@ -250,6 +250,7 @@ private:
         QCOMPARE(r.value(QLatin1String("building")).toObject().value(QLatin1String("code")).toString(), QStringLiteral("A"));
         QCOMPARE(r.value(QLatin1String("building")).toObject().value(QLatin1String("name")).toString(), QStringLiteral("A座"));
         QCOMPARE(r.value(QLatin1String("office_name")).toString(), QStringLiteral("三明商会大厦物业服务中心"));
+        QCOMPARE(r.value(QLatin1String("site_name")).toString(), QStringLiteral("三明商会大厦"));
         QCOMPARE(r.value(QLatin1String("office_phone")).toString(), QStringLiteral("0598-1111111")); // building A's own
         const QJsonArray meters = r.value(QLatin1String("meters")).toArray();
         QCOMPARE(meters.size(), 1);
@@ -571,6 +572,8 @@ private Q_SLOTS:
         QCOMPARE(r.value(QLatin1String("original_provider_txn_id")).toString(),
             queryText(QStringLiteral("SELECT provider_txn_id FROM payment_attempts WHERE id = %1").arg(m_qrAttempt)));
         const QString refundTxn = queryText(QStringLiteral("SELECT provider_refund_id FROM refunds WHERE id = %1").arg(refundId));
+        // Alipay has no refund id of its own (a refund is known by the trade and our number).
+        QCOMPARE(r.value(QLatin1String("provider_txn_id")).isNull(), refundTxn.isEmpty());
         QCOMPARE(r.value(QLatin1String("provider_txn_id")).toString(), refundTxn);
         QCOMPARE(r.value(QLatin1String("at_ms")).toInteger(),
             queryInt(QStringLiteral("SELECT completed_at_ms FROM refunds WHERE id = %1").arg(refundId)));
@@ -678,6 +681,7 @@ private Q_SLOTS:
         QVERIFY2(words.contains(yuan(m_cashBefore)), qPrintable(words));
         QVERIFY2(words.contains(QStringLiteral("收银员小王")), qPrintable(words));
         QVERIFY2(words.contains(QStringLiteral("0598-1111111")), qPrintable(words));
+        QVERIFY2(words.contains(QStringLiteral("三明商会大厦 A座")), qPrintable(words));
 
         // The refund slip, in Chinese, on A5.
         const QString slipPdf = m_dir->filePath(QStringLiteral("slip.pdf"));
@@ -692,6 +696,13 @@ private Q_SLOTS:
         QVERIFY2(slip.contains(QStringLiteral("退款凭证")), qPrintable(slip));
         QVERIFY2(slip.contains(m_refundReceipt), qPrintable(slip));
         QVERIFY2(slip.contains(QStringLiteral("20.00")), qPrintable(slip));
+        const QString trade = queryText(QStringLiteral("SELECT provider_txn_id FROM payment_attempts WHERE id = %1").arg(m_qrAttempt));
+        QVERIFY2(slip.contains(trade), qPrintable(slip + trade)); // Alipay's refund: the original trade
+        // To look at them: PREPAY_SCREENSHOT_DIR=DIR keeps both PDFs.
+        if (const QString keep = qEnvironmentVariable("PREPAY_SCREENSHOT_DIR"); !keep.isEmpty()) {
+            QFile::copy(pdf, keep + QStringLiteral("/receipt-cash-en.pdf"));
+            QFile::copy(slipPdf, keep + QStringLiteral("/receipt-refund-zh-a5.pdf"));
+        }
 
         // Refusals have their own exit codes: no such receipt 6, wrong password 8, nothing drawn.
         const QString missing = m_dir->filePath(QStringLiteral("missing.pdf"));
