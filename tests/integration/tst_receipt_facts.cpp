@@ -6,8 +6,8 @@
 //    receipt.get reports exactly what the ledger holds (balance before and after = the wallet
 //    just before and just after the credit, also once the wallet has moved on), the channel, the
 //    provider's transaction id, the cashier or the kiosk, the building's office, meters, tariff;
-//  - a refund slip (paid back through the sandbox) and a refund that waits for a second person
-//    (no slip yet);
+//  - a refund slip (paid back through the sandbox), a refund that waits for a second person (no
+//    slip yet), and the cash refund of a closed account (CLS…);
 //  - a kiosk of another building is refused; a kiosk sees 90 days back only (the service's clock
 //    moved on); a kiosk may not verify;
 //  - receipt.verify: the real string is valid; a changed amount, a changed mac, a malformed string
@@ -599,6 +599,47 @@ private Q_SLOTS:
         QCOMPARE(resultOf(waiting).value(QLatin1String("status")).toString(), QStringLiteral("pending_approval"));
         const Outcome none = receiptGet(*m_root, resultOf(waiting).value(QLatin1String("out_refund_no")).toString());
         QCOMPARE(codeOf(none), ErrorCode::Conflict);
+    }
+
+    // An account closed with its balance paid out in cash: the CLS slip, taken after the close
+    // (its point is unlinked in the very instant of the refund, and still on the slip).
+    void closedAccountCashRefundSlip()
+    {
+        const QString shop = QStringLiteral("A-4F-405"); // not opened in the demo building
+        const Outcome opened = call(*m_root, QStringLiteral("account.open"),
+            {{QStringLiteral("shop_no"), shop}, {QStringLiteral("display_name"), QStringLiteral("新店")},
+                {QStringLiteral("point_codes"), QJsonArray{shop}}, {QStringLiteral("tariff_code"), QStringLiteral("TOU-COM")}});
+        QVERIFY2(rpc::succeeded(opened), qPrintable(describe(opened)));
+        QVERIFY(rpc::succeeded(call(*m_cashier, QStringLiteral("account.recharge_cash"),
+            {{QStringLiteral("shop_no"), shop}, {QStringLiteral("amount_fen"), 1000},
+                {QStringLiteral("idempotency_key"), QStringLiteral("rcpt-cash-0405")}})));
+        const qint64 before = wallet(shop);
+        QCOMPARE(before, 1000);
+        const Outcome closed = call(*m_root, QStringLiteral("account.close"),
+            {{QStringLiteral("shop_no"), shop}, {QStringLiteral("settlement"), QStringLiteral("refund_cash")},
+                {QStringLiteral("reason"), QStringLiteral("lease ended")}});
+        QVERIFY2(rpc::succeeded(closed), qPrintable(describe(closed)));
+        const QString number = queryText(QStringLiteral(
+            "SELECT r.out_refund_no FROM refunds r JOIN accounts a ON a.id = r.account_id WHERE a.shop_no = 'A-4F-405'"));
+        QVERIFY2(number.startsWith(QStringLiteral("CLS")), qPrintable(number));
+
+        const Outcome got = receiptGet(*m_root, number);
+        QVERIFY2(rpc::succeeded(got), qPrintable(describe(got)));
+        const QJsonObject r = resultOf(got);
+        QCOMPARE(r.value(QLatin1String("kind")).toString(), QStringLiteral("refund"));
+        QCOMPARE(r.value(QLatin1String("channel")).toString(), QStringLiteral("cash"));
+        QCOMPARE(r.value(QLatin1String("amount_fen")).toInteger(), 1000);
+        QCOMPARE(r.value(QLatin1String("balance_before_fen")).toInteger(), 1000);
+        QCOMPARE(r.value(QLatin1String("balance_after_fen")).toInteger(), 0);
+        QVERIFY(r.value(QLatin1String("original_receipt_no")).isNull());
+        QVERIFY(r.value(QLatin1String("provider_txn_id")).isNull());
+        QCOMPARE(r.value(QLatin1String("shop_no")).toString(), shop);
+        QCOMPARE(r.value(QLatin1String("meters")).toArray().size(), 1);
+        QCOMPARE(r.value(QLatin1String("meters")).toArray().at(0).toObject().value(QLatin1String("point_code")).toString(), shop);
+        QCOMPARE(r.value(QLatin1String("building")).toObject().value(QLatin1String("code")).toString(), QStringLiteral("A"));
+        QCOMPARE(r.value(QLatin1String("issued_by")).toObject().value(QLatin1String("name")).toString(), QStringLiteral("管理员"));
+        QCOMPARE(r.value(QLatin1String("tariff")).toObject().value(QLatin1String("code")).toString(), QStringLiteral("TOU-COM"));
+        QCOMPARE(queryText(QStringLiteral("SELECT status FROM accounts WHERE shop_no = 'A-4F-405'")), QStringLiteral("closed"));
     }
 
     // receipt.verify: genuine, altered, forged, unknown; checked against a mac computed here.
