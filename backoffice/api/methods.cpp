@@ -340,6 +340,20 @@ QList<MethodSpec> methodTable()
         {id(QStringLiteral("refund_id"), QStringLiteral("the refund (refund.request's refund_id)"))},
         {P::Admin, P::Operator, P::Auditor});
 
+    // ---- receipts (issue 9): what a receipt says, and whether its QR is genuine
+    t << method(QStringLiteral("receipt.get"),
+        QStringLiteral("what a top-up's receipt or a refund's slip says (building, office, shop, meters, amount, "
+                       "channel, provider transaction, balance before and after from the ledger, tariff, issuer, "
+                       "late) and its QR's verification string"),
+        {described(matching(str(QStringLiteral("receipt_no"), 6, 64), QStringLiteral("[A-Z0-9]+")),
+            QStringLiteral("the top-up's out_trade_no (P…, CSH…) or the refund's out_refund_no (R…, CLS…)"))},
+        staffAnd({P::Kiosk}));
+    t << method(QStringLiteral("receipt.verify"),
+        QStringLiteral("checks a receipt's QR content: genuine (with what the receipt says) or why not"),
+        {described(str(QStringLiteral("verification"), 1, 256),
+            QStringLiteral("what the receipt's QR holds: PREPAY-R1:<receipt_no>:<amount_fen>:<at_ms>:<mac>"))},
+        allStaff);
+
     // ---- the daily reconciliation (对账)
     t << method(QStringLiteral("payments.findings"),
         QStringLiteral("what the daily reconciliation found between the providers' bills, the payments, the ledger "

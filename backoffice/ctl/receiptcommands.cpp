@@ -1,9 +1,15 @@
 #include "receiptcommands.h"
 
+#include "api/money.h"
+#include "ctl/prepaydclient.h"
 #include "printer/cupsprinter.h"
-#include "printer/receipt.h"
+#include "printer/receiptfacts.h"
 
+#include <QtCore/QDateTime>
+#include <QtCore/QJsonArray>
+#include <QtCore/QLocale>
 #include <QtCore/QTemporaryDir>
+#include <QtCore/QTimeZone>
 
 namespace prepay::ctl {
 
@@ -12,9 +18,18 @@ namespace {
 constexpr int exitPrintFailed = 2;  // the printer did not print it (its reason printed)
 constexpr int exitNoCups = 3;       // CUPS cannot be reached, or the queue does not exist
 constexpr int exitStillWaiting = 5; // the job was neither printed nor failed within --timeout
+constexpr int exitNotValid = 1;     // receipt verify: the string is not a genuine receipt's
+
+// prepayd's failures (--receipt, verify), numbered apart from the printer's so a script can tell
+// "no such receipt" from "no paper".
+const PrepaydExitCodes prepaydCodes{6, 7, 8, 9};
 
 const QCommandLineOption sampleOption(QStringLiteral("sample"),
     QStringLiteral("The fixed sample receipt (a late WeChat Pay top-up of 100.00 for A-1F-105)."));
+const QCommandLineOption receiptOption(QStringLiteral("receipt"),
+    QStringLiteral("A real receipt from prepayd (receipt.get, with --server, --ca, --login): a top-up's receipt no. "
+                   "(P…, CSH…) or a refund's (R…, CLS…)."),
+    QStringLiteral("NO"));
 const QCommandLineOption langOption(QStringLiteral("lang"),
     QStringLiteral("zh_CN (default) or en."), QStringLiteral("LANG"), QStringLiteral("zh_CN"));
 const QCommandLineOption paperOption(QStringLiteral("paper"),
@@ -35,11 +50,13 @@ struct Choice
 };
 
 // The receipt, language and paper the options ask for; nothing after saying what is wrong
-// (*rc: the exit code).
+// (*rc: the exit code). A real receipt is fetched from prepayd (logged in for this one call).
 std::optional<Choice> chosen(const Invocation &in, int *rc)
 {
-    if (!in.parser.isSet(sampleOption)) {
-        *rc = in.fail(exitUsage, QStringLiteral("--sample: only the sample receipt can be rendered here for now"));
+    const bool sample = in.parser.isSet(sampleOption);
+    const bool real = in.parser.isSet(receiptOption);
+    if (sample == real) {
+        *rc = in.fail(exitUsage, QStringLiteral("--sample or --receipt NO: which receipt (one of them)"));
         return std::nullopt;
     }
     const auto lang = printer::receiptLanguageFromCode(in.parser.value(langOption));
@@ -53,21 +70,40 @@ std::optional<Choice> chosen(const Invocation &in, int *rc)
         return std::nullopt;
     }
     Choice choice;
-    choice.data = printer::sampleReceipt(*lang);
     choice.language = *lang;
     choice.paper = *size;
+    if (sample) {
+        choice.data = printer::sampleReceipt(*lang);
+        return choice;
+    }
+    const QString receiptNo = in.parser.value(receiptOption).trimmed().toUpper();
+    std::optional<printer::ReceiptData> fetched;
+    *rc = loggedIn(in, prepaydCodes, [&](rpc::RpcClient &client) {
+        const rpc::Outcome outcome = client.callBlocking(
+            QStringLiteral("receipt.get"), QJsonObject{{QStringLiteral("receipt_no"), receiptNo}}, kPrepaydCallTimeoutMs);
+        if (!rpc::succeeded(outcome))
+            return failWith(in, prepaydCodes, std::get<rpc::Error>(outcome));
+        QString error;
+        fetched = printer::receiptFromFacts(std::get<QJsonValue>(outcome).toObject(), *lang, &error);
+        if (!fetched)
+            return in.fail(prepaydCodes.refused, QStringLiteral("receipt %1: prepayd's answer %2").arg(receiptNo, error));
+        return 0;
+    });
+    if (!fetched)
+        return std::nullopt;
+    choice.data = *fetched;
     return choice;
 }
 
 int render(const Invocation &in)
 {
+    if (!in.parser.isSet(outOption))
+        return in.fail(exitUsage, QStringLiteral("--out: the PDF to write"));
     int rc = 0;
     const std::optional<Choice> choice = chosen(in, &rc);
     if (!choice)
         return rc;
     const printer::ReceiptData &data = choice->data;
-    if (!in.parser.isSet(outOption))
-        return in.fail(exitUsage, QStringLiteral("--out: the PDF to write"));
     QString error;
     if (!printer::renderReceipt(data, choice->paper, choice->language, in.parser.value(outOption), &error))
         return in.fail(73, error);
@@ -77,17 +113,17 @@ int render(const Invocation &in)
 
 int print(const Invocation &in)
 {
-    int rc = 0;
-    const std::optional<Choice> choice = chosen(in, &rc);
-    if (!choice)
-        return rc;
-    const printer::ReceiptData &data = choice->data;
     if (!in.parser.isSet(queueOption))
         return in.fail(exitUsage, QStringLiteral("--queue: the print queue (lpstat -p lists them)"));
     bool ok = false;
     const int timeoutS = in.parser.value(timeoutOption).toInt(&ok);
     if (!ok || timeoutS < 1 || timeoutS > 3600)
         return in.fail(exitUsage, QStringLiteral("--timeout: 1 to 3600 seconds"));
+    int rc = 0;
+    const std::optional<Choice> choice = chosen(in, &rc);
+    if (!choice)
+        return rc;
+    const printer::ReceiptData &data = choice->data;
     const QString queue = in.parser.value(queueOption);
     QTemporaryDir dir;
     const QString pdf = dir.filePath(QStringLiteral("receipt.pdf"));
@@ -124,11 +160,52 @@ int print(const Invocation &in)
     return exitPrintFailed;
 }
 
+QString yuan(qint64 fen)
+{
+    return Money::fromFen(fen).toDecimalString();
+}
+
+int verify(const Invocation &in)
+{
+    const QString text = in.positional.value(0).trimmed();
+    if (text.isEmpty())
+        return in.fail(exitUsage, QStringLiteral("STRING: the receipt's QR content (PREPAY-R1:…)"));
+    bool valid = false;
+    const int rc = loggedIn(in, prepaydCodes, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, prepaydCodes, client, QStringLiteral("receipt.verify"),
+            QJsonObject{{QStringLiteral("verification"), text}}, [&](const QJsonObject &r) {
+                valid = r.value(QLatin1String("valid")).toBool();
+                if (!valid) {
+                    in.out << "NOT VALID (" << r.value(QLatin1String("reason")).toString()
+                           << "): " << r.value(QLatin1String("message")).toString() << '\n';
+                    return;
+                }
+                const qint64 atMs = r.value(QLatin1String("at_ms")).toInteger();
+                in.out << "valid: " << r.value(QLatin1String("kind")).toString() << ' '
+                       << r.value(QLatin1String("receipt_no")).toString() << ", "
+                       << yuan(r.value(QLatin1String("amount_fen")).toInteger()) << " CNY, shop "
+                       << r.value(QLatin1String("shop_no")).toString() << ", "
+                       << QDateTime::fromMSecsSinceEpoch(atMs, QTimeZone(8 * 3600))
+                              .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss '(UTC+8)'"))
+                       << ", balance " << yuan(r.value(QLatin1String("balance_before_fen")).toInteger()) << " -> "
+                       << yuan(r.value(QLatin1String("balance_after_fen")).toInteger()) << '\n';
+            });
+    });
+    if (rc != 0)
+        return rc;
+    if (in.parser.optionNames().contains(QStringLiteral("json")))
+        return 0; // the answer is printed; --json says "valid" itself
+    return valid ? 0 : exitNotValid;
+}
+
 QString exitCodes()
 {
     return QStringLiteral("\n\nExit codes: 0 done; 2 the printer did not print it (its reason printed); 3 CUPS cannot be "
                           "reached or the queue does not exist; 5 still waiting after --timeout (the job stays "
-                          "queued); 64 usage; 73 the PDF cannot be written.");
+                          "queued); with --receipt: 6 prepayd refused (no such receipt, not credited or not paid "
+                          "out yet; its message printed), 7 cannot connect to prepayd, 8 login failed, 9 no "
+                          "answer from prepayd; 64 usage; 66 cannot read --ca or --password-file; 73 the PDF "
+                          "cannot be written.");
 }
 
 } // namespace
@@ -136,21 +213,37 @@ QString exitCodes()
 QList<Command> receiptCommands()
 {
     const QString w = QStringLiteral("receipt");
+    const QList<QCommandLineOption> which = QList<QCommandLineOption>{sampleOption, receiptOption} + prepaydOptions();
     return {
         {{w, QStringLiteral("render")},
-            QStringLiteral("--sample [--lang zh_CN|en] [--paper 80mm|a5|a4] --out FILE.pdf   draw a receipt"),
-            QStringLiteral("Draw the sample receipt into a PDF: 80 mm thermal paper (as long as it needs) or A5/A4, "
-                           "in Chinese or English, the font embedded (pdftotext reads it back). Look at it with "
-                           "pdftoppm -png.")
+            QStringLiteral("--sample|--receipt NO [--server --ca --login] [--lang zh_CN|en] [--paper 80mm|a5|a4] "
+                           "--out FILE.pdf   draw a receipt"),
+            QStringLiteral("Draw a receipt into a PDF: 80 mm thermal paper (as long as it needs) or A5/A4, in Chinese "
+                           "or English, the font embedded (pdftotext reads it back). Look at it with pdftoppm -png. "
+                           "--sample draws the fixed sample; --receipt NO draws that real receipt as prepayd reports "
+                           "it (receipt.get: a counter sale's CSH…, a QR top-up's P…, a refund slip's R… or CLS…), "
+                           "logged in as --login (password from --password-file, PREPAY_PASSWORD or standard input) "
+                           "at --server, trusting only --ca (DATA/pki/ca.crt).")
                 + exitCodes(),
-            {sampleOption, langOption, paperOption, outOption}, {}, {}, render},
+            which + QList<QCommandLineOption>{langOption, paperOption, outOption}, {}, {}, render},
         {{w, QStringLiteral("print")},
-            QStringLiteral("--sample --queue NAME [--cups SERVER] [--lang] [--paper] [--timeout S]   print and follow "
-                           "the job"),
-            QStringLiteral("Print the sample receipt on a CUPS queue and wait for the job's end: completed, or why "
-                           "not (paper out, offline, cover open, …).")
+            QStringLiteral("--sample|--receipt NO [--server --ca --login] --queue NAME [--cups SERVER] [--lang] "
+                           "[--paper] [--timeout S]   print and follow the job"),
+            QStringLiteral("Print a receipt on a CUPS queue and wait for the job's end: completed, or why not (paper "
+                           "out, offline, cover open, …). --sample or --receipt NO as for receipt render: this is "
+                           "how staff print counter-sale receipts and refund slips.")
                 + exitCodes(),
-            {sampleOption, queueOption, cupsOption, langOption, paperOption, timeoutOption}, {}, {}, print},
+            which + QList<QCommandLineOption>{queueOption, cupsOption, langOption, paperOption, timeoutOption}, {}, {},
+            print},
+        {{w, QStringLiteral("verify")},
+            QStringLiteral("STRING --server --ca --login [--json]   is a receipt's QR genuine?"),
+            QStringLiteral("Ask prepayd (receipt.verify) whether STRING — what a receipt's QR holds, "
+                           "PREPAY-R1:<receipt no>:<amount fen>:<at ms>:<mac> — is genuine: its mac is the site's and "
+                           "the receipt still says that amount and time. Prints what the receipt says, or why it "
+                           "is not valid (malformed, bad_mac, unknown_receipt, amount_mismatch, time_mismatch).\n\n"
+                           "Exit codes: 0 valid (or --json: answered); 1 not valid; 6 prepayd refused; 7 cannot "
+                           "connect; 8 login failed; 9 no answer; 64 usage; 66 cannot read --ca or --password-file."),
+            prepaydOptions() + QList<QCommandLineOption>{jsonOption()}, {QStringLiteral("STRING")}, {}, verify},
     };
 }
 

@@ -27,6 +27,9 @@ void bindTopUpMethods(Dispatcher &dispatcher, ServiceContext &context);
 void bindRefundMethods(Dispatcher &dispatcher, ServiceContext &context);
 // payments.findings (reconcilemethods.cpp: what the daily reconciliation found).
 void bindReconcileMethods(Dispatcher &dispatcher, ServiceContext &context);
+// receipt.get, receipt.verify (receiptmethods.cpp: receipt facts and their QR's verification string,
+// backoffice/receipts).
+void bindReceiptMethods(Dispatcher &dispatcher, ServiceContext &context);
 // kiosk.profile, account.set_pin, kiosk.check_pin, kiosk.recharges, kiosk.report (tenantmethods.cpp:
 // what the kiosk's tenant screens need besides the directory feed).
 void bindTenantMethods(Dispatcher &dispatcher, ServiceContext &context);

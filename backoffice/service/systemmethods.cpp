@@ -91,6 +91,7 @@ void bindAllMethods(Dispatcher &dispatcher, ServiceContext &context)
     bindRefundMethods(dispatcher, context);
     bindReconcileMethods(dispatcher, context);
     bindTenantMethods(dispatcher, context);
+    bindReceiptMethods(dispatcher, context);
 }
 
 } // namespace prepay::service

@@ -1,7 +1,9 @@
 // A receipt from the backoffice's facts: receipt.get's result (docs/api.md) turned into the
-// renderer's ReceiptData in one language — the tariff worded, the meters listed, the issuer
-// named. Used wherever a real receipt is printed: the kiosk (kiosk/receipts) and prepayctl. It
-// checks the facts it needs and names the first one missing or wrong; it computes no money.
+// renderer's ReceiptData in one language — the tariff worded from its facts (name and slot
+// prices, 元/kWh or yuan/kWh), each meter as "POINT (SERIAL)", the heading from the site and the
+// building, the issuer as kiosk or operator. Used wherever a real receipt is printed: the kiosk
+// (kiosk/receipts) and prepayctl receipt --receipt. nullopt and *error (naming the member) when
+// the answer lacks what a receipt needs; it computes no money.
 #pragma once
 
 #include "receipt.h"
@@ -14,8 +16,7 @@ namespace prepay::printer {
 
 std::optional<ReceiptData> receiptFromFacts(const QJsonObject &facts, ReceiptLanguage language, QString *error);
 
-// The tariff in words, e.g. "分时电价 TOU-COM：尖 1.2100 峰 0.9800 平 0.6500 谷 0.3100 元/kWh" or
-// "Flat tariff FLAT-RES: 0.6500 CNY/kWh"; "" for a null tariff.
+// The tariff in words: its name, then the slot prices.
 QString tariffWords(const QJsonObject &tariff, ReceiptLanguage language);
 
 } // namespace prepay::printer

@@ -10,14 +10,18 @@
 //   "English" (on Attract: begins) → B-9F-901 on the keypad → "Yes, continue" → the account (in arrears,
 //   the power off) → "Top up" → "100 yuan" → "Next" → "Alipay" → the QR → paid in chromium →
 //   "Payment received", the new balance → "Power restored" (the simulator's relay closed) →
-//   "Back to my account" with the balance increased exactly once. Any QML warning fails it.
+//   the receipt printed by itself on a private cupsd's queue (its PDF read back) and reported to
+//   the backoffice → "Back to my account" with the balance increased exactly once. Any QML
+//   warning fails it.
 #include "api/clock.h"
+#include "cupsrig.h"
 #include "flow/format.h"
 #include "flow/tenantflow.h"
 #include "headlessbrowser.h"
 #include "link/linkbackend.h"
 #include "link/statedir.h"
 #include "qrimageprovider.h"
+#include "receipts/cupsoutput.h"
 #include "topupsite.h"
 #include "zbar.h"
 
@@ -93,6 +97,8 @@ private:
     test::TopUpSite m_site;
     QTemporaryDir m_stateDir;
     SystemClock m_clock;
+    test::CupsRig m_cups;
+    std::unique_ptr<kiosk::CupsReceiptOutput> m_printer;
     std::unique_ptr<kiosk::LinkBackend> m_link;
     std::unique_ptr<kiosk::TenantFlow> m_flow;
     std::unique_ptr<QQmlApplicationEngine> m_engine;
@@ -123,8 +129,14 @@ void TestKioskEndToEnd::initTestCase()
     // The kiosk as prepay-kiosk composes it.
     m_link = std::make_unique<kiosk::LinkBackend>(stateDir, m_clock);
     QVERIFY2(m_link->start(&error), qPrintable(error));
+    // Its receipt printer: a queue of a private cupsd that keeps what it prints.
+    QVERIFY2(m_cups.start(&error), qPrintable(error));
+    QVERIFY2(m_cups.addQueue(QStringLiteral("Receipts"), QStringLiteral("capture:") + m_cups.captureDir(), &error),
+        qPrintable(error));
+    m_printer = std::make_unique<kiosk::CupsReceiptOutput>(QStringLiteral("Receipts"), m_cups.server(), printer::Paper::Thermal80mm);
     m_flow = std::make_unique<kiosk::TenantFlow>();
     m_flow->setBackend(m_link.get());
+    m_flow->setReceiptOutput(m_printer.get());
     m_engine = std::make_unique<QQmlApplicationEngine>();
     m_engine->addImportPath(QStringLiteral("qrc:/qt/qml"));
     m_engine->addImageProvider(QStringLiteral("qr"), new kiosk::QrImageProvider);
@@ -141,7 +153,9 @@ void TestKioskEndToEnd::cleanupTestCase()
 {
     m_engine.reset();
     m_flow.reset();
+    m_printer.reset();
     m_link.reset();
+    m_cups.stop();
     if (const QString dir = qEnvironmentVariable("PREPAY_SCREENSHOT_DIR"); !dir.isEmpty()) {
         QFile log(dir + QStringLiteral("/prepayd-kiosk-e2e.log"));
         if (log.open(QIODevice::WriteOnly))
@@ -286,6 +300,22 @@ void TestKioskEndToEnd::tenantTopsUpAtTheKiosk()
     QTRY_VERIFY2_WITH_TIMEOUT(showing(QStringLiteral("Power restored.")), qPrintable(screenText()), 30000);
     const qint64 payToPowerMs = sincePay.elapsed();
     QCOMPARE(relay(), QStringLiteral("closed"));
+
+    // The receipt came out of the printer by itself: the PDF CUPS printed holds the receipt
+    // number, the amount and the new balance (as text: the font keeps digits extractable); the
+    // kiosk said so, and told the backoffice (its outbox → kiosk_events).
+    QTRY_VERIFY2_WITH_TIMEOUT(showing(QStringLiteral("Your receipt is printed: please take it from the slot below the screen.")),
+        qPrintable(screenText() + m_cups.log()), 30000);
+    const QStringList printed = QDir(m_cups.captureDir()).entryList({QStringLiteral("*.pdf")}, QDir::Files);
+    QCOMPARE(printed.size(), 1);
+    QProcess pdftotext;
+    pdftotext.start(QStringLiteral("pdftotext"), {QDir(m_cups.captureDir()).filePath(printed.constFirst()), QStringLiteral("-")});
+    QVERIFY(pdftotext.waitForFinished(30000));
+    const QString receiptText = QString::fromUtf8(pdftotext.readAllStandardOutput());
+    for (const QString &needed : {receiptNo, QStringLiteral("100.00"), QString::fromLatin1(shop)})
+        QVERIFY2(receiptText.contains(needed), qPrintable(needed + QStringLiteral(" not in:\n") + receiptText));
+    QTRY_COMPARE_WITH_TIMEOUT(m_site.scalar(QStringLiteral("SELECT count(*) FROM kiosk_events WHERE kind = 'receipt_printed'")),
+        qint64(1), 15000);
     shot(QStringLiteral("kiosk-e2e-power-restored.png"));
     qInfo("pay click → kiosk shows paid %lld ms, → shows power restored %lld ms", payToScreenMs, payToPowerMs);
 
