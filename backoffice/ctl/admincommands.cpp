@@ -1,5 +1,7 @@
 #include "admincommands.h"
 
+#include "ctl/prepaydclient.h"
+
 #include "api/money.h"
 #include "api/rpcclient.h"
 #include "api/schema.h"
@@ -19,9 +21,6 @@
 #include <QtCore/QTimeZone>
 #include <QtCore/QTimer>
 
-#include <termios.h>
-#include <unistd.h>
-
 namespace prepay::ctl {
 
 namespace {
@@ -32,25 +31,10 @@ constexpr int exitCannotConnect = 3;
 constexpr int exitLoginFailed = 4;
 constexpr int exitNoAnswer = 5;
 constexpr int exitNotPaid = 6;
-constexpr int exitNoInput = 66;      // EX_NOINPUT
 constexpr int exitCannotCreate = 73; // EX_CANTCREAT
+const PrepaydExitCodes adminCodes{exitRefused, exitCannotConnect, exitLoginFailed, exitNoAnswer};
 
-constexpr int connectTimeoutMs = 10'000;
-constexpr int callTimeoutMs = 30'000;
 constexpr int importTimeoutMs = 300'000; // 10,000 meters checked and written in one transaction
-constexpr quint16 defaultStaffPort = 7443;
-
-const QCommandLineOption serverOption(QStringLiteral("server"),
-    QStringLiteral("prepayd's staff port (default 127.0.0.1:7443; IPv6 as [::1]:7443)."), QStringLiteral("HOST:PORT"));
-const QCommandLineOption caOption(QStringLiteral("ca"),
-    QStringLiteral("The building's CA certificate, the only one trusted (DATA/pki/ca.crt). Required."),
-    QStringLiteral("FILE"));
-const QCommandLineOption loginOption(
-    QStringLiteral("login"), QStringLiteral("Your staff login."), QStringLiteral("LOGIN"));
-const QCommandLineOption passwordFileOption(QStringLiteral("password-file"),
-    QStringLiteral("Read the password from the first line of this file (else PREPAY_PASSWORD, else standard input)."),
-    QStringLiteral("FILE"));
-const QCommandLineOption jsonOption(QStringLiteral("json"), QStringLiteral("Print prepayd's reply as JSON."));
 
 const QCommandLineOption codeOption(QStringLiteral("code"),
     QStringLiteral("The one-time setup code prepayd printed at its start."), QStringLiteral("CODE"));
@@ -122,21 +106,6 @@ QString exitCodesHelp()
         "a file named on the command line; 73 cannot write --out.");
 }
 
-QString compactJson(const QJsonValue &value)
-{
-    if (value.isObject())
-        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
-    if (value.isArray())
-        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
-    return value.toVariant().toString();
-}
-
-void printJson(const Invocation &in, const QJsonObject &object)
-{
-    in.out << QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Indented));
-    in.out.flush();
-}
-
 QString money(qint64 fen)
 {
     return Money::fromFen(fen).toString(QLocale());
@@ -145,189 +114,6 @@ QString money(qint64 fen)
 QString utc(qint64 ms)
 {
     return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"));
-}
-
-// The exit code of a refusal and what to print: prepayd's message, and the data it names.
-int failWith(const Invocation &in, const rpc::Error &error)
-{
-    if (in.parser.isSet(jsonOption)) {
-        QJsonObject e{{QStringLiteral("code"), int(error.code)},
-            {QStringLiteral("name"), rpc::errorCodeName(error.code)}, {QStringLiteral("message"), error.message}};
-        if (!error.data.isEmpty())
-            e.insert(QStringLiteral("data"), error.data);
-        printJson(in, QJsonObject{{QStringLiteral("error"), e}});
-    }
-    switch (error.code) {
-    case rpc::ErrorCode::Unavailable:
-        return in.fail(exitNoAnswer, error.message + QStringLiteral(" — the outcome is unknown"));
-    case rpc::ErrorCode::Unauthenticated:
-    case rpc::ErrorCode::Locked: return in.fail(exitLoginFailed, error.message);
-    case rpc::ErrorCode::InvalidRequest:
-        return in.fail(exitRefused,
-            error.message
-                + QStringLiteral(" (a request larger than prepayd's api.frame_max_bytes, 256 KiB by default, is "
-                                 "refused: split the file or raise the limit)"));
-    default: break;
-    }
-    QString message = QStringLiteral("%1 (%2)").arg(error.message, rpc::errorCodeName(error.code));
-    if (!error.data.isEmpty() && !error.data.contains(QLatin1String("rows")))
-        message += QStringLiteral(" ") + compactJson(error.data);
-    return in.fail(exitRefused, message);
-}
-
-// HOST:PORT, [IPv6]:PORT or HOST (the default port).
-bool parseServer(const QString &text, QString *host, quint16 *port)
-{
-    static const QRegularExpression form(
-        QStringLiteral("^(?:\\[([0-9A-Fa-f:.]+)\\]|([A-Za-z0-9.-]+))(?::([0-9]{1,5}))?$"));
-    const QRegularExpressionMatch m = form.match(text);
-    if (!m.hasMatch())
-        return false;
-    *host = m.captured(1).isEmpty() ? m.captured(2) : m.captured(1);
-    if (m.captured(3).isEmpty()) {
-        *port = defaultStaffPort;
-        return true;
-    }
-    const int p = m.captured(3).toInt();
-    if (p < 1 || p > 65535)
-        return false;
-    *port = quint16(p);
-    return true;
-}
-
-// Where to connect and whom to trust; 0 or an exit code (already printed).
-int endpointFrom(const Invocation &in, rpc::Endpoint *endpoint)
-{
-    const QString server = in.parser.isSet(serverOption) ? in.parser.value(serverOption) : QStringLiteral("127.0.0.1");
-    if (!parseServer(server, &endpoint->host, &endpoint->port))
-        return in.fail(exitUsage, QStringLiteral("--server '%1': HOST:PORT expected").arg(server));
-    const QString caPath = in.parser.value(caOption);
-    if (caPath.isEmpty())
-        return in.fail(
-            exitUsage, QStringLiteral("--ca FILE is required: the building's CA certificate (DATA/pki/ca.crt)"));
-    QFile file(caPath);
-    if (!file.open(QIODevice::ReadOnly))
-        return in.fail(exitNoInput, QStringLiteral("--ca %1: %2").arg(caPath, file.errorString()));
-    const QList<QSslCertificate> certificates = QSslCertificate::fromData(file.readAll(), QSsl::Pem);
-    if (certificates.isEmpty() || certificates.first().isNull())
-        return in.fail(exitNoInput, QStringLiteral("--ca %1: no PEM certificate in it").arg(caPath));
-    endpoint->ca = certificates.first();
-    return 0;
-}
-
-// One line from the terminal without echoing it (or from a pipe as it comes).
-QString readSecretLine(const Invocation &in, const QString &prompt)
-{
-    const bool terminal = isatty(STDIN_FILENO) != 0;
-    termios saved{};
-    if (terminal) {
-        in.err << prompt;
-        in.err.flush();
-        if (tcgetattr(STDIN_FILENO, &saved) == 0) {
-            termios quiet = saved;
-            quiet.c_lflag &= ~tcflag_t(ECHO);
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-        }
-    }
-    QTextStream input(stdin);
-    const QString line = input.readLine();
-    if (terminal) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
-        in.err << '\n';
-        in.err.flush();
-    }
-    return line;
-}
-
-// The password: --password-file, PREPAY_PASSWORD, or standard input. nullopt after printing why.
-std::optional<QString> passwordFrom(const Invocation &in, const QString &prompt, int *exitCode)
-{
-    if (in.parser.isSet(passwordFileOption)) {
-        const QString path = in.parser.value(passwordFileOption);
-        QFile file(path);
-        if (!file.open(QIODevice::ReadOnly)) {
-            *exitCode = in.fail(exitNoInput, QStringLiteral("--password-file %1: %2").arg(path, file.errorString()));
-            return std::nullopt;
-        }
-        QString line = QString::fromUtf8(file.readLine());
-        while (line.endsWith(QLatin1Char('\n')) || line.endsWith(QLatin1Char('\r')))
-            line.chop(1);
-        if (line.isEmpty()) {
-            *exitCode = in.fail(exitUsage, QStringLiteral("--password-file %1: the first line is empty").arg(path));
-            return std::nullopt;
-        }
-        return line;
-    }
-    const QString fromEnvironment = qEnvironmentVariable("PREPAY_PASSWORD");
-    if (!fromEnvironment.isEmpty())
-        return fromEnvironment;
-    const QString typed = readSecretLine(in, prompt);
-    if (typed.isEmpty()) {
-        *exitCode = in.fail(exitUsage,
-            QStringLiteral("no password: give --password-file FILE, set PREPAY_PASSWORD or type it on standard input"));
-        return std::nullopt;
-    }
-    return typed;
-}
-
-int connectTo(const Invocation &in, rpc::RpcClient &client, const rpc::Endpoint &endpoint)
-{
-    QString error;
-    if (!client.openBlocking(endpoint, connectTimeoutMs, &error))
-        return in.fail(exitCannotConnect,
-            QStringLiteral("cannot connect to prepayd at %1:%2: %3").arg(endpoint.host).arg(endpoint.port).arg(error));
-    return 0;
-}
-
-// Connects, logs in, runs `body` and logs out. `body` returns the exit code.
-template<typename Body>
-int loggedIn(const Invocation &in, Body body)
-{
-    rpc::Endpoint endpoint;
-    if (const int rc = endpointFrom(in, &endpoint))
-        return rc;
-    const QString login = in.parser.value(loginOption);
-    if (login.isEmpty())
-        return in.fail(exitUsage, QStringLiteral("--login LOGIN is required"));
-    int rc = 0;
-    const std::optional<QString> password = passwordFrom(in, QStringLiteral("Password for %1: ").arg(login), &rc);
-    if (!password)
-        return rc;
-    rpc::RpcClient client;
-    if ((rc = connectTo(in, client, endpoint)))
-        return rc;
-    const rpc::Outcome session = client.callBlocking(QStringLiteral("session.login"),
-        QJsonObject{{QStringLiteral("login"), login}, {QStringLiteral("password"), *password}}, callTimeoutMs);
-    if (!rpc::succeeded(session)) {
-        const rpc::Error &error = std::get<rpc::Error>(session);
-        if (error.code == rpc::ErrorCode::Unauthenticated || error.code == rpc::ErrorCode::Locked)
-            return in.fail(exitLoginFailed, QStringLiteral("login as %1: %2").arg(login, error.message));
-        return failWith(in, error);
-    }
-    if (std::get<QJsonValue>(session).toObject().value(QLatin1String("must_change_password")).toBool())
-        in.err << "prepayctl: " << login
-               << " still has a first password: prepayd allows only whoami until it is changed\n";
-    rc = body(client);
-    client.callBlocking(QStringLiteral("session.logout"), {}, callTimeoutMs); // ends the session now, not at idle
-    client.close();
-    return rc;
-}
-
-// Calls and hands the result to `print`, or prints the refusal; the exit code.
-template<typename Print>
-int callAndPrint(const Invocation &in, rpc::RpcClient &client, const QString &method, const QJsonObject &params,
-    Print print, int timeoutMs = callTimeoutMs)
-{
-    const rpc::Outcome outcome = client.callBlocking(method, params, timeoutMs);
-    if (!rpc::succeeded(outcome))
-        return failWith(in, std::get<rpc::Error>(outcome));
-    const QJsonObject result = std::get<QJsonValue>(outcome).toObject();
-    if (in.parser.isSet(jsonOption))
-        printJson(in, result);
-    else
-        print(result);
-    in.out.flush();
-    return 0;
 }
 
 // ---- setup, whoami
@@ -348,9 +134,9 @@ int setup(const Invocation &in)
     if (!password)
         return rc;
     rpc::RpcClient client;
-    if ((rc = connectTo(in, client, endpoint)))
+    if ((rc = connectTo(in, adminCodes, client, endpoint)))
         return rc;
-    return callAndPrint(in, client, QStringLiteral("setup.create_admin"),
+    return callAndPrint(in, adminCodes, client, QStringLiteral("setup.create_admin"),
         QJsonObject{{QStringLiteral("setup_code"), code}, {QStringLiteral("login"), login},
             {QStringLiteral("display_name"), name}, {QStringLiteral("password"), *password}},
         [&](const QJsonObject &r) {
@@ -362,8 +148,8 @@ int setup(const Invocation &in)
 
 int whoami(const Invocation &in)
 {
-    return loggedIn(in, [&](rpc::RpcClient &client) {
-        return callAndPrint(in, client, QStringLiteral("session.whoami"), {}, [&](const QJsonObject &r) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, adminCodes, client, QStringLiteral("session.whoami"), {}, [&](const QJsonObject &r) {
             const QJsonObject staff = r.value(QLatin1String("staff")).toObject();
             in.out << staff.value(QLatin1String("login")).toString() << " ("
                    << r.value(QLatin1String("principal")).toString() << ", "
@@ -385,7 +171,7 @@ int importFile(const Invocation &in)
         return in.fail(exitUsage, QStringLiteral("KIND '%1': buildings, gateways or meters").arg(kind));
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
-        return in.fail(exitNoInput, QStringLiteral("%1: %2").arg(path, file.errorString()));
+        return in.fail(exitCannotRead, QStringLiteral("%1: %2").arg(path, file.errorString()));
     if (file.size() > catalog::CsvLimits::textCharsMax * 4)
         return in.fail(exitFileRefused, QStringLiteral("%1: %2 bytes; split the file").arg(path).arg(file.size()));
     QString error;
@@ -409,7 +195,7 @@ int importFile(const Invocation &in)
         return in.fail(exitFileRefused, QStringLiteral("%1: not sent; nothing was imported").arg(path));
 
     const bool dryRun = in.parser.isSet(dryRunOption);
-    return loggedIn(in, [&](rpc::RpcClient &client) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
         QJsonObject params{{QStringLiteral("kind"), kind}, {QStringLiteral("csv"), *text}};
         if (dryRun)
             params.insert(QStringLiteral("dry_run"), true);
@@ -417,8 +203,8 @@ int importFile(const Invocation &in)
         if (!rpc::succeeded(outcome)) {
             const rpc::Error &e = std::get<rpc::Error>(outcome);
             if (e.code != rpc::ErrorCode::InvalidParams || !e.data.contains(QLatin1String("rows")))
-                return failWith(in, e);
-            if (in.parser.isSet(jsonOption)) {
+                return failWith(in, adminCodes, e);
+            if (in.parser.isSet(jsonOption())) {
                 printJson(in,
                     QJsonObject{{QStringLiteral("error"),
                         QJsonObject{{QStringLiteral("code"), int(e.code)}, {QStringLiteral("message"), e.message},
@@ -438,7 +224,7 @@ int importFile(const Invocation &in)
             return in.fail(exitFileRefused, e.message);
         }
         const QJsonObject result = std::get<QJsonValue>(outcome).toObject();
-        if (in.parser.isSet(jsonOption)) {
+        if (in.parser.isSet(jsonOption())) {
             printJson(in, result);
             return 0;
         }
@@ -497,17 +283,17 @@ int exportList(const Invocation &in)
         return in.fail(
             exitCannotCreate, QStringLiteral("--out %1 exists already; it is never overwritten").arg(outPath));
 
-    return loggedIn(in, [&](rpc::RpcClient &client) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
         const rpc::Outcome outcome = client.callBlocking(QStringLiteral("export.csv"), params, importTimeoutMs);
         if (!rpc::succeeded(outcome))
-            return failWith(in, std::get<rpc::Error>(outcome));
+            return failWith(in, adminCodes, std::get<rpc::Error>(outcome));
         const QJsonObject result = std::get<QJsonValue>(outcome).toObject();
         QByteArray bytes = result.value(QLatin1String("csv")).toString().toUtf8();
         if (in.parser.isSet(bomOption))
             bytes.prepend("\xEF\xBB\xBF");
         const qint64 rows = result.value(QLatin1String("rows")).toInteger();
         if (outPath.isEmpty()) {
-            if (in.parser.isSet(jsonOption)) {
+            if (in.parser.isSet(jsonOption())) {
                 printJson(in, result);
             } else {
                 if (in.parser.isSet(bomOption))
@@ -520,7 +306,7 @@ int exportList(const Invocation &in)
         QSaveFile file(outPath);
         if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit())
             return in.fail(exitCannotCreate, QStringLiteral("--out %1: %2").arg(outPath, file.errorString()));
-        if (in.parser.isSet(jsonOption))
+        if (in.parser.isSet(jsonOption()))
             printJson(in,
                 QJsonObject{
                     {QStringLiteral("what"), what}, {QStringLiteral("rows"), rows}, {QStringLiteral("out"), outPath}});
@@ -556,8 +342,8 @@ int accountOpen(const Invocation &in)
         params.insert(QStringLiteral("contact_phone"), in.parser.value(phoneOption));
     if (in.parser.isSet(contactOption))
         params.insert(QStringLiteral("contact_name"), in.parser.value(contactOption));
-    return loggedIn(in, [&](rpc::RpcClient &client) {
-        return callAndPrint(in, client, QStringLiteral("account.open"), params, [&](const QJsonObject &r) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, adminCodes, client, QStringLiteral("account.open"), params, [&](const QJsonObject &r) {
             in.out << (r.value(QLatin1String("already")).toBool() ? "already open: " : "opened: ") << shop
                    << " (account " << r.value(QLatin1String("account_id")).toInteger() << ")";
             if (const QString message = r.value(QLatin1String("message")).toString(); !message.isEmpty())
@@ -589,8 +375,8 @@ int accountClose(const Invocation &in)
         {QStringLiteral("reason"), reason}};
     if (in.parser.isSet(toShopOption))
         params.insert(QStringLiteral("transfer_to_shop_no"), in.parser.value(toShopOption));
-    return loggedIn(in, [&](rpc::RpcClient &client) {
-        return callAndPrint(in, client, QStringLiteral("account.close"), params, [&](const QJsonObject &r) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, adminCodes, client, QStringLiteral("account.close"), params, [&](const QJsonObject &r) {
             if (r.value(QLatin1String("status")).toString() == u"pending_approval") {
                 printPending(in, r);
                 return;
@@ -631,8 +417,8 @@ int recharge(const Invocation &in)
     }
     const QJsonObject params{{QStringLiteral("shop_no"), shop}, {QStringLiteral("amount_fen"), amount.value.fen()},
         {QStringLiteral("idempotency_key"), key}};
-    const int rc = loggedIn(in, [&](rpc::RpcClient &client) {
-        return callAndPrint(in, client, QStringLiteral("account.recharge_cash"), params, [&](const QJsonObject &r) {
+    const int rc = loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, adminCodes, client, QStringLiteral("account.recharge_cash"), params, [&](const QJsonObject &r) {
             in.out << "recharged " << money(amount.value.fen()) << " to " << shop << ": balance "
                    << money(r.value(QLatin1String("balance_fen")).toInteger()) << ", receipt "
                    << r.value(QLatin1String("receipt_no")).toString() << ", ledger entry "
@@ -698,7 +484,7 @@ int topUp(const Invocation &in)
     }
     const QJsonObject params{{QStringLiteral("shop_no"), shop}, {QStringLiteral("amount_fen"), amount.value.fen()},
         {QStringLiteral("channel"), channel}, {QStringLiteral("idempotency_key"), key}};
-    return loggedIn(in, [&](rpc::RpcClient &client) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
         // Every events.topup of this connection, kept from before the call: a payment may be
         // credited before the reply is read.
         QJsonObject latest;
@@ -710,7 +496,7 @@ int topUp(const Invocation &in)
                 if (!latest.isEmpty() && event.value(QLatin1String("attempt_id")) != latest.value(QLatin1String("attempt_id")))
                     return;
                 latest = event;
-                if (!in.parser.isSet(jsonOption)) {
+                if (!in.parser.isSet(jsonOption())) {
                     in.out << topUpLine(event) << '\n';
                     in.out.flush();
                 }
@@ -718,13 +504,13 @@ int topUp(const Invocation &in)
                     loop.quit();
             });
         QObject::connect(&client, &rpc::RpcClient::disconnected, &loop, &QEventLoop::quit);
-        const rpc::Outcome created = client.callBlocking(QStringLiteral("topup.create"), params, callTimeoutMs);
+        const rpc::Outcome created = client.callBlocking(QStringLiteral("topup.create"), params, kPrepaydCallTimeoutMs);
         if (!rpc::succeeded(created))
-            return failWith(in, std::get<rpc::Error>(created));
+            return failWith(in, adminCodes, std::get<rpc::Error>(created));
         const QJsonObject first = std::get<QJsonValue>(created).toObject();
         if (latest.isEmpty() || latest.value(QLatin1String("attempt_id")) != first.value(QLatin1String("attempt_id")))
             latest = first;
-        if (!in.parser.isSet(jsonOption)) {
+        if (!in.parser.isSet(jsonOption())) {
             in.out << topUpLine(first) << '\n';
             if (first.contains(QLatin1String("qr_payload")))
                 in.out << "scan to pay (or open in a browser): " << first.value(QLatin1String("qr_payload")).toString()
@@ -732,7 +518,7 @@ int topUp(const Invocation &in)
             in.out.flush();
         }
         if (waitSeconds > 0 && !topUpFinal(latest)) {
-            if (!in.parser.isSet(jsonOption)) {
+            if (!in.parser.isSet(jsonOption())) {
                 in.out << "waiting up to " << waitSeconds << " s for the payment (Ctrl-C stops waiting; the top-up "
                        << "stays valid until its QR expires)\n";
                 in.out.flush();
@@ -740,7 +526,7 @@ int topUp(const Invocation &in)
             QTimer::singleShot(waitSeconds * 1000, &loop, &QEventLoop::quit);
             loop.exec();
         }
-        if (in.parser.isSet(jsonOption))
+        if (in.parser.isSet(jsonOption()))
             printJson(in, latest);
         if (waitSeconds == 0)
             return 0;
@@ -791,12 +577,12 @@ int refund(const Invocation &in)
     }
     const QJsonObject params{{QStringLiteral("attempt_id"), attemptId}, {QStringLiteral("amount_fen"), amount.value.fen()},
         {QStringLiteral("reason"), reason}, {QStringLiteral("idempotency_key"), key}};
-    const int rc = loggedIn(in, [&](rpc::RpcClient &client) {
-        const rpc::Outcome asked = client.callBlocking(QStringLiteral("refund.request"), params, callTimeoutMs);
+    const int rc = loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
+        const rpc::Outcome asked = client.callBlocking(QStringLiteral("refund.request"), params, kPrepaydCallTimeoutMs);
         if (!rpc::succeeded(asked))
-            return failWith(in, std::get<rpc::Error>(asked));
+            return failWith(in, adminCodes, std::get<rpc::Error>(asked));
         QJsonObject r = std::get<QJsonValue>(asked).toObject();
-        if (!in.parser.isSet(jsonOption)) {
+        if (!in.parser.isSet(jsonOption())) {
             in.out << refundLine(r) << "; wallet now " << money(r.value(QLatin1String("balance_fen")).toInteger()) << '\n';
             if (r.value(QLatin1String("status")).toString() == QLatin1String("pending_approval"))
                 in.out << "waiting for a second person's approval: request #" << r.value(QLatin1String("approval_id")).toInteger()
@@ -817,17 +603,17 @@ int refund(const Invocation &in)
             QTimer::singleShot(250, &pause, &QEventLoop::quit);
             pause.exec();
             const rpc::Outcome now = client.callBlocking(QStringLiteral("refund.get"),
-                {{QStringLiteral("refund_id"), r.value(QLatin1String("refund_id"))}}, callTimeoutMs);
+                {{QStringLiteral("refund_id"), r.value(QLatin1String("refund_id"))}}, kPrepaydCallTimeoutMs);
             if (!rpc::succeeded(now))
-                return failWith(in, std::get<rpc::Error>(now));
+                return failWith(in, adminCodes, std::get<rpc::Error>(now));
             const QJsonObject next = std::get<QJsonValue>(now).toObject();
-            if (next.value(QLatin1String("state")) != r.value(QLatin1String("state")) && !in.parser.isSet(jsonOption)) {
+            if (next.value(QLatin1String("state")) != r.value(QLatin1String("state")) && !in.parser.isSet(jsonOption())) {
                 in.out << refundLine(next) << '\n';
                 in.out.flush();
             }
             r = next;
         }
-        if (in.parser.isSet(jsonOption))
+        if (in.parser.isSet(jsonOption()))
             printJson(in, r);
         const QString state = r.value(QLatin1String("state")).toString();
         return state == QLatin1String("failed") || state == QLatin1String("rejected") ? exitRefused : 0;
@@ -841,8 +627,8 @@ int refund(const Invocation &in)
 
 int approvals(const Invocation &in)
 {
-    return loggedIn(in, [&](rpc::RpcClient &client) {
-        return callAndPrint(in, client, QStringLiteral("approval.list"), {}, [&](const QJsonObject &r) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, adminCodes, client, QStringLiteral("approval.list"), {}, [&](const QJsonObject &r) {
             const QJsonArray list = r.value(QLatin1String("approvals")).toArray();
             if (list.isEmpty()) {
                 in.out << "no request waits for a decision\n";
@@ -875,8 +661,8 @@ int approve(const Invocation &in)
         {QStringLiteral("decision"), reject ? QStringLiteral("reject") : QStringLiteral("approve")}};
     if (in.parser.isSet(noteOption))
         params.insert(QStringLiteral("note"), in.parser.value(noteOption));
-    return loggedIn(in, [&](rpc::RpcClient &client) {
-        return callAndPrint(in, client, QStringLiteral("approval.decide"), params, [&](const QJsonObject &r) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, adminCodes, client, QStringLiteral("approval.decide"), params, [&](const QJsonObject &r) {
             in.out << "request #" << id << (reject ? " rejected" : " approved");
             if (const QString status = r.value(QLatin1String("status")).toString(); !status.isEmpty())
                 in.out << " (" << status << ")";
@@ -892,8 +678,8 @@ int findings(const Invocation &in)
     QJsonObject params;
     if (in.parser.isSet(openOnlyOption))
         params.insert(QStringLiteral("open_only"), true);
-    return loggedIn(in, [&](rpc::RpcClient &client) {
-        return callAndPrint(in, client, QStringLiteral("payments.findings"), params, [&](const QJsonObject &r) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, adminCodes, client, QStringLiteral("payments.findings"), params, [&](const QJsonObject &r) {
             const QJsonArray list = r.value(QLatin1String("findings")).toArray();
             if (list.isEmpty())
                 in.out << (params.isEmpty() ? "no finding\n" : "no open finding\n");
@@ -926,8 +712,8 @@ int settleFinding(const Invocation &in)
     if (!in.parser.isSet(noteOption))
         return in.fail(exitUsage, QStringLiteral("--note: say what was found and done"));
     const QJsonObject params{{QStringLiteral("finding_id"), id}, {QStringLiteral("note"), in.parser.value(noteOption)}};
-    return loggedIn(in, [&](rpc::RpcClient &client) {
-        return callAndPrint(in, client, QStringLiteral("payments.settle_finding"), params, [&](const QJsonObject &r) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, adminCodes, client, QStringLiteral("payments.settle_finding"), params, [&](const QJsonObject &r) {
             in.out << "finding #" << id << " settled";
             const QJsonArray released = r.value(QLatin1String("released_attempts")).toArray();
             for (const QJsonValue &attempt : released)
@@ -946,23 +732,23 @@ int kioskPair(const Invocation &in)
     QJsonObject params{{QStringLiteral("name"), in.parser.value(kioskNameOption)}};
     if (in.parser.isSet(buildingOption))
         params.insert(QStringLiteral("building_code"), in.parser.value(buildingOption));
-    return loggedIn(in, [&](rpc::RpcClient &client) {
-        return callAndPrint(in, client, QStringLiteral("kiosk.pairing.create"), params, [&](const QJsonObject &r) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, adminCodes, client, QStringLiteral("kiosk.pairing.create"), params, [&](const QJsonObject &r) {
             in.out << "kiosk " << r.value(QLatin1String("kiosk_id")).toInteger() << " ("
                    << r.value(QLatin1String("name")).toString() << "): pairing code "
                    << r.value(QLatin1String("pairing_code")).toString() << ", valid 30 minutes, once\n"
                    << "on the kiosk: prepay-kiosk --enrol "
-                   << (in.parser.isSet(serverOption) ? in.parser.value(serverOption) : QStringLiteral("127.0.0.1:7443"))
+                   << (in.parser.isSet(serverOption()) ? in.parser.value(serverOption()) : QStringLiteral("127.0.0.1:7443"))
                    << " --pairing-code " << r.value(QLatin1String("pairing_code")).toString() << " --ca "
-                   << in.parser.value(caOption) << '\n';
+                   << in.parser.value(caOption()) << '\n';
         });
     });
 }
 
 int kiosks(const Invocation &in)
 {
-    return loggedIn(in, [&](rpc::RpcClient &client) {
-        return callAndPrint(in, client, QStringLiteral("kiosk.list"), {}, [&](const QJsonObject &r) {
+    return loggedIn(in, adminCodes, [&](rpc::RpcClient &client) {
+        return callAndPrint(in, adminCodes, client, QStringLiteral("kiosk.list"), {}, [&](const QJsonObject &r) {
             const QJsonArray list = r.value(QLatin1String("kiosks")).toArray();
             if (list.isEmpty())
                 in.out << "no kiosk (pair one: prepayctl admin kiosk pair --name TEXT)\n";
@@ -992,7 +778,7 @@ int kiosks(const Invocation &in)
 
 QList<Command> adminCommands()
 {
-    const QList<QCommandLineOption> common{serverOption, caOption, loginOption, passwordFileOption, jsonOption};
+    const QList<QCommandLineOption> common{serverOption(), caOption(), loginOption(), passwordFileOption(), jsonOption()};
     const QString connection = QStringLiteral(
         " Talks to a running prepayd over TLS 1.3 (--server, default 127.0.0.1:7443), trusting only the building's "
         "CA (--ca); logs in as --login with the password from --password-file, PREPAY_PASSWORD or standard input "
@@ -1005,7 +791,7 @@ QList<Command> adminCommands()
                            "start (only while no administrator exists). The password (10 to 256 characters) is "
                            "the new administrator's, from --password-file, PREPAY_PASSWORD or standard input.")
                 + exitCodesHelp(),
-            {serverOption, caOption, newLoginOption, passwordFileOption, jsonOption, codeOption, nameOption}, {}, {},
+            {serverOption(), caOption(), newLoginOption, passwordFileOption(), jsonOption(), codeOption, nameOption}, {}, {},
             setup},
         {{w, QStringLiteral("whoami")}, QStringLiteral("--ca FILE --login L   check a login against prepayd"),
             QStringLiteral("Log in and print who prepayd says you are.") + connection + exitCodesHelp(), common, {}, {},

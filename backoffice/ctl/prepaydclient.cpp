@@ -13,21 +13,6 @@ namespace prepay::ctl {
 
 namespace {
 
-QString compactJson(const QJsonValue &value)
-{
-    if (value.isObject())
-        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
-    if (value.isArray())
-        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
-    return value.toVariant().toString();
-}
-
-void printJson(const Invocation &in, const QJsonObject &object)
-{
-    in.out << QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Indented));
-    in.out.flush();
-}
-
 // --json was given (asked of the parser's findings: not every command defines it, and isSet()
 // of an option a parser does not know warns).
 bool jsonWanted(const Invocation &in)
@@ -55,26 +40,6 @@ bool parseServer(const QString &text, QString *host, quint16 *port)
     return true;
 }
 
-// Where to connect and whom to trust; 0 or an exit code (already printed).
-int endpointFrom(const Invocation &in, rpc::Endpoint *endpoint)
-{
-    const QString server
-        = in.parser.isSet(serverOption()) ? in.parser.value(serverOption()) : QStringLiteral("127.0.0.1");
-    if (!parseServer(server, &endpoint->host, &endpoint->port))
-        return in.fail(exitUsage, QStringLiteral("--server '%1': HOST:PORT expected").arg(server));
-    const QString caPath = in.parser.value(caOption());
-    if (caPath.isEmpty())
-        return in.fail(
-            exitUsage, QStringLiteral("--ca FILE is required: the building's CA certificate (DATA/pki/ca.crt)"));
-    QFile file(caPath);
-    if (!file.open(QIODevice::ReadOnly))
-        return in.fail(exitCannotRead, QStringLiteral("--ca %1: %2").arg(caPath, file.errorString()));
-    const QList<QSslCertificate> certificates = QSslCertificate::fromData(file.readAll(), QSsl::Pem);
-    if (certificates.isEmpty() || certificates.first().isNull())
-        return in.fail(exitCannotRead, QStringLiteral("--ca %1: no PEM certificate in it").arg(caPath));
-    endpoint->ca = certificates.first();
-    return 0;
-}
 
 // One line from the terminal without echoing it (or from a pipe as it comes).
 QString readSecretLine(const Invocation &in, const QString &prompt)
@@ -98,6 +63,44 @@ QString readSecretLine(const Invocation &in, const QString &prompt)
         in.err.flush();
     }
     return line;
+}
+
+} // namespace
+
+QString compactJson(const QJsonValue &value)
+{
+    if (value.isObject())
+        return QString::fromUtf8(QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact));
+    if (value.isArray())
+        return QString::fromUtf8(QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact));
+    return value.toVariant().toString();
+}
+
+void printJson(const Invocation &in, const QJsonObject &object)
+{
+    in.out << QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Indented));
+    in.out.flush();
+}
+
+// Where to connect and whom to trust; 0 or an exit code (already printed).
+int endpointFrom(const Invocation &in, rpc::Endpoint *endpoint)
+{
+    const QString server
+        = in.parser.isSet(serverOption()) ? in.parser.value(serverOption()) : QStringLiteral("127.0.0.1");
+    if (!parseServer(server, &endpoint->host, &endpoint->port))
+        return in.fail(exitUsage, QStringLiteral("--server '%1': HOST:PORT expected").arg(server));
+    const QString caPath = in.parser.value(caOption());
+    if (caPath.isEmpty())
+        return in.fail(
+            exitUsage, QStringLiteral("--ca FILE is required: the building's CA certificate (DATA/pki/ca.crt)"));
+    QFile file(caPath);
+    if (!file.open(QIODevice::ReadOnly))
+        return in.fail(exitCannotRead, QStringLiteral("--ca %1: %2").arg(caPath, file.errorString()));
+    const QList<QSslCertificate> certificates = QSslCertificate::fromData(file.readAll(), QSsl::Pem);
+    if (certificates.isEmpty() || certificates.first().isNull())
+        return in.fail(exitCannotRead, QStringLiteral("--ca %1: no PEM certificate in it").arg(caPath));
+    endpoint->ca = certificates.first();
+    return 0;
 }
 
 // The password: --password-file, PREPAY_PASSWORD, or standard input. nullopt after printing why.
@@ -130,8 +133,6 @@ std::optional<QString> passwordFrom(const Invocation &in, const QString &prompt,
     }
     return typed;
 }
-
-} // namespace
 
 const QCommandLineOption &serverOption()
 {
@@ -191,13 +192,22 @@ int failWith(const Invocation &in, const PrepaydExitCodes &codes, const rpc::Err
         return in.fail(codes.refused,
             error.message
                 + QStringLiteral(" (a request larger than prepayd's api.frame_max_bytes, 256 KiB by default, is "
-                                 "refused)"));
+                                 "refused: split the file or raise the limit)"));
     default: break;
     }
     QString message = QStringLiteral("%1 (%2)").arg(error.message, rpc::errorCodeName(error.code));
     if (!error.data.isEmpty() && !error.data.contains(QLatin1String("rows")))
         message += QStringLiteral(" ") + compactJson(error.data);
     return in.fail(codes.refused, message);
+}
+
+int connectTo(const Invocation &in, const PrepaydExitCodes &codes, rpc::RpcClient &client, const rpc::Endpoint &endpoint)
+{
+    QString error;
+    if (!client.openBlocking(endpoint, kPrepaydConnectTimeoutMs, &error))
+        return in.fail(codes.cannotConnect,
+            QStringLiteral("cannot connect to prepayd at %1:%2: %3").arg(endpoint.host).arg(endpoint.port).arg(error));
+    return 0;
 }
 
 int loggedIn(const Invocation &in, const PrepaydExitCodes &codes, const std::function<int(rpc::RpcClient &)> &body)
@@ -213,10 +223,8 @@ int loggedIn(const Invocation &in, const PrepaydExitCodes &codes, const std::fun
     if (!password)
         return rc;
     rpc::RpcClient client;
-    QString error;
-    if (!client.openBlocking(endpoint, kPrepaydConnectTimeoutMs, &error))
-        return in.fail(codes.cannotConnect,
-            QStringLiteral("cannot connect to prepayd at %1:%2: %3").arg(endpoint.host).arg(endpoint.port).arg(error));
+    if ((rc = connectTo(in, codes, client, endpoint)))
+        return rc;
     const rpc::Outcome session = client.callBlocking(QStringLiteral("session.login"),
         QJsonObject{{QStringLiteral("login"), login}, {QStringLiteral("password"), *password}}, kPrepaydCallTimeoutMs);
     if (!rpc::succeeded(session)) {

@@ -7,9 +7,6 @@
 // The exit codes of the four classes of failure are the caller's (PrepaydExitCodes): `prepayctl
 // admin` uses 2–5, while `prepayctl receipt` keeps 2, 3 and 5 for the printer and names
 // prepayd's failures 6–9 (see its --help).
-//
-// (admincommands.cpp still holds its own copy of these helpers, written before this header; it
-// is being edited by someone else right now and switches to this header next.)
 #pragma once
 
 #include "ctl/command.h"
@@ -19,6 +16,7 @@
 #include <QtCore/QJsonObject>
 
 #include <functional>
+#include <optional>
 
 namespace prepay::ctl {
 
@@ -42,6 +40,19 @@ const QCommandLineOption &passwordFileOption(); // --password-file FILE
 const QCommandLineOption &jsonOption();         // --json
 // --server, --ca, --login, --password-file.
 QList<QCommandLineOption> prepaydOptions();
+
+// JSON for people: compact on one line; indented on standard output.
+QString compactJson(const QJsonValue &value);
+void printJson(const Invocation &in, const QJsonObject &object);
+
+// Where to connect (--server, default 127.0.0.1:7443) and whom to trust (--ca); 0 or an exit
+// code (already printed).
+int endpointFrom(const Invocation &in, rpc::Endpoint *endpoint);
+// The password: --password-file, PREPAY_PASSWORD, or typed on standard input without echo
+// (after `prompt`). nullopt after printing why, *exitCode set.
+std::optional<QString> passwordFrom(const Invocation &in, const QString &prompt, int *exitCode);
+// Opens `client` to `endpoint`; 0 or codes.cannotConnect (printed).
+int connectTo(const Invocation &in, const PrepaydExitCodes &codes, rpc::RpcClient &client, const rpc::Endpoint &endpoint);
 
 // Prints a refusal (as JSON too with --json) and returns its exit code.
 int failWith(const Invocation &in, const PrepaydExitCodes &codes, const rpc::Error &error);
