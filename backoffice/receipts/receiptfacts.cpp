@@ -13,34 +13,8 @@ namespace prepay::receipts {
 
 namespace {
 
+using store::ReadTransaction;
 using store::Statement;
-
-// An explicit read transaction, so the statements of one receipt see one state of the file.
-class ReadTransaction
-{
-public:
-    explicit ReadTransaction(store::Connection &db)
-        : m_db(db)
-        , m_own(!db.inTransaction())
-    {
-        if (m_own)
-            m_error = db.exec(QStringLiteral("BEGIN"));
-    }
-    ~ReadTransaction()
-    {
-        if (m_own && m_error.ok())
-            m_db.exec(QStringLiteral("COMMIT"));
-    }
-    ReadTransaction(const ReadTransaction &) = delete;
-    ReadTransaction &operator=(const ReadTransaction &) = delete;
-
-    const store::SqlError &error() const { return m_error; }
-
-private:
-    store::Connection &m_db;
-    const bool m_own;
-    store::SqlError m_error;
-};
 
 FactsResult outcome(FactsOutcome what, const QString &message)
 {

@@ -62,32 +62,7 @@ QString visibleSql(const QString &building, int operatorParam)
         .arg(operatorParam);
 }
 
-// An explicit read transaction on the reader, so the statements of one call see one state.
-class ReadTransaction
-{
-public:
-    explicit ReadTransaction(store::Connection &db)
-        : m_db(db)
-        , m_own(!db.inTransaction())
-    {
-        if (m_own)
-            m_error = db.exec(QStringLiteral("BEGIN"));
-    }
-    ~ReadTransaction()
-    {
-        if (m_own && m_error.ok())
-            m_db.exec(QStringLiteral("COMMIT"));
-    }
-    ReadTransaction(const ReadTransaction &) = delete;
-    ReadTransaction &operator=(const ReadTransaction &) = delete;
-
-    const store::SqlError &error() const { return m_error; }
-
-private:
-    store::Connection &m_db;
-    const bool m_own;
-    store::SqlError m_error;
-};
+using store::ReadTransaction;
 
 qint64 operatorOf(const CallPtr &call)
 {

@@ -127,4 +127,33 @@ private:
     QString m_path;
 };
 
+// An explicit read transaction on a (reader) connection, so the statements of one request see
+// one state of the file: BEGIN here (unless the connection is already in a transaction, which
+// it then leaves alone), COMMIT when it goes out of scope. error() says whether BEGIN failed.
+class ReadTransaction
+{
+public:
+    explicit ReadTransaction(Connection &db)
+        : m_db(db)
+        , m_own(!db.inTransaction())
+    {
+        if (m_own)
+            m_error = db.exec(QStringLiteral("BEGIN"));
+    }
+    ~ReadTransaction()
+    {
+        if (m_own && m_error.ok())
+            m_db.exec(QStringLiteral("COMMIT"));
+    }
+    ReadTransaction(const ReadTransaction &) = delete;
+    ReadTransaction &operator=(const ReadTransaction &) = delete;
+
+    const SqlError &error() const { return m_error; }
+
+private:
+    Connection &m_db;
+    const bool m_own;
+    SqlError m_error;
+};
+
 } // namespace prepay::store
