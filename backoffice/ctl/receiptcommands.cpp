@@ -7,6 +7,7 @@
 
 #include <QtCore/QDateTime>
 #include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
 #include <QtCore/QLocale>
 #include <QtCore/QTemporaryDir>
 #include <QtCore/QTimeZone>
@@ -170,32 +171,32 @@ int verify(const Invocation &in)
     const QString text = in.positional.value(0).trimmed();
     if (text.isEmpty())
         return in.fail(exitUsage, QStringLiteral("STRING: the receipt's QR content (PREPAY-R1:…)"));
-    bool valid = false;
-    const int rc = loggedIn(in, prepaydCodes, [&](rpc::RpcClient &client) {
-        return callAndPrint(in, prepaydCodes, client, QStringLiteral("receipt.verify"),
-            QJsonObject{{QStringLiteral("verification"), text}}, [&](const QJsonObject &r) {
-                valid = r.value(QLatin1String("valid")).toBool();
-                if (!valid) {
-                    in.out << "NOT VALID (" << r.value(QLatin1String("reason")).toString()
-                           << "): " << r.value(QLatin1String("message")).toString() << '\n';
-                    return;
-                }
-                const qint64 atMs = r.value(QLatin1String("at_ms")).toInteger();
-                in.out << "valid: " << r.value(QLatin1String("kind")).toString() << ' '
-                       << r.value(QLatin1String("receipt_no")).toString() << ", "
-                       << yuan(r.value(QLatin1String("amount_fen")).toInteger()) << " CNY, shop "
-                       << r.value(QLatin1String("shop_no")).toString() << ", "
-                       << QDateTime::fromMSecsSinceEpoch(atMs, QTimeZone(8 * 3600))
-                              .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss '(UTC+8)'"))
-                       << ", balance " << yuan(r.value(QLatin1String("balance_before_fen")).toInteger()) << " -> "
-                       << yuan(r.value(QLatin1String("balance_after_fen")).toInteger()) << '\n';
-            });
+    return loggedIn(in, prepaydCodes, [&](rpc::RpcClient &client) {
+        const rpc::Outcome outcome = client.callBlocking(QStringLiteral("receipt.verify"),
+            QJsonObject{{QStringLiteral("verification"), text}}, kPrepaydCallTimeoutMs);
+        if (!rpc::succeeded(outcome))
+            return failWith(in, prepaydCodes, std::get<rpc::Error>(outcome));
+        const QJsonObject r = std::get<QJsonValue>(outcome).toObject();
+        const bool valid = r.value(QLatin1String("valid")).toBool();
+        if (in.parser.isSet(jsonOption())) {
+            in.out << QString::fromUtf8(QJsonDocument(r).toJson(QJsonDocument::Indented));
+        } else if (!valid) {
+            in.out << "NOT VALID (" << r.value(QLatin1String("reason")).toString()
+                   << "): " << r.value(QLatin1String("message")).toString() << '\n';
+        } else {
+            const qint64 atMs = r.value(QLatin1String("at_ms")).toInteger();
+            in.out << "valid: " << r.value(QLatin1String("kind")).toString() << ' '
+                   << r.value(QLatin1String("receipt_no")).toString() << ", "
+                   << yuan(r.value(QLatin1String("amount_fen")).toInteger()) << " CNY, shop "
+                   << r.value(QLatin1String("shop_no")).toString() << ", "
+                   << QDateTime::fromMSecsSinceEpoch(atMs, QTimeZone(8 * 3600))
+                          .toString(QStringLiteral("yyyy-MM-dd HH:mm:ss '(UTC+8)'"))
+                   << ", balance " << yuan(r.value(QLatin1String("balance_before_fen")).toInteger()) << " -> "
+                   << yuan(r.value(QLatin1String("balance_after_fen")).toInteger()) << '\n';
+        }
+        in.out.flush();
+        return valid ? 0 : exitNotValid;
     });
-    if (rc != 0)
-        return rc;
-    if (in.parser.optionNames().contains(QStringLiteral("json")))
-        return 0; // the answer is printed; --json says "valid" itself
-    return valid ? 0 : exitNotValid;
 }
 
 QString exitCodes()
@@ -236,12 +237,12 @@ QList<Command> receiptCommands()
             which + QList<QCommandLineOption>{queueOption, cupsOption, langOption, paperOption, timeoutOption}, {}, {},
             print},
         {{w, QStringLiteral("verify")},
-            QStringLiteral("STRING --server --ca --login [--json]   is a receipt's QR genuine?"),
+            QStringLiteral("--server --ca --login [--json]   is a receipt's QR genuine?"),
             QStringLiteral("Ask prepayd (receipt.verify) whether STRING — what a receipt's QR holds, "
                            "PREPAY-R1:<receipt no>:<amount fen>:<at ms>:<mac> — is genuine: its mac is the site's and "
                            "the receipt still says that amount and time. Prints what the receipt says, or why it "
                            "is not valid (malformed, bad_mac, unknown_receipt, amount_mismatch, time_mismatch).\n\n"
-                           "Exit codes: 0 valid (or --json: answered); 1 not valid; 6 prepayd refused; 7 cannot "
+                           "Exit codes: 0 valid; 1 not valid (also with --json); 6 prepayd refused; 7 cannot "
                            "connect; 8 login failed; 9 no answer; 64 usage; 66 cannot read --ca or --password-file."),
             prepaydOptions() + QList<QCommandLineOption>{jsonOption()}, {QStringLiteral("STRING")}, {}, verify},
     };

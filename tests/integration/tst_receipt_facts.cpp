@@ -773,6 +773,11 @@ private Q_SLOTS:
             &out);
         QVERIFY2(rc == 1, out.constData());
         QVERIFY2(out.contains("NOT VALID (bad_mac)"), out.constData());
+        rc = prepayctl(QStringList{QStringLiteral("receipt"), QStringLiteral("verify"), altered, QStringLiteral("--json")}
+                + connection(QStringLiteral("cashier1"), cashierFile),
+            &out);
+        QVERIFY2(rc == 1, out.constData());
+        QCOMPARE(QJsonDocument::fromJson(out).object().value(QLatin1String("reason")).toString(), QStringLiteral("bad_mac"));
     }
 
     // The secret is in the database only: no reply, log line or audit row holds it in any form.
