@@ -137,14 +137,16 @@ std::optional<QString> passwordFrom(const Invocation &in, const QString &prompt,
 const QCommandLineOption &serverOption()
 {
     static const QCommandLineOption option(QStringLiteral("server"),
-        QStringLiteral("prepayd's staff port (default 127.0.0.1:7443; IPv6 as [::1]:7443)."), QStringLiteral("HOST:PORT"));
+        QStringLiteral("prepayd's staff port (default 127.0.0.1:7443; IPv6 as [::1]:7443)."),
+        QStringLiteral("HOST:PORT"));
     return option;
 }
 
 const QCommandLineOption &caOption()
 {
     static const QCommandLineOption option(QStringLiteral("ca"),
-        QStringLiteral("The building's CA certificate, the only one trusted (DATA/pki/ca.crt)."), QStringLiteral("FILE"));
+        QStringLiteral("The building's CA certificate, the only one trusted (DATA/pki/ca.crt)."),
+        QStringLiteral("FILE"));
     return option;
 }
 
@@ -158,7 +160,8 @@ const QCommandLineOption &loginOption()
 const QCommandLineOption &passwordFileOption()
 {
     static const QCommandLineOption option(QStringLiteral("password-file"),
-        QStringLiteral("Read the password from the first line of this file (else PREPAY_PASSWORD, else standard input)."),
+        QStringLiteral(
+            "Read the password from the first line of this file (else PREPAY_PASSWORD, else standard input)."),
         QStringLiteral("FILE"));
     return option;
 }

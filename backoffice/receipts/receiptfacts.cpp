@@ -82,11 +82,10 @@ const char *const kPointsAtSql
       "ORDER BY amp.linked_at_ms, amp.id";
 
 // The wallet's posting of the entry, and the wallet's running balance just after it.
-const char *const kBalanceSql
-    = "SELECT p.amount_fen, (SELECT sum(q.amount_fen) FROM ledger_postings q "
-      "   WHERE q.ledger_account_id = p.ledger_account_id AND q.entry_id <= p.entry_id) "
-      "FROM ledger_postings p JOIN ledger_accounts w ON w.id = p.ledger_account_id "
-      "WHERE p.entry_id = ?1 AND w.kind = 'wallet' AND w.account_id = ?2";
+const char *const kBalanceSql = "SELECT p.amount_fen, (SELECT sum(q.amount_fen) FROM ledger_postings q "
+                                "   WHERE q.ledger_account_id = p.ledger_account_id AND q.entry_id <= p.entry_id) "
+                                "FROM ledger_postings p JOIN ledger_accounts w ON w.id = p.ledger_account_id "
+                                "WHERE p.entry_id = ?1 AND w.kind = 'wallet' AND w.account_id = ?2";
 
 // The tariff of point ?2 of account ?1 on the local day ?3: the point's own assignment, else the
 // account's (billing/tariff.h), with the version in force that day.
@@ -168,9 +167,9 @@ bool staffMaySee(store::Connection &db, qint64 operatorId, qint64 buildingId, bo
 {
     if (operatorId == 0)
         return true;
-    Statement s = db.prepare(QStringLiteral(
-        "SELECT NOT EXISTS (SELECT 1 FROM operator_buildings WHERE operator_id = ?1) "
-        "OR EXISTS (SELECT 1 FROM operator_buildings WHERE operator_id = ?1 AND building_id = ?2)"));
+    Statement s = db.prepare(
+        QStringLiteral("SELECT NOT EXISTS (SELECT 1 FROM operator_buildings WHERE operator_id = ?1) "
+                       "OR EXISTS (SELECT 1 FROM operator_buildings WHERE operator_id = ?1 AND building_id = ?2)"));
     s.bind(1, operatorId).bind(2, buildingId);
     if (s.step() != Statement::Step::Row) {
         *ok = false;
@@ -340,7 +339,8 @@ FactsResult readReceiptFacts(store::Connection &db, const QString &receiptNo, co
     f.officeName = setting(db, QStringLiteral("site.office_name"), QString(), &ok);
     if (f.officePhone.isEmpty())
         f.officePhone = setting(db, QStringLiteral("kiosk.office_phone"), QString(), &ok);
-    const QTimeZone zone = siteZone(setting(db, QStringLiteral("site.time_zone"), QStringLiteral("Asia/Shanghai"), &ok));
+    const QTimeZone zone
+        = siteZone(setting(db, QStringLiteral("site.time_zone"), QStringLiteral("Asia/Shanghai"), &ok));
     if (!ok)
         return outcome(FactsOutcome::StoreFailed, QStringLiteral("reading the settings"));
     if (firstPointId != 0) {
@@ -349,8 +349,8 @@ FactsResult readReceiptFacts(store::Connection &db, const QString &receiptNo, co
         t.bind(1, subject->accountId).bind(2, firstPointId).bind(3, day);
         switch (t.step()) {
         case Statement::Step::Row:
-            f.tariff = TariffFact{t.text(0), t.text(1), t.text(2), int(t.int64(3)), t.int64(4), t.int64(5), t.int64(6),
-                t.int64(7)};
+            f.tariff = TariffFact{
+                t.text(0), t.text(1), t.text(2), int(t.int64(3)), t.int64(4), t.int64(5), t.int64(6), t.int64(7)};
             break;
         case Statement::Step::Done: break; // no tariff assigned that day
         case Statement::Step::Error: return storeFailed(t, QStringLiteral("reading the tariff"));
@@ -392,20 +392,22 @@ QJsonObject factsJson(const ReceiptFacts &f)
     QJsonArray meters;
     for (const MeterFact &m : f.meters) {
         meters.append(QJsonObject{{QStringLiteral("point_code"), m.pointCode},
-            {QStringLiteral("meter_serial"), m.meterSerial ? QJsonValue(*m.meterSerial) : QJsonValue(QJsonValue::Null)}});
+            {QStringLiteral("meter_serial"),
+                m.meterSerial ? QJsonValue(*m.meterSerial) : QJsonValue(QJsonValue::Null)}});
     }
     const auto textOrNull = [](const QString &s) { return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s); };
     QJsonObject o{{QStringLiteral("kind"), receiptKindCode(f.kind)}, {QStringLiteral("receipt_no"), f.receiptNo},
         {QStringLiteral("at_ms"), f.atMs},
         {QStringLiteral("building"),
             f.buildingId == 0 ? QJsonValue(QJsonValue::Null)
-                              : QJsonValue(QJsonObject{{QStringLiteral("code"), f.buildingCode},
-                                  {QStringLiteral("name"), f.buildingName}})},
-        {QStringLiteral("site_name"), f.siteName}, {QStringLiteral("office_name"), f.officeName}, {QStringLiteral("office_phone"), f.officePhone},
-        {QStringLiteral("shop_no"), f.shopNo}, {QStringLiteral("shop_name"), f.shopName},
-        {QStringLiteral("meters"), meters}, {QStringLiteral("amount_fen"), f.amountFen},
-        {QStringLiteral("channel"), f.channel}, {QStringLiteral("provider_txn_id"), textOrNull(f.providerTxnId)},
-        {QStringLiteral("entry_id"), f.ledgerEntryId}, {QStringLiteral("balance_before_fen"), f.balanceBeforeFen},
+                              : QJsonValue(QJsonObject{
+                                  {QStringLiteral("code"), f.buildingCode}, {QStringLiteral("name"), f.buildingName}})},
+        {QStringLiteral("site_name"), f.siteName}, {QStringLiteral("office_name"), f.officeName},
+        {QStringLiteral("office_phone"), f.officePhone}, {QStringLiteral("shop_no"), f.shopNo},
+        {QStringLiteral("shop_name"), f.shopName}, {QStringLiteral("meters"), meters},
+        {QStringLiteral("amount_fen"), f.amountFen}, {QStringLiteral("channel"), f.channel},
+        {QStringLiteral("provider_txn_id"), textOrNull(f.providerTxnId)}, {QStringLiteral("entry_id"), f.ledgerEntryId},
+        {QStringLiteral("balance_before_fen"), f.balanceBeforeFen},
         {QStringLiteral("balance_after_fen"), f.balanceAfterFen},
         {QStringLiteral("issued_by"),
             f.issuerKind == IssuerKind::None
@@ -419,8 +421,9 @@ QJsonObject factsJson(const ReceiptFacts &f)
             QJsonObject{{QStringLiteral("code"), f.tariff->code}, {QStringLiteral("name"), f.tariff->name},
                 {QStringLiteral("kind"), f.tariff->kind}, {QStringLiteral("version"), f.tariff->version},
                 {QStringLiteral("prices"),
-                    QJsonObject{{QStringLiteral("sharp"), f.tariff->priceSharp}, {QStringLiteral("peak"), f.tariff->pricePeak},
-                        {QStringLiteral("flat"), f.tariff->priceFlat}, {QStringLiteral("valley"), f.tariff->priceValley}}}});
+                    QJsonObject{{QStringLiteral("sharp"), f.tariff->priceSharp},
+                        {QStringLiteral("peak"), f.tariff->pricePeak}, {QStringLiteral("flat"), f.tariff->priceFlat},
+                        {QStringLiteral("valley"), f.tariff->priceValley}}}});
     } else {
         o.insert(QStringLiteral("tariff"), QJsonValue(QJsonValue::Null));
     }

@@ -74,7 +74,7 @@ QString issuerKindCode(IssuerKind kind); // "none", "kiosk", "operator"
 
 struct MeterFact
 {
-    QString pointCode;                // "A-1F-105"
+    QString pointCode;                 // "A-1F-105"
     std::optional<qint64> meterSerial; // the meter installed on it then (none: no meter then)
 };
 
@@ -94,32 +94,32 @@ struct ReceiptFacts
 {
     ReceiptKind kind = ReceiptKind::TopUp;
     QString receiptNo;
-    qint64 atMs = 0;        // credited (top-up) or completed (refund), UTC ms
+    qint64 atMs = 0; // credited (top-up) or completed (refund), UTC ms
     qint64 accountId = 0;
-    qint64 buildingId = 0;  // 0: the account had no metering point then
+    qint64 buildingId = 0; // 0: the account had no metering point then
     QString buildingCode;
     QString buildingName;
-    QString siteName;       // setting site.name: the property as a whole ("三明商会大厦")
-    QString officeName;     // '' = none
-    QString officePhone;    // '' = none
+    QString siteName;    // setting site.name: the property as a whole ("三明商会大厦")
+    QString officeName;  // '' = none
+    QString officePhone; // '' = none
     QString shopNo;
     QString shopName;
     QList<MeterFact> meters;
-    qint64 amountFen = 0;   // > 0: credited, or refunded
-    QString channel;        // "alipay", "wechat", "unionpay", "cash"
-    QString providerTxnId;  // top-up: the provider's trade id; refund: the provider's refund id ('' = none)
+    qint64 amountFen = 0;  // > 0: credited, or refunded
+    QString channel;       // "alipay", "wechat", "unionpay", "cash"
+    QString providerTxnId; // top-up: the provider's trade id; refund: the provider's refund id ('' = none)
     qint64 ledgerEntryId = 0;
     qint64 balanceBeforeFen = 0; // the wallet just before the entry
     qint64 balanceAfterFen = 0;  // the wallet just after it
     std::optional<TariffFact> tariff;
     IssuerKind issuerKind = IssuerKind::None;
-    QString issuedBy;       // the kiosk's name or the operator's display name
+    QString issuedBy; // the kiosk's name or the operator's display name
     bool late = false;
-    QString state;          // the top-up's or refund's state now ("credited", "partially_refunded", "succeeded", …)
+    QString state; // the top-up's or refund's state now ("credited", "partially_refunded", "succeeded", …)
     // Refund slips: the top-up paid back (none for the cash refund of a closed account).
     QString originalReceiptNo;
     QString originalProviderTxnId;
-    QString verification;   // the QR's content (verification.h); '' while the site has no secret yet
+    QString verification; // the QR's content (verification.h); '' while the site has no secret yet
 };
 
 // Who asks: the API's principal, reduced to what decides visibility.

@@ -95,14 +95,16 @@ void verify(ServiceContext &context, const CallPtr &call)
     case O::AmountMismatch:
     case O::TimeMismatch:
         // Genuine but not what the database says: show staff what it says.
-        call->reply(QJsonObject{{QStringLiteral("valid"), false}, {QStringLiteral("reason"), receipts::verifyOutcomeCode(r.outcome)},
-            {QStringLiteral("message"), r.message}, {QStringLiteral("receipt"), receipts::factsJson(r.facts)}});
+        call->reply(QJsonObject{{QStringLiteral("valid"), false},
+            {QStringLiteral("reason"), receipts::verifyOutcomeCode(r.outcome)}, {QStringLiteral("message"), r.message},
+            {QStringLiteral("receipt"), receipts::factsJson(r.facts)}});
         return;
     case O::Malformed:
     case O::BadMac:
     case O::UnknownReceipt:
         call->reply(QJsonObject{{QStringLiteral("valid"), false},
-            {QStringLiteral("reason"), receipts::verifyOutcomeCode(r.outcome)}, {QStringLiteral("message"), r.message}});
+            {QStringLiteral("reason"), receipts::verifyOutcomeCode(r.outcome)},
+            {QStringLiteral("message"), r.message}});
         return;
     }
 }

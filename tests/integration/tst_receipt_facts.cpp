@@ -92,7 +92,7 @@ class TestReceiptFacts : public QObject
 
 private:
     std::unique_ptr<QTemporaryDir> m_dir;
-    SystemClock m_payClock;         // the providers sign with real time
+    SystemClock m_payClock;                         // the providers sign with real time
     test::ManualClock m_clock{m_payClock.wallMs()}; // the service's: real time at the start, moved on by the last test
     std::unique_ptr<store::Store> m_store;
     std::unique_ptr<store::Connection> m_reader;
@@ -247,17 +247,20 @@ private:
     {
         QCOMPARE(r.value(QLatin1String("shop_no")).toString(), shopA);
         QCOMPARE(r.value(QLatin1String("shop_name")).toString(), QStringLiteral("茶香阁茶叶店"));
-        QCOMPARE(r.value(QLatin1String("building")).toObject().value(QLatin1String("code")).toString(), QStringLiteral("A"));
-        QCOMPARE(r.value(QLatin1String("building")).toObject().value(QLatin1String("name")).toString(), QStringLiteral("A座"));
+        QCOMPARE(
+            r.value(QLatin1String("building")).toObject().value(QLatin1String("code")).toString(), QStringLiteral("A"));
+        QCOMPARE(r.value(QLatin1String("building")).toObject().value(QLatin1String("name")).toString(),
+            QStringLiteral("A座"));
         QCOMPARE(r.value(QLatin1String("office_name")).toString(), QStringLiteral("三明商会大厦物业服务中心"));
         QCOMPARE(r.value(QLatin1String("site_name")).toString(), QStringLiteral("三明商会大厦"));
         QCOMPARE(r.value(QLatin1String("office_phone")).toString(), QStringLiteral("0598-1111111")); // building A's own
         const QJsonArray meters = r.value(QLatin1String("meters")).toArray();
         QCOMPARE(meters.size(), 1);
         QCOMPARE(meters.at(0).toObject().value(QLatin1String("point_code")).toString(), shopA);
-        const qint64 serial = queryInt(QStringLiteral(
-            "SELECT m.serial_number FROM meters m JOIN meter_installations i ON i.meter_id = m.id "
-            "AND i.removed_at_ms IS NULL JOIN metering_points p ON p.id = i.metering_point_id WHERE p.code = 'A-1F-105'"));
+        const qint64 serial = queryInt(
+            QStringLiteral("SELECT m.serial_number FROM meters m JOIN meter_installations i ON i.meter_id = m.id "
+                           "AND i.removed_at_ms IS NULL JOIN metering_points p ON p.id = i.metering_point_id WHERE "
+                           "p.code = 'A-1F-105'"));
         QVERIFY(serial > 0);
         QCOMPARE(meters.at(0).toObject().value(QLatin1String("meter_serial")).toInteger(), serial);
         const QJsonObject tariff = r.value(QLatin1String("tariff")).toObject();
@@ -319,11 +322,11 @@ private Q_SLOTS:
                     .committed());
         // The office on receipts (site name, site phone, building A's own phone); refunds from
         // 25.00 wait for a second person.
-        QVERIFY(exec(QStringLiteral(
-            "UPDATE settings SET value = '三明商会大厦物业服务中心' WHERE key = 'site.office_name'; "
-            "UPDATE settings SET value = '0598-8888888' WHERE key = 'kiosk.office_phone'; "
-            "UPDATE buildings SET office_phone = '0598-1111111' WHERE code = 'A'; "
-            "UPDATE settings SET value = '2500' WHERE key = 'approval.money_threshold_fen';")));
+        QVERIFY(exec(
+            QStringLiteral("UPDATE settings SET value = '三明商会大厦物业服务中心' WHERE key = 'site.office_name'; "
+                           "UPDATE settings SET value = '0598-8888888' WHERE key = 'kiosk.office_phone'; "
+                           "UPDATE buildings SET office_phone = '0598-1111111' WHERE code = 'A'; "
+                           "UPDATE settings SET value = '2500' WHERE key = 'approval.money_threshold_fen';")));
         m_reader = m_store->openReader();
         QString error;
         m_book = std::make_shared<billing::TariffBook>();
@@ -348,7 +351,8 @@ private Q_SLOTS:
             qPrintable(error));
         QVERIFY2(m_notify->listen(QHostAddress::LocalHost, 0, &error), qPrintable(error));
         const QString notify = QStringLiteral("https://127.0.0.1:%1/notify/").arg(m_notify->port());
-        m_alipay = payments::loadAlipay(test::sandboxAlipay(m_sandbox->baseUrl(), notify), *m_transport, m_payClock, &error);
+        m_alipay
+            = payments::loadAlipay(test::sandboxAlipay(m_sandbox->baseUrl(), notify), *m_transport, m_payClock, &error);
         QVERIFY2(m_alipay, qPrintable(error));
         m_payments->setProvider(m_alipay.get());
         m_payments->start();
@@ -374,12 +378,15 @@ private Q_SLOTS:
         auto setup = connectStaff();
         QVERIFY(rpc::succeeded(call(*setup, QStringLiteral("setup.create_admin"),
             {{QStringLiteral("setup_code"), m_service->setupCode().value_or(QString())},
-                {QStringLiteral("login"), QStringLiteral("root")}, {QStringLiteral("display_name"), QStringLiteral("管理员")},
+                {QStringLiteral("login"), QStringLiteral("root")},
+                {QStringLiteral("display_name"), QStringLiteral("管理员")},
                 {QStringLiteral("password"), adminPassword}})));
         m_root = loggedIn(QStringLiteral("root"), adminPassword);
         QVERIFY(rpc::succeeded(call(*m_root, QStringLiteral("operator.create"),
-            {{QStringLiteral("login"), QStringLiteral("cashier1")}, {QStringLiteral("display_name"), QStringLiteral("收银员小王")},
-                {QStringLiteral("role"), QStringLiteral("cashier")}, {QStringLiteral("password"), QStringLiteral("first password 1")}})));
+            {{QStringLiteral("login"), QStringLiteral("cashier1")},
+                {QStringLiteral("display_name"), QStringLiteral("收银员小王")},
+                {QStringLiteral("role"), QStringLiteral("cashier")},
+                {QStringLiteral("password"), QStringLiteral("first password 1")}})));
         m_cashier = loggedIn(QStringLiteral("cashier1"), QStringLiteral("first password 1"));
         QVERIFY(rpc::succeeded(call(*m_cashier, QStringLiteral("session.change_password"),
             {{QStringLiteral("old_password"), QStringLiteral("first password 1")},
@@ -444,12 +451,14 @@ private Q_SLOTS:
         QVERIFY(r.value(QLatin1String("provider_txn_id")).isNull());
         QCOMPARE(r.value(QLatin1String("balance_before_fen")).toInteger(), m_cashBefore);
         QCOMPARE(r.value(QLatin1String("balance_after_fen")).toInteger(), m_cashAfter);
-        QCOMPARE(r.value(QLatin1String("entry_id")).toInteger(), resultOf(sold).value(QLatin1String("entry_id")).toInteger());
+        QCOMPARE(r.value(QLatin1String("entry_id")).toInteger(),
+            resultOf(sold).value(QLatin1String("entry_id")).toInteger());
         QCOMPARE(r.value(QLatin1String("at_ms")).toInteger(),
             queryInt(QStringLiteral("SELECT created_at_ms FROM ledger_entries WHERE id = %1")
                          .arg(r.value(QLatin1String("entry_id")).toInteger())));
         QCOMPARE(r.value(QLatin1String("issued_by")).toObject(),
-            (QJsonObject{{QStringLiteral("kind"), QStringLiteral("operator")}, {QStringLiteral("name"), QStringLiteral("收银员小王")}}));
+            (QJsonObject{{QStringLiteral("kind"), QStringLiteral("operator")},
+                {QStringLiteral("name"), QStringLiteral("收银员小王")}}));
         QCOMPARE(r.value(QLatin1String("late")).toBool(), false);
         QCOMPARE(r.value(QLatin1String("state")).toString(), QStringLiteral("credited"));
         checkShopA(r);
@@ -489,9 +498,11 @@ private Q_SLOTS:
         QCOMPARE(codeOf(receiptGet(*m_kioskA, m_qrReceipt)), ErrorCode::Conflict);
 
         // The tenant's phone: the sandbox's scan and pay.
-        const QJsonObject who{{QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), m_qrReceipt}};
+        const QJsonObject who{
+            {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), m_qrReceipt}};
         test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/scan"), who);
-        const QJsonObject paid = test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/pay"), who);
+        const QJsonObject paid
+            = test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/pay"), who);
         QVERIFY2(paid.value(QStringLiteral("_status")).toInt() == 200, QJsonDocument(paid).toJson().constData());
         QTRY_COMPARE_WITH_TIMEOUT(
             queryText(QStringLiteral("SELECT state FROM payment_attempts WHERE id = %1").arg(m_qrAttempt)),
@@ -505,7 +516,8 @@ private Q_SLOTS:
         QCOMPARE(r.value(QLatin1String("kind")).toString(), QStringLiteral("topup"));
         QCOMPARE(r.value(QLatin1String("amount_fen")).toInteger(), 8800);
         QCOMPARE(r.value(QLatin1String("channel")).toString(), QStringLiteral("alipay"));
-        const QString txn = queryText(QStringLiteral("SELECT provider_txn_id FROM payment_attempts WHERE id = %1").arg(m_qrAttempt));
+        const QString txn
+            = queryText(QStringLiteral("SELECT provider_txn_id FROM payment_attempts WHERE id = %1").arg(m_qrAttempt));
         QVERIFY(!txn.isEmpty());
         QCOMPARE(r.value(QLatin1String("provider_txn_id")).toString(), txn);
         QCOMPARE(r.value(QLatin1String("balance_before_fen")).toInteger(), before);
@@ -514,7 +526,8 @@ private Q_SLOTS:
             queryInt(QStringLiteral("SELECT id FROM ledger_entries WHERE kind = 'recharge' AND payment_attempt_id = %1")
                          .arg(m_qrAttempt)));
         QCOMPARE(r.value(QLatin1String("issued_by")).toObject(),
-            (QJsonObject{{QStringLiteral("kind"), QStringLiteral("kiosk")}, {QStringLiteral("name"), QStringLiteral("A座大堂")}}));
+            (QJsonObject{{QStringLiteral("kind"), QStringLiteral("kiosk")},
+                {QStringLiteral("name"), QStringLiteral("A座大堂")}}));
         QCOMPARE(r.value(QLatin1String("late")).toBool(), false);
         checkShopA(r);
         QCOMPARE(r.value(QLatin1String("verification")).toString(),
@@ -533,7 +546,8 @@ private Q_SLOTS:
         QCOMPARE(codeOf(receiptGet(*m_kioskB, m_cashReceipt)), ErrorCode::NotFound);
         QVERIFY2(rpc::succeeded(receiptGet(*m_kioskSite, m_qrReceipt)), "a kiosk of every building sees it");
         QVERIFY2(rpc::succeeded(receiptGet(*m_kioskA, m_cashReceipt)), "the counter's receipt, building A's kiosk");
-        QCOMPARE(codeOf(call(*m_kioskA, QStringLiteral("receipt.verify"), {{QStringLiteral("verification"), m_cashVerification}})),
+        QCOMPARE(codeOf(call(*m_kioskA, QStringLiteral("receipt.verify"),
+                     {{QStringLiteral("verification"), m_cashVerification}})),
             ErrorCode::Forbidden);
         // A staff member limited to building B does not see building A's receipts either.
         QVERIFY(exec(QStringLiteral("INSERT INTO operator_buildings (operator_id, building_id) SELECT o.id, b.id "
@@ -556,8 +570,8 @@ private Q_SLOTS:
         const qint64 refundId = resultOf(asked).value(QLatin1String("refund_id")).toInteger();
         m_refundReceipt = resultOf(asked).value(QLatin1String("out_refund_no")).toString();
         QCOMPARE(wallet(shopA), before - 2000);
-        QTRY_COMPARE_WITH_TIMEOUT(
-            queryText(QStringLiteral("SELECT state FROM refunds WHERE id = %1").arg(refundId)), QStringLiteral("succeeded"), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(queryText(QStringLiteral("SELECT state FROM refunds WHERE id = %1").arg(refundId)),
+            QStringLiteral("succeeded"), 20000);
 
         const Outcome got = receiptGet(*m_kioskA, m_refundReceipt);
         QVERIFY2(rpc::succeeded(got), qPrintable(describe(got)));
@@ -571,16 +585,19 @@ private Q_SLOTS:
         QCOMPARE(r.value(QLatin1String("original_receipt_no")).toString(), m_qrReceipt);
         QCOMPARE(r.value(QLatin1String("original_provider_txn_id")).toString(),
             queryText(QStringLiteral("SELECT provider_txn_id FROM payment_attempts WHERE id = %1").arg(m_qrAttempt)));
-        const QString refundTxn = queryText(QStringLiteral("SELECT provider_refund_id FROM refunds WHERE id = %1").arg(refundId));
+        const QString refundTxn
+            = queryText(QStringLiteral("SELECT provider_refund_id FROM refunds WHERE id = %1").arg(refundId));
         // Alipay has no refund id of its own (a refund is known by the trade and our number).
         QCOMPARE(r.value(QLatin1String("provider_txn_id")).isNull(), refundTxn.isEmpty());
         QCOMPARE(r.value(QLatin1String("provider_txn_id")).toString(), refundTxn);
         QCOMPARE(r.value(QLatin1String("at_ms")).toInteger(),
             queryInt(QStringLiteral("SELECT completed_at_ms FROM refunds WHERE id = %1").arg(refundId)));
         QCOMPARE(r.value(QLatin1String("entry_id")).toInteger(),
-            queryInt(QStringLiteral("SELECT id FROM ledger_entries WHERE idempotency_key = 'refund:%1:request'").arg(refundId)));
+            queryInt(QStringLiteral("SELECT id FROM ledger_entries WHERE idempotency_key = 'refund:%1:request'")
+                         .arg(refundId)));
         QCOMPARE(r.value(QLatin1String("issued_by")).toObject(),
-            (QJsonObject{{QStringLiteral("kind"), QStringLiteral("operator")}, {QStringLiteral("name"), QStringLiteral("管理员")}}));
+            (QJsonObject{{QStringLiteral("kind"), QStringLiteral("operator")},
+                {QStringLiteral("name"), QStringLiteral("管理员")}}));
         QCOMPARE(r.value(QLatin1String("state")).toString(), QStringLiteral("succeeded"));
         checkShopA(r);
         QCOMPARE(r.value(QLatin1String("verification")).toString(),
@@ -608,7 +625,8 @@ private Q_SLOTS:
         const QString shop = QStringLiteral("A-4F-405"); // not opened in the demo building
         const Outcome opened = call(*m_root, QStringLiteral("account.open"),
             {{QStringLiteral("shop_no"), shop}, {QStringLiteral("display_name"), QStringLiteral("新店")},
-                {QStringLiteral("point_codes"), QJsonArray{shop}}, {QStringLiteral("tariff_code"), QStringLiteral("TOU-COM")}});
+                {QStringLiteral("point_codes"), QJsonArray{shop}},
+                {QStringLiteral("tariff_code"), QStringLiteral("TOU-COM")}});
         QVERIFY2(rpc::succeeded(opened), qPrintable(describe(opened)));
         QVERIFY(rpc::succeeded(call(*m_cashier, QStringLiteral("account.recharge_cash"),
             {{QStringLiteral("shop_no"), shop}, {QStringLiteral("amount_fen"), 1000},
@@ -619,8 +637,8 @@ private Q_SLOTS:
             {{QStringLiteral("shop_no"), shop}, {QStringLiteral("settlement"), QStringLiteral("refund_cash")},
                 {QStringLiteral("reason"), QStringLiteral("lease ended")}});
         QVERIFY2(rpc::succeeded(closed), qPrintable(describe(closed)));
-        const QString number = queryText(QStringLiteral(
-            "SELECT r.out_refund_no FROM refunds r JOIN accounts a ON a.id = r.account_id WHERE a.shop_no = 'A-4F-405'"));
+        const QString number = queryText(QStringLiteral("SELECT r.out_refund_no FROM refunds r JOIN accounts a ON a.id "
+                                                        "= r.account_id WHERE a.shop_no = 'A-4F-405'"));
         QVERIFY2(number.startsWith(QStringLiteral("CLS")), qPrintable(number));
 
         const Outcome got = receiptGet(*m_root, number);
@@ -635,11 +653,17 @@ private Q_SLOTS:
         QVERIFY(r.value(QLatin1String("provider_txn_id")).isNull());
         QCOMPARE(r.value(QLatin1String("shop_no")).toString(), shop);
         QCOMPARE(r.value(QLatin1String("meters")).toArray().size(), 1);
-        QCOMPARE(r.value(QLatin1String("meters")).toArray().at(0).toObject().value(QLatin1String("point_code")).toString(), shop);
-        QCOMPARE(r.value(QLatin1String("building")).toObject().value(QLatin1String("code")).toString(), QStringLiteral("A"));
-        QCOMPARE(r.value(QLatin1String("issued_by")).toObject().value(QLatin1String("name")).toString(), QStringLiteral("管理员"));
-        QCOMPARE(r.value(QLatin1String("tariff")).toObject().value(QLatin1String("code")).toString(), QStringLiteral("TOU-COM"));
-        QCOMPARE(queryText(QStringLiteral("SELECT status FROM accounts WHERE shop_no = 'A-4F-405'")), QStringLiteral("closed"));
+        QCOMPARE(
+            r.value(QLatin1String("meters")).toArray().at(0).toObject().value(QLatin1String("point_code")).toString(),
+            shop);
+        QCOMPARE(
+            r.value(QLatin1String("building")).toObject().value(QLatin1String("code")).toString(), QStringLiteral("A"));
+        QCOMPARE(r.value(QLatin1String("issued_by")).toObject().value(QLatin1String("name")).toString(),
+            QStringLiteral("管理员"));
+        QCOMPARE(r.value(QLatin1String("tariff")).toObject().value(QLatin1String("code")).toString(),
+            QStringLiteral("TOU-COM"));
+        QCOMPARE(queryText(QStringLiteral("SELECT status FROM accounts WHERE shop_no = 'A-4F-405'")),
+            QStringLiteral("closed"));
     }
 
     // receipt.verify: genuine, altered, forged, unknown; checked against a mac computed here.
@@ -673,8 +697,9 @@ private Q_SLOTS:
         QString number = m_cashVerification;
         number.replace(m_cashReceipt, QStringLiteral("CSH99999999"));
         QCOMPARE(verify(*m_root, number).value(QLatin1String("reason")).toString(), QStringLiteral("bad_mac"));
-        for (const QString &garbage : QStringList{QStringLiteral("hello"), QStringLiteral("PREPAY-R1:CSH00000001:100:1:XYZ"),
-                 QString(QStringLiteral("PREPAY-R2:") + m_cashVerification.mid(10))}) {
+        for (const QString &garbage :
+            QStringList{QStringLiteral("hello"), QStringLiteral("PREPAY-R1:CSH00000001:100:1:XYZ"),
+                QString(QStringLiteral("PREPAY-R2:") + m_cashVerification.mid(10))}) {
             v = verify(*m_root, garbage);
             QCOMPARE(v.value(QLatin1String("valid")).toBool(), false);
             QCOMPARE(v.value(QLatin1String("reason")).toString(), QStringLiteral("malformed"));
@@ -693,7 +718,8 @@ private Q_SLOTS:
         v = verify(*m_root, expectedVerification(key, m_cashReceipt, 15000, atMs + 1000));
         QCOMPARE(v.value(QLatin1String("reason")).toString(), QStringLiteral("time_mismatch"));
         // The refund slip's string is genuine too.
-        const QString slip = resultOf(receiptGet(*m_root, m_refundReceipt)).value(QLatin1String("verification")).toString();
+        const QString slip
+            = resultOf(receiptGet(*m_root, m_refundReceipt)).value(QLatin1String("verification")).toString();
         QCOMPARE(verify(*m_root, slip).value(QLatin1String("kind")).toString(), QStringLiteral("refund"));
     }
 
@@ -707,10 +733,11 @@ private Q_SLOTS:
 
         // The counter sale, in English.
         const QString pdf = m_dir->filePath(QStringLiteral("cash.pdf"));
-        int rc = prepayctl(QStringList{QStringLiteral("receipt"), QStringLiteral("render"), QStringLiteral("--receipt"), m_cashReceipt,
-                               QStringLiteral("--lang"), QStringLiteral("en"), QStringLiteral("--out"), pdf}
-                + connection(QStringLiteral("cashier1"), cashierFile),
-            &out);
+        int rc
+            = prepayctl(QStringList{QStringLiteral("receipt"), QStringLiteral("render"), QStringLiteral("--receipt"),
+                            m_cashReceipt, QStringLiteral("--lang"), QStringLiteral("en"), QStringLiteral("--out"), pdf}
+                    + connection(QStringLiteral("cashier1"), cashierFile),
+                &out);
         QVERIFY2(rc == 0, out.constData());
         QProcess text;
         text.start(QStringLiteral("pdftotext"), {QStringLiteral("-layout"), pdf, QStringLiteral("-")});
@@ -726,8 +753,9 @@ private Q_SLOTS:
 
         // The refund slip, in Chinese, on A5.
         const QString slipPdf = m_dir->filePath(QStringLiteral("slip.pdf"));
-        rc = prepayctl(QStringList{QStringLiteral("receipt"), QStringLiteral("render"), QStringLiteral("--receipt"), m_refundReceipt,
-                           QStringLiteral("--paper"), QStringLiteral("a5"), QStringLiteral("--out"), slipPdf}
+        rc = prepayctl(
+            QStringList{QStringLiteral("receipt"), QStringLiteral("render"), QStringLiteral("--receipt"),
+                m_refundReceipt, QStringLiteral("--paper"), QStringLiteral("a5"), QStringLiteral("--out"), slipPdf}
                 + connection(QStringLiteral("root"), rootFile),
             &out);
         QVERIFY2(rc == 0, out.constData());
@@ -737,7 +765,8 @@ private Q_SLOTS:
         QVERIFY2(slip.contains(QStringLiteral("退款凭证")), qPrintable(slip));
         QVERIFY2(slip.contains(m_refundReceipt), qPrintable(slip));
         QVERIFY2(slip.contains(QStringLiteral("20.00")), qPrintable(slip));
-        const QString trade = queryText(QStringLiteral("SELECT provider_txn_id FROM payment_attempts WHERE id = %1").arg(m_qrAttempt));
+        const QString trade
+            = queryText(QStringLiteral("SELECT provider_txn_id FROM payment_attempts WHERE id = %1").arg(m_qrAttempt));
         QVERIFY2(slip.contains(trade), qPrintable(slip + trade)); // Alipay's refund: the original trade
         // To look at them: PREPAY_SCREENSHOT_DIR=DIR keeps both PDFs.
         if (const QString keep = qEnvironmentVariable("PREPAY_SCREENSHOT_DIR"); !keep.isEmpty()) {
@@ -753,8 +782,8 @@ private Q_SLOTS:
             &out);
         QVERIFY2(rc == 6, out.constData());
         QVERIFY(!QFile::exists(missing));
-        rc = prepayctl(QStringList{QStringLiteral("receipt"), QStringLiteral("render"), QStringLiteral("--receipt"), m_cashReceipt,
-                           QStringLiteral("--out"), missing}
+        rc = prepayctl(QStringList{QStringLiteral("receipt"), QStringLiteral("render"), QStringLiteral("--receipt"),
+                           m_cashReceipt, QStringLiteral("--out"), missing}
                 + connection(QStringLiteral("cashier1"), rootFile),
             &out);
         QVERIFY2(rc == 8, out.constData());
@@ -765,7 +794,8 @@ private Q_SLOTS:
                 + connection(QStringLiteral("cashier1"), cashierFile),
             &out);
         QVERIFY2(rc == 0, out.constData());
-        QVERIFY2(out.contains(QByteArray("valid: topup " + m_cashReceipt.toLatin1() + ", 150.00 CNY")), out.constData());
+        QVERIFY2(
+            out.contains(QByteArray("valid: topup " + m_cashReceipt.toLatin1() + ", 150.00 CNY")), out.constData());
         QString altered = m_cashVerification;
         altered.replace(QStringLiteral(":15000:"), QStringLiteral(":15001:"));
         rc = prepayctl(QStringList{QStringLiteral("receipt"), QStringLiteral("verify"), altered}
@@ -773,11 +803,13 @@ private Q_SLOTS:
             &out);
         QVERIFY2(rc == 1, out.constData());
         QVERIFY2(out.contains("NOT VALID (bad_mac)"), out.constData());
-        rc = prepayctl(QStringList{QStringLiteral("receipt"), QStringLiteral("verify"), altered, QStringLiteral("--json")}
+        rc = prepayctl(
+            QStringList{QStringLiteral("receipt"), QStringLiteral("verify"), altered, QStringLiteral("--json")}
                 + connection(QStringLiteral("cashier1"), cashierFile),
             &out);
         QVERIFY2(rc == 1, out.constData());
-        QCOMPARE(QJsonDocument::fromJson(out).object().value(QLatin1String("reason")).toString(), QStringLiteral("bad_mac"));
+        QCOMPARE(
+            QJsonDocument::fromJson(out).object().value(QLatin1String("reason")).toString(), QStringLiteral("bad_mac"));
     }
 
     // The secret is in the database only: no reply, log line or audit row holds it in any form.

@@ -36,7 +36,8 @@ class TestReceiptVerification : public QObject
 private Q_SLOTS:
     void matchesTheTestVector()
     {
-        QCOMPARE(verificationString(vectorKey(), QStringLiteral("P0000000042K7Q2M9XZ4"), 10000, Q_INT64_C(1795000000000)),
+        QCOMPARE(
+            verificationString(vectorKey(), QStringLiteral("P0000000042K7Q2M9XZ4"), 10000, Q_INT64_C(1795000000000)),
             vectorString);
         const std::optional<ParsedVerification> parsed = parseVerification(vectorString);
         QVERIFY(parsed);
@@ -64,17 +65,17 @@ private Q_SLOTS:
             QVERIFY2(!macMatches(vectorKey(), *parsed), qPrintable(altered));
         }
         // The fields are covered: another amount, time or number under the same mac.
-        for (const QString &altered : QStringList{
-                 QStringLiteral("PREPAY-R1:P0000000042K7Q2M9XZ4:10001:1795000000000:0B77288B878F6514"),
-                 QStringLiteral("PREPAY-R1:P0000000042K7Q2M9XZ4:10000:1795000000001:0B77288B878F6514"),
-                 QStringLiteral("PREPAY-R1:P0000000043K7Q2M9XZ4:10000:1795000000000:0B77288B878F6514")}) {
+        for (const QString &altered :
+            QStringList{QStringLiteral("PREPAY-R1:P0000000042K7Q2M9XZ4:10001:1795000000000:0B77288B878F6514"),
+                QStringLiteral("PREPAY-R1:P0000000042K7Q2M9XZ4:10000:1795000000001:0B77288B878F6514"),
+                QStringLiteral("PREPAY-R1:P0000000043K7Q2M9XZ4:10000:1795000000000:0B77288B878F6514")}) {
             const std::optional<ParsedVerification> parsed = parseVerification(altered);
             QVERIFY(parsed);
             QVERIFY2(!macMatches(vectorKey(), *parsed), qPrintable(altered));
         }
         // Lower-case hex and surrounding blanks are the same string.
-        const std::optional<ParsedVerification> lower
-            = parseVerification(QStringLiteral("  ") + vectorString.left(macAt) + vectorString.mid(macAt).toLower() + u'\n');
+        const std::optional<ParsedVerification> lower = parseVerification(
+            QStringLiteral("  ") + vectorString.left(macAt) + vectorString.mid(macAt).toLower() + u'\n');
         QVERIFY(lower);
         QVERIFY(macMatches(vectorKey(), *lower));
     }
@@ -83,14 +84,21 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("text");
         QTest::newRow("empty") << QString();
-        QTest::newRow("other prefix") << QStringLiteral("PREPAY-R2:P0000000042K7Q2M9XZ4:10000:1795000000000:0B77288B878F6514");
-        QTest::newRow("lower-case number") << QStringLiteral("PREPAY-R1:p0000000042k7q2m9xz4:10000:1795000000000:0B77288B878F6514");
+        QTest::newRow("other prefix") << QStringLiteral(
+            "PREPAY-R2:P0000000042K7Q2M9XZ4:10000:1795000000000:0B77288B878F6514");
+        QTest::newRow("lower-case number")
+            << QStringLiteral("PREPAY-R1:p0000000042k7q2m9xz4:10000:1795000000000:0B77288B878F6514");
         QTest::newRow("short number") << QStringLiteral("PREPAY-R1:P1234:10000:1795000000000:0B77288B878F6514");
-        QTest::newRow("zero amount") << QStringLiteral("PREPAY-R1:P0000000042K7Q2M9XZ4:0:1795000000000:0B77288B878F6514");
-        QTest::newRow("negative amount") << QStringLiteral("PREPAY-R1:P0000000042K7Q2M9XZ4:-100:1795000000000:0B77288B878F6514");
-        QTest::newRow("short mac") << QStringLiteral("PREPAY-R1:P0000000042K7Q2M9XZ4:10000:1795000000000:0B77288B878F651");
-        QTest::newRow("long mac") << QStringLiteral("PREPAY-R1:P0000000042K7Q2M9XZ4:10000:1795000000000:0B77288B878F65140");
-        QTest::newRow("not hex") << QStringLiteral("PREPAY-R1:P0000000042K7Q2M9XZ4:10000:1795000000000:0B77288B878F651G");
+        QTest::newRow("zero amount") << QStringLiteral(
+            "PREPAY-R1:P0000000042K7Q2M9XZ4:0:1795000000000:0B77288B878F6514");
+        QTest::newRow("negative amount") << QStringLiteral(
+            "PREPAY-R1:P0000000042K7Q2M9XZ4:-100:1795000000000:0B77288B878F6514");
+        QTest::newRow("short mac") << QStringLiteral(
+            "PREPAY-R1:P0000000042K7Q2M9XZ4:10000:1795000000000:0B77288B878F651");
+        QTest::newRow("long mac") << QStringLiteral(
+            "PREPAY-R1:P0000000042K7Q2M9XZ4:10000:1795000000000:0B77288B878F65140");
+        QTest::newRow("not hex") << QStringLiteral(
+            "PREPAY-R1:P0000000042K7Q2M9XZ4:10000:1795000000000:0B77288B878F651G");
         QTest::newRow("extra field") << vectorString + QStringLiteral(":X");
         QTest::newRow("too long") << QStringLiteral("PREPAY-R1:") + QString(200, QLatin1Char('A'))
                 + QStringLiteral(":1:1:0B77288B878F6514");
