@@ -8,6 +8,7 @@
 //    provider's transaction id, the cashier or the kiosk, the building's office, meters, tariff;
 //  - a refund slip (paid back through the sandbox), a refund that waits for a second person (no
 //    slip yet), and the cash refund of a closed account (CLS…);
+//  - a payment that came after the tenant gave up at the kiosk: its receipt says "late";
 //  - a kiosk of another building is refused; a kiosk sees 90 days back only (the service's clock
 //    moved on); a kiosk may not verify;
 //  - receipt.verify: the real string is valid; a changed amount, a changed mac, a malformed string
@@ -22,6 +23,7 @@
 #include "apitest.h"
 #include "billing/biller.h"
 #include "billing/tariff.h"
+#include "ctl/receiptcommands.h"
 #include "demosite.h"
 #include "manualclock.h"
 #include "payments/alipay.h"
@@ -664,6 +666,64 @@ private Q_SLOTS:
             QStringLiteral("TOU-COM"));
         QCOMPARE(queryText(QStringLiteral("SELECT status FROM accounts WHERE shop_no = 'A-4F-405'")),
             QStringLiteral("closed"));
+    }
+
+    // The tenant gave up at the kiosk, the provider closed the order, and the payment still got
+    // through: credited all the same, and the receipt says it came late.
+    void lateTopUpReceipt()
+    {
+        const auto control = [this](const QString &path, const QJsonObject &body) {
+            return test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", path, body);
+        };
+        control(QStringLiteral("/sandbox/faults"), {{QStringLiteral("late_success_after_close"), true}});
+        const Outcome created = call(*m_kioskA, QStringLiteral("topup.create"),
+            {{QStringLiteral("shop_no"), shopA}, {QStringLiteral("amount_fen"), 5000},
+                {QStringLiteral("channel"), QStringLiteral("alipay")},
+                {QStringLiteral("idempotency_key"), QStringLiteral("rcpt-qr-late1")}});
+        QVERIFY2(rpc::succeeded(created), qPrintable(describe(created)));
+        const qint64 attempt = resultOf(created).value(QLatin1String("attempt_id")).toInteger();
+        const QString number = resultOf(created).value(QLatin1String("receipt_no")).toString();
+        // The tenant scans (the provider's trade exists), then walks away.
+        const QJsonObject who{
+            {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), number}};
+        control(QStringLiteral("/sandbox/scan"), who);
+        QVERIFY(
+            rpc::succeeded(call(*m_kioskA, QStringLiteral("topup.cancel"), {{QStringLiteral("attempt_id"), attempt}})));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            queryText(QStringLiteral("SELECT state FROM payment_attempts WHERE id = %1").arg(attempt)),
+            QStringLiteral("closed"), 20000);
+        QCOMPARE(codeOf(receiptGet(*m_kioskA, number)), ErrorCode::Conflict); // closed, not paid: no receipt
+        const QJsonObject paid = control(QStringLiteral("/sandbox/pay"), who);
+        QVERIFY2(paid.value(QStringLiteral("_status")).toInt() == 200, QJsonDocument(paid).toJson().constData());
+        QTRY_COMPARE_WITH_TIMEOUT(
+            queryText(QStringLiteral("SELECT state FROM payment_attempts WHERE id = %1").arg(attempt)),
+            QStringLiteral("credited"), 20000);
+        control(QStringLiteral("/sandbox/faults"), {{QStringLiteral("late_success_after_close"), false}});
+
+        const Outcome got = receiptGet(*m_kioskA, number);
+        QVERIFY2(rpc::succeeded(got), qPrintable(describe(got)));
+        QCOMPARE(resultOf(got).value(QLatin1String("late")).toBool(), true);
+        QCOMPARE(resultOf(got).value(QLatin1String("amount_fen")).toInteger(), 5000);
+        QCOMPARE(resultOf(got).value(QLatin1String("balance_after_fen")).toInteger()
+                - resultOf(got).value(QLatin1String("balance_before_fen")).toInteger(),
+            5000);
+        // The receipt's words for it.
+        QString error;
+        const std::optional<printer::ReceiptData> data
+            = ctl::receiptFromFacts(resultOf(got), printer::ReceiptLanguage::English, &error);
+        QVERIFY2(data, qPrintable(error));
+        QVERIFY(data->late);
+        QCOMPARE(data->receiptNo, number);
+        QCOMPARE(data->issuedByKiosk, true);
+        QCOMPARE(data->issuedBy, QStringLiteral("A座大堂"));
+        QCOMPARE(data->meters,
+            QStringList{QStringLiteral("A-1F-105 (%1)")
+                            .arg(queryInt(QStringLiteral(
+                                "SELECT m.serial_number FROM meters m JOIN meter_installations i ON "
+                                "i.meter_id = m.id AND i.removed_at_ms IS NULL JOIN metering_points p ON "
+                                "p.id = i.metering_point_id WHERE p.code = 'A-1F-105'")))});
+        QVERIFY2(data->tariff.contains(QStringLiteral("peak")) && data->tariff.endsWith(QStringLiteral("yuan/kWh")),
+            qPrintable(data->tariff));
     }
 
     // receipt.verify: genuine, altered, forged, unknown; checked against a mac computed here.
