@@ -23,7 +23,6 @@
 #include "apitest.h"
 #include "billing/biller.h"
 #include "billing/tariff.h"
-#include "ctl/receiptcommands.h"
 #include "demosite.h"
 #include "manualclock.h"
 #include "payments/alipay.h"
@@ -32,6 +31,7 @@
 #include "payments/paymentservice.h"
 #include "payments/refundservice.h"
 #include "pki/pki.h"
+#include "printer/receiptfacts.h"
 #include "sandboxcontrol.h"
 #include "sandboxmerchant.h"
 #include "service/service.h"
@@ -710,7 +710,7 @@ private Q_SLOTS:
         // The receipt's words for it.
         QString error;
         const std::optional<printer::ReceiptData> data
-            = ctl::receiptFromFacts(resultOf(got), printer::ReceiptLanguage::English, &error);
+            = printer::receiptFromFacts(resultOf(got), printer::ReceiptLanguage::English, &error);
         QVERIFY2(data, qPrintable(error));
         QVERIFY(data->late);
         QCOMPARE(data->receiptNo, number);
