@@ -141,24 +141,27 @@ int print(const Invocation &in)
         return in.fail(exitNoCups, error);
     in.out << "job " << *id << " sent to " << queue << '\n';
     in.out.flush();
-    const std::optional<printer::JobState> job = cups.waitForJob(*id, timeoutS * 1000, &error);
-    if (!job)
+    const std::optional<printer::FollowedJob> followed = cups.followJob(*id, queue, timeoutS * 1000, &error);
+    if (!followed)
         return in.fail(exitNoCups, error);
-    const std::optional<printer::PrinterState> after = cups.printerState(queue, &error);
-    const QString why = after ? QStringLiteral("printer %1%2").arg(printer::healthCode(after->health()),
-                                    after->message.isEmpty() ? QString() : QStringLiteral(": ") + after->message)
-                              : error;
-    if (job->state == printer::JobState::State::Completed) {
+    const QString state = printer::jobStateCode(followed->job.state);
+    switch (followed->end) {
+    case printer::FollowedJob::End::Completed:
         in.out << "job " << *id << " completed\n";
         return 0;
+    case printer::FollowedJob::End::Failed:
+        in.err << "prepayctl: job " << *id << " " << state << " (" << followed->why() << ")\n";
+        return exitPrintFailed;
+    case printer::FollowedJob::End::Stuck:
+        in.err << "prepayctl: job " << *id << " is " << state << ": the printer cannot print (" << followed->why()
+               << "); it stays queued and prints when the printer is fixed, or cancel it with lprm " << *id << '\n';
+        return exitPrintFailed;
+    case printer::FollowedJob::End::TimedOut:
+        break;
     }
-    if (!job->finished()) {
-        in.err << "prepayctl: job " << *id << " is still " << printer::jobStateCode(job->state) << " after "
-               << timeoutS << " s (" << why << "); it stays queued: cancel it with lprm " << *id << '\n';
-        return exitStillWaiting;
-    }
-    in.err << "prepayctl: job " << *id << " " << printer::jobStateCode(job->state) << " (" << why << ")\n";
-    return exitPrintFailed;
+    in.err << "prepayctl: job " << *id << " is still " << state << " after " << timeoutS << " s (" << followed->why()
+           << "); it stays queued: cancel it with lprm " << *id << '\n';
+    return exitStillWaiting;
 }
 
 QString yuan(qint64 fen)
@@ -201,7 +204,8 @@ int verify(const Invocation &in)
 
 QString exitCodes()
 {
-    return QStringLiteral("\n\nExit codes: 0 done; 2 the printer did not print it (its reason printed); 3 CUPS cannot be "
+    return QStringLiteral("\n\nExit codes: 0 done; 2 the printer did not print it, or cannot print it now (out of paper, "
+                          "cover open, offline: its reason printed; the job then stays queued); 3 CUPS cannot be "
                           "reached or the queue does not exist; 5 still waiting after --timeout (the job stays "
                           "queued); with --receipt: 6 prepayd refused (no such receipt, not credited or not paid "
                           "out yet; its message printed), 7 cannot connect to prepayd, 8 login failed, 9 no "

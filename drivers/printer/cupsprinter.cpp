@@ -281,15 +281,55 @@ bool CupsClient::cancel(int jobId, QString *error)
         != nullptr;
 }
 
-std::optional<JobState> CupsClient::waitForJob(int jobId, int timeoutMs, QString *error, int pollMs)
+std::optional<FollowedJob> CupsClient::followJob(int jobId, const QString &queue, int timeoutMs, QString *error, int pollMs)
 {
     const QDeadlineTimer deadline(timeoutMs);
+    FollowedJob followed;
+    QDeadlineTimer stuckSince(QDeadlineTimer::Forever); // when the printer's problem began
     for (;;) {
         std::optional<JobState> job = jobState(jobId, error);
-        if (!job || job->finished() || deadline.hasExpired())
-            return job;
+        if (!job)
+            return std::nullopt;
+        followed.job = *job;
+        if (job->state == JobState::State::Completed) {
+            followed.end = FollowedJob::End::Completed;
+            return followed;
+        }
+        followed.printer = printerState(queue, &followed.printerError);
+        if (job->finished()) {
+            followed.end = FollowedJob::End::Failed;
+            return followed;
+        }
+        const Health health = followed.printer ? followed.printer->health() : Health::Ok;
+        if (health == Health::Ok || health == Health::PaperLow) {
+            stuckSince = QDeadlineTimer(QDeadlineTimer::Forever);
+        } else {
+            if (stuckSince.isForever())
+                stuckSince = QDeadlineTimer(health == Health::Offline ? kOfflineGraceMs : kStuckGraceMs);
+            if (stuckSince.hasExpired()) {
+                followed.end = FollowedJob::End::Stuck;
+                return followed;
+            }
+        }
+        if (deadline.hasExpired()) {
+            followed.end = FollowedJob::End::TimedOut;
+            return followed;
+        }
         QThread::msleep(static_cast<unsigned long>(qMax(10, pollMs)));
     }
+}
+
+QString FollowedJob::why() const
+{
+    if (printer && printer->health() != Health::Ok) {
+        return printer->message.isEmpty() ? healthCode(printer->health())
+                                          : healthCode(printer->health()) + QStringLiteral(": ") + printer->message;
+    }
+    if (!printer && !printerError.isEmpty())
+        return printerError;
+    if (!job.message.isEmpty())
+        return job.message;
+    return job.reasons.join(QStringLiteral(", "));
 }
 
 } // namespace prepay::printer

@@ -6,8 +6,10 @@
 //   - printerState(): a queue's state, printer-state-reasons and message, and what they mean for
 //     the kiosk (health(): ok, offline, paper_out, paper_low, door_open, error — the values of
 //     kiosk.report_health's `printer`);
-//   - print(): submits a PDF file to a queue (the job id), jobState() follows the job to its end
-//     (completed, or stopped / aborted / cancelled with the reasons), cancel() gives up on one.
+//   - print(): submits a PDF file to a queue (the job id), jobState() reads a job, followJob()
+//     follows it to its end (completed, or stopped / aborted / cancelled with the reasons) or
+//     until the printer is plainly stuck (out of paper, cover open: nobody waits a minute at
+//     the printer to learn that), cancel() gives up on one.
 // Every call is blocking (libcups is) and opens its own connection (a restarted cupsd is no
 // matter): the kiosk calls it from a worker thread, never the GUI's.
 // Failures come back as an error string naming the queue, the operation and CUPS' own message;
@@ -55,6 +57,23 @@ struct JobState
 };
 QString jobStateCode(JobState::State state); // "pending", …, "completed"
 
+// A job followed by followJob(): its last state and, unless it completed, the printer's.
+struct FollowedJob
+{
+    enum class End {
+        Completed,
+        Failed,   // cancelled or aborted
+        Stuck,    // not finished, and the printer has said for a while why it cannot print
+        TimedOut, // not finished by the deadline, the printer saying nothing wrong
+    };
+    End end = End::TimedOut;
+    JobState job;
+    std::optional<PrinterState> printer; // the queue's state when the job did not complete
+    QString printerError;                // why the printer's state could not be read
+    // What the printer said, for a person: "paper_out: out of paper", or the job's own reason.
+    QString why() const;
+};
+
 class CupsClient
 {
 public:
@@ -71,9 +90,14 @@ public:
     std::optional<int> print(const QString &queue, const QString &pdfFile, const QString &title, QString *error);
     std::optional<JobState> jobState(int jobId, QString *error);
     bool cancel(int jobId, QString *error);
-    // Polls jobState() every pollMs until the job is finished or timeoutMs passed (then the last
-    // state seen, not finished). nullopt only when CUPS could not be asked at all.
-    std::optional<JobState> waitForJob(int jobId, int timeoutMs, QString *error, int pollMs = 200);
+    // Polls the job every pollMs until it is finished, or timeoutMs passed, or its queue has
+    // reported a problem that stops it (paper out, cover open, an error) for kStuckGraceMs — or,
+    // offline (a printer also says connecting-to-device for a moment at every job),
+    // kOfflineGraceMs. Leaves the job as it is: the caller cancels it or lets it wait. nullopt
+    // only when CUPS could not be asked about the job at all.
+    static constexpr int kStuckGraceMs = 2000;
+    static constexpr int kOfflineGraceMs = 10000;
+    std::optional<FollowedJob> followJob(int jobId, const QString &queue, int timeoutMs, QString *error, int pollMs = 200);
 
 private:
     QString m_server;

@@ -95,14 +95,16 @@ void CupsReceiptOutput::print(const QJsonObject &facts, const QString &language,
         if (!dir.isValid() || !printer::renderReceipt(data, paper, lang, pdf, &problem)) {
             outcome.detail = problem.isEmpty() ? QStringLiteral("no temporary directory") : problem;
         } else if (const std::optional<int> id = cups.print(queue, pdf, QStringLiteral("receipt %1").arg(data.receiptNo), &problem)) {
-            const std::optional<printer::JobState> job = cups.waitForJob(*id, kJobTimeoutMs, &problem);
-            outcome.printed = job && job->state == printer::JobState::State::Completed;
-            if (job && !job->finished()) {
-                QString ignored;
-                cups.cancel(*id, &ignored);
+            if (const std::optional<printer::FollowedJob> followed = cups.followJob(*id, queue, kJobTimeoutMs, &problem)) {
+                outcome.printed = followed->end == printer::FollowedJob::End::Completed;
+                if (!outcome.printed) {
+                    if (!followed->job.finished()) {
+                        QString ignored;
+                        cups.cancel(*id, &ignored);
+                    }
+                    outcome.detail = QStringLiteral("job %1 %2").arg(*id).arg(printer::jobStateCode(followed->job.state));
+                }
             }
-            if (!outcome.printed && job)
-                outcome.detail = QStringLiteral("job %1 %2").arg(*id).arg(printer::jobStateCode(job->state));
         }
         if (outcome.detail.isEmpty() && !problem.isEmpty())
             outcome.detail = problem;

@@ -1,9 +1,10 @@
 // The kiosk's receipt printer: a ReceiptOutput (kiosk/flow/receiptoutput.h) over CUPS. print()
 // words the facts (drivers/printer/receiptfacts.h), then on its worker thread renders the PDF
 // (drivers/printer/receipt.h), submits it to the configured queue and follows the job
-// (drivers/printer/cupsprinter.h) for up to kJobTimeoutMs; a job not done by then is cancelled —
-// a receipt that comes out an hour later, when someone refills the paper, helps nobody — and the
-// answer says why, with the printer's state. Every kHealthPollMs (and after each job) the
+// (drivers/printer/cupsprinter.h, followJob) for up to kJobTimeoutMs, or until the printer says it
+// is stuck (paper out, cover open: within seconds — the tenant is standing there); a job not done
+// then is cancelled — a receipt that comes out an hour later, when someone refills the paper,
+// helps nobody — and the answer says why, with the printer's state. Every kHealthPollMs (and after each job) the
 // worker reads the printer's state; a change is healthChanged().
 //
 // libcups blocks, so every CUPS call and the rendering run on one worker thread of its own (one

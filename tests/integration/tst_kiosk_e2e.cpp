@@ -13,6 +13,12 @@
 //   the receipt printed by itself on a private cupsd's queue (its PDF read back) and reported to
 //   the backoffice → "Back to my account" with the balance increased exactly once. Any QML
 //   warning fails it.
+//
+// Then the printer runs out of paper (its queue's backend now fails with media-empty, as a real
+// thermal printer's does): a second top-up (WeChat Pay) is credited all the same, the kiosk says
+// no receipt was printed, that the payment is safe and where to reprint it; the backoffice hears
+// it (kiosk_events receipt_failed, the kiosk's health in kiosk.list says paper_out). Paper
+// refilled, the tenant prints that receipt from Recharges and the health is ok again.
 #include "api/clock.h"
 #include "cupsrig.h"
 #include "flow/format.h"
@@ -26,6 +32,8 @@
 #include "zbar.h"
 
 #include <QtCore/QDir>
+#include <QtCore/QJsonArray>
+#include <QtCore/QJsonDocument>
 #include <QtCore/QTemporaryDir>
 #include <QtGui/QGuiApplication>
 #include <QtGui/QImage>
@@ -85,10 +93,14 @@ private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
     void tenantTopsUpAtTheKiosk();
+    void printerOutOfPaper();
 
 private:
     QQuickItem *itemWithText(const QString &text, bool enabledOnly) const;
     bool tap(const QString &text, QString *error);
+    bool tapInRow(const QString &rowText, const QString &button, QString *error);
+    bool payOnPhone(const QString &qr, const QString &expectedAmount, QString *error);
+    QString kioskPrinterHealth();
     bool showing(const QString &text) const { return itemWithText(text, false) != nullptr; }
     QString screenText() const;
     QString shot(const QString &name);
@@ -104,6 +116,7 @@ private:
     std::unique_ptr<QQmlApplicationEngine> m_engine;
     QQuickWindow *m_window = nullptr;
     QString m_shotDir;
+    std::unique_ptr<test::HeadlessBrowser> m_phone;
 };
 
 void TestKioskEndToEnd::initTestCase()
@@ -151,6 +164,7 @@ void TestKioskEndToEnd::initTestCase()
 
 void TestKioskEndToEnd::cleanupTestCase()
 {
+    m_phone.reset();
     m_engine.reset();
     m_flow.reset();
     m_printer.reset();
@@ -204,6 +218,76 @@ bool TestKioskEndToEnd::tap(const QString &text, QString *error)
     QTest::mouseClick(m_window, Qt::LeftButton, Qt::NoModifier, centre.toPoint());
     QTest::qWait(30); // the frame after the tap
     return true;
+}
+
+// A finger on the button `button` in the same row as the text that starts with `rowText` (a
+// History row: "Receipt K… · credited" beside its "Print receipt").
+bool TestKioskEndToEnd::tapInRow(const QString &rowText, const QString &button, QString *error)
+{
+    QQuickItem *target = nullptr;
+    const auto find = [&] {
+        QList<QQuickItem *> items;
+        visibleItems(m_window->contentItem(), &items);
+        for (QQuickItem *item : std::as_const(items)) {
+            if (!item->property("text").toString().startsWith(rowText))
+                continue;
+            for (QQuickItem *row = item->parentItem(); row; row = row->parentItem()) {
+                QList<QQuickItem *> inRow;
+                visibleItems(row, &inRow);
+                for (QQuickItem *candidate : std::as_const(inRow)) {
+                    if (candidate->property("text").toString() == button && candidate->isEnabled()) {
+                        target = candidate;
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    };
+    if (!QTest::qWaitFor(find, 10000)) {
+        *error = QStringLiteral("no \"%1\" beside \"%2\" on the screen: %3").arg(button, rowText, screenText());
+        return false;
+    }
+    const QPointF centre = target->mapToScene(QPointF(target->width() / 2, target->height() / 2));
+    QTest::mouseClick(m_window, Qt::LeftButton, Qt::NoModifier, centre.toPoint());
+    QTest::qWait(30);
+    return true;
+}
+
+// The tenant's phone (headless chromium) opens the QR's page, checks the amount and presses Pay.
+// The phone stays on (m_phone) until the next payment: the page's request is still on its way.
+bool TestKioskEndToEnd::payOnPhone(const QString &qr, const QString &expectedAmount, QString *error)
+{
+    m_phone = std::make_unique<test::HeadlessBrowser>();
+    test::HeadlessBrowser &phone = *m_phone;
+    if (!phone.start({QStringLiteral("--ignore-certificate-errors-spki-list=")
+                         + test::HeadlessBrowser::spkiPin(test::sandboxKeyFile(QStringLiteral("tls-server.pem")))},
+            error)
+        || !phone.navigate(qr, error))
+        return false;
+    const QString amount = phone.waitForText(
+        QStringLiteral("document.querySelector('#amount') ? document.querySelector('#amount').textContent : ''"), 15000, error);
+    if (amount != expectedAmount) {
+        *error = QStringLiteral("the pay page shows %1, not %2 (%3)").arg(amount, expectedAmount, *error);
+        return false;
+    }
+    return phone.evaluate(QStringLiteral("document.querySelector('#pay').click(), 'clicked'"), error).has_value();
+}
+
+// The kiosk's printer as the backoffice sees it: kiosk.list over the staff API, as the office's
+// screen and `prepayctl admin kiosks` show it.
+QString TestKioskEndToEnd::kioskPrinterHealth()
+{
+    const rpc::Outcome listed = m_site.admin().callBlocking(QStringLiteral("kiosk.list"), QJsonObject{}, 10000);
+    if (!rpc::succeeded(listed))
+        return QStringLiteral("(kiosk.list failed: %1)").arg(std::get<rpc::Error>(listed).message);
+    const QJsonArray kiosks = std::get<QJsonValue>(listed).toObject().value(QLatin1String("kiosks")).toArray();
+    for (const QJsonValue &kiosk : kiosks) {
+        const QJsonObject k = kiosk.toObject();
+        if (k.value(QLatin1String("name")).toString() == QStringLiteral("B座大堂"))
+            return k.value(QLatin1String("health")).toObject().value(QLatin1String("printer")).toString();
+    }
+    return QStringLiteral("(kiosk not listed: %1)").arg(QString::fromUtf8(QJsonDocument(kiosks).toJson(QJsonDocument::Compact)));
 }
 
 QString TestKioskEndToEnd::shot(const QString &name)
@@ -276,16 +360,7 @@ void TestKioskEndToEnd::tenantTopsUpAtTheKiosk()
     const QString qr = test::decodeQr(shot(QStringLiteral("kiosk-e2e-qr.png")));
     QCOMPARE(qr, topUp->qrPayload());
     QVERIFY2(qr.startsWith(m_site.sandbox().baseUrl() + QStringLiteral("/pay/")), qPrintable(qr));
-    test::HeadlessBrowser phone;
-    QVERIFY2(phone.start({QStringLiteral("--ignore-certificate-errors-spki-list=")
-                             + test::HeadlessBrowser::spkiPin(test::sandboxKeyFile(QStringLiteral("tls-server.pem")))},
-                 &error),
-        qPrintable(error));
-    QVERIFY2(phone.navigate(qr, &error), qPrintable(error));
-    const QString amount = phone.waitForText(
-        QStringLiteral("document.querySelector('#amount') ? document.querySelector('#amount').textContent : ''"), 15000, &error);
-    QCOMPARE(amount, QStringLiteral("¥100.00"));
-    QVERIFY2(phone.evaluate(QStringLiteral("document.querySelector('#pay').click(), 'clicked'"), &error), qPrintable(error));
+    QVERIFY2(payOnPhone(qr, QStringLiteral("¥100.00"), &error), qPrintable(error));
     QElapsedTimer sincePay;
     sincePay.start();
 
@@ -332,6 +407,79 @@ void TestKioskEndToEnd::tenantTopsUpAtTheKiosk()
                                .arg(receiptNo)),
         qint64(1));
     QCOMPARE(m_site.scalar(QStringLiteral("SELECT count(*) FROM payment_attempts")), attemptsBefore + 1);
+    const QByteArray verified = m_site.ledgerVerifyFailure();
+    QVERIFY2(verified.isEmpty(), verified.constData());
+    QVERIFY2(qmlWarnings.load() == 0, qPrintable(warningTexts.join(u'\n')));
+}
+
+void TestKioskEndToEnd::printerOutOfPaper()
+{
+    QString error;
+    QTRY_COMPARE_WITH_TIMEOUT(kioskPrinterHealth(), QStringLiteral("ok"), 15000);
+    // The paper runs out: the queue's device now fails as an empty thermal printer does.
+    QVERIFY2(m_cups.addQueue(QStringLiteral("Receipts"), QStringLiteral("fail:/media-empty"), &error), qPrintable(error));
+    const qint64 before = balanceFen();
+    const int printedBefore = QDir(m_cups.captureDir()).entryList({QStringLiteral("*.pdf")}, QDir::Files).size();
+
+    // The same tenant, still on the account screen, tops up 50 yuan with WeChat Pay.
+    QTRY_COMPARE(m_flow->state(), kiosk::TenantFlow::Account);
+    QVERIFY2(tap(QStringLiteral("Top up"), &error), qPrintable(error));
+    QVERIFY2(tap(QStringLiteral("50 yuan"), &error), qPrintable(error));
+    QVERIFY2(tap(QStringLiteral("Next: choose how to pay"), &error), qPrintable(error));
+    QVERIFY2(tap(QStringLiteral("WeChat Pay"), &error), qPrintable(error));
+    kiosk::TopUpController *topUp = m_flow->topUp();
+    QTRY_VERIFY2_WITH_TIMEOUT(topUp->qrReady(), qPrintable(screenText()), 20000);
+    QTest::qWait(200);
+    const QString qr = test::decodeQr(shot(QStringLiteral("kiosk-e2e-paper-out-qr.png")));
+    QCOMPARE(qr, topUp->qrPayload());
+    QVERIFY2(payOnPhone(qr, QStringLiteral("¥50.00"), &error), qPrintable(error));
+
+    // Paid and credited; no receipt, and the kiosk says so: the payment is safe, reprint later.
+    QTRY_VERIFY2_WITH_TIMEOUT(showing(QStringLiteral("Payment received. Thank you!")), qPrintable(screenText()), 20000);
+    const QString receiptNo = topUp->receiptNo();
+    QCOMPARE(balanceFen(), before + 5000);
+    const QString paperOut = QStringLiteral("The receipt printer is out of paper, so no receipt was printed. Your payment is "
+                                            "safe and credited. You can print the receipt later under Recharges.");
+    QTRY_VERIFY2_WITH_TIMEOUT(screenText().contains(paperOut), qPrintable(screenText() + m_cups.log()), 30000);
+    shot(QStringLiteral("kiosk-e2e-paper-out.png"));
+    QCOMPARE(QDir(m_cups.captureDir()).entryList({QStringLiteral("*.pdf")}, QDir::Files).size(), printedBefore);
+
+    // The backoffice heard it: the failed receipt (with the printer's reason) and the health.
+    QTRY_COMPARE_WITH_TIMEOUT(m_site.scalar(QStringLiteral("SELECT count(*) FROM kiosk_events WHERE kind = 'receipt_failed' "
+                                                           "AND json_extract(fields, '$.receipt_no') = '%1' "
+                                                           "AND json_extract(fields, '$.printer') = 'paper_out'")
+                                                .arg(receiptNo)),
+        qint64(1), 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(kioskPrinterHealth(), QStringLiteral("paper_out"), 15000);
+    QCOMPARE(m_site.scalar(QStringLiteral("SELECT count(*) FROM kiosk_events WHERE kind = 'printer_state' "
+                                          "AND json_extract(fields, '$.printer') = 'paper_out'")),
+        qint64(1));
+
+    // The paper refilled: the tenant prints that receipt from Recharges.
+    QVERIFY2(m_cups.addQueue(QStringLiteral("Receipts"), QStringLiteral("capture:") + m_cups.captureDir(), &error),
+        qPrintable(error));
+    QVERIFY2(tap(QStringLiteral("Back to my account"), &error), qPrintable(error));
+    QVERIFY2(tap(QStringLiteral("Recharges"), &error), qPrintable(error));
+    QVERIFY2(tapInRow(QStringLiteral("Receipt %1").arg(receiptNo), QStringLiteral("Print receipt"), &error), qPrintable(error));
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        showing(QStringLiteral("Your receipt is printed: please take it from the slot below the screen.")),
+        qPrintable(screenText() + m_cups.log()), 30000);
+    shot(QStringLiteral("kiosk-e2e-reprinted.png"));
+    const QStringList printed = QDir(m_cups.captureDir()).entryList({QStringLiteral("*.pdf")}, QDir::Files, QDir::Time);
+    QCOMPARE(printed.size(), printedBefore + 1);
+    QProcess pdftotext;
+    pdftotext.start(QStringLiteral("pdftotext"), {QDir(m_cups.captureDir()).filePath(printed.constFirst()), QStringLiteral("-")});
+    QVERIFY(pdftotext.waitForFinished(30000));
+    const QString receiptText = QString::fromUtf8(pdftotext.readAllStandardOutput());
+    for (const QString &needed : {receiptNo, QStringLiteral("50.00"), QStringLiteral("WeChat Pay")})
+        QVERIFY2(receiptText.contains(needed), qPrintable(needed + QStringLiteral(" not in:\n") + receiptText));
+    QTRY_COMPARE_WITH_TIMEOUT(kioskPrinterHealth(), QStringLiteral("ok"), 15000);
+    QTRY_COMPARE_WITH_TIMEOUT(m_site.scalar(QStringLiteral("SELECT count(*) FROM kiosk_events WHERE kind = 'receipt_printed' "
+                                                           "AND json_extract(fields, '$.receipt_no') = '%1'")
+                                                .arg(receiptNo)),
+        qint64(1), 15000);
+    // Money untouched by any of it.
+    QCOMPARE(balanceFen(), before + 5000);
     const QByteArray verified = m_site.ledgerVerifyFailure();
     QVERIFY2(verified.isEmpty(), verified.constData());
     QVERIFY2(qmlWarnings.load() == 0, qPrintable(warningTexts.join(u'\n')));
