@@ -171,11 +171,13 @@ int main(int argc, char *argv[])
 
     // The receipt printer: the fixture's with the fixture, else CUPS when a queue is named.
     std::unique_ptr<prepay::kiosk::ReceiptOutput> printer;
+    prepay::kiosk::FixturePrinter *fixturePrinter = nullptr; // the tour runs it out of paper
     if (fixture) {
-        auto fixturePrinter = std::make_unique<prepay::kiosk::FixturePrinter>();
+        auto owned = std::make_unique<prepay::kiosk::FixturePrinter>();
         if (tour)
-            fixturePrinter->setPrintDelayMs(0); // the tour's pictures show the receipt printed
-        printer = std::move(fixturePrinter);
+            owned->setPrintDelayMs(0); // the tour's pictures show the receipt printed
+        fixturePrinter = owned.get();
+        printer = std::move(owned);
     }
     else if (parser.isSet(printerOption))
         printer = std::make_unique<prepay::kiosk::CupsReceiptOutput>(parser.value(printerOption), parser.value(cupsOption), *paper);
@@ -202,9 +204,9 @@ int main(int argc, char *argv[])
 
     if (tour) {
         auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
-        QTimer::singleShot(0, &app, [window, &flow, &parser, &screenshotsOption, selfTest] {
+        QTimer::singleShot(0, &app, [window, &flow, fixturePrinter, &parser, &screenshotsOption, selfTest] {
             const QString dir = parser.value(screenshotsOption);
-            const prepay::kiosk::TourResult result = prepay::kiosk::runScreenshotTour(window, &flow, dir);
+            const prepay::kiosk::TourResult result = prepay::kiosk::runScreenshotTour(window, &flow, fixturePrinter, dir);
             int rc = 0;
             if (!result.error.isEmpty()) {
                 std::fprintf(stderr, "prepay-kiosk: %s\n", qPrintable(result.error));

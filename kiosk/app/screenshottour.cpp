@@ -1,6 +1,7 @@
 #include "screenshottour.h"
 
 #include "fixturebackend.h"
+#include "fixtureprinter.h"
 #include "tenantflow.h"
 
 #include "api/clock.h"
@@ -41,9 +42,10 @@ void settle(int ms = 30)
 class Tour
 {
 public:
-    Tour(QQuickWindow *window, TenantFlow *flow, const QString &dir)
+    Tour(QQuickWindow *window, TenantFlow *flow, FixturePrinter *printer, const QString &dir)
         : m_window(window)
         , m_flow(flow)
+        , m_printer(printer)
         , m_dir(dir)
     { }
 
@@ -235,6 +237,31 @@ private:
         m_fixture->failNow();
         shot(QStringLiteral("topup-failure"));
 
+        // The receipt printer out of paper: said before paying, after paying (the payment safe),
+        // and again when the tenant tries to print it from Recharges.
+        if (m_printer) {
+            m_printer->setPaperOut(true);
+            if (!openShop(QStringLiteral("A-1F-104")))
+                return;
+            m_flow->startTopUp();
+            m_flow->topUp()->choosePreset(0);
+            m_flow->topUp()->confirmAmount();
+            shot(QStringLiteral("topup-channel-printer-out"));
+            if (!toQr(QStringLiteral("A-1F-104"), 0, QStringLiteral("wechat")))
+                return;
+            m_fixture->payNow();
+            settle(5);
+            shot(QStringLiteral("topup-success-receipt-paper-out"));
+            const QString receiptNo = m_flow->topUp()->receiptNo();
+            m_flow->showAccount();
+            m_flow->showHistory();
+            settle(5);
+            m_flow->receipts()->print(receiptNo, m_lang);
+            settle(5);
+            shot(QStringLiteral("history-receipt-paper-out"));
+            m_printer->setPaperOut(false);
+        }
+
         if (!toQr(QStringLiteral("A-1F-103"), 1, QStringLiteral("alipay")))
             return;
         m_clock.offsetMs += FixtureBackend::kQrLifetimeMs + 1'000;
@@ -318,6 +345,7 @@ private:
 
     QQuickWindow *m_window;
     TenantFlow *m_flow;
+    FixturePrinter *m_printer;
     QString m_dir;
     TourClock m_clock;
     std::unique_ptr<FixtureBackend> m_fixture;
@@ -329,14 +357,14 @@ private:
 
 } // namespace
 
-TourResult runScreenshotTour(QQuickWindow *window, TenantFlow *flow, const QString &dir)
+TourResult runScreenshotTour(QQuickWindow *window, TenantFlow *flow, FixturePrinter *printer, const QString &dir)
 {
     if (!dir.isEmpty() && !QDir().mkpath(dir)) {
         TourResult result;
         result.error = QStringLiteral("cannot create %1").arg(dir);
         return result;
     }
-    Tour tour(window, flow, dir);
+    Tour tour(window, flow, printer, dir);
     return tour.run();
 }
 

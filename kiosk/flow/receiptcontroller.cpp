@@ -7,6 +7,12 @@ ReceiptController::ReceiptController(QObject *parent)
 {
 }
 
+void ReceiptController::setBackend(Backend *backend)
+{
+    m_backend = backend;
+    onHealthChanged();
+}
+
 void ReceiptController::setOutput(ReceiptOutput *output)
 {
     if (m_output)
@@ -90,10 +96,10 @@ void ReceiptController::onHealthChanged()
     if (!m_output || !m_output->available())
         return;
     const QString health = m_output->health();
-    if (health == m_reportedHealth || !m_backend)
+    if (health == m_reportedHealth)
         return;
-    m_reportedHealth = health;
-    {
+    if (m_backend) { // else reported once there is one (setBackend)
+        m_reportedHealth = health;
         QJsonObject fields{{QStringLiteral("printer"), health}};
         if (!m_output->healthDetail().isEmpty())
             fields.insert(QStringLiteral("detail"), m_output->healthDetail().left(200));

@@ -8,7 +8,9 @@
 //
 // The screens bind to `state` ("idle", "printing", "printed", "failed"), `failure` (why:
 // "paper_out", "offline", "door_open", "error", "unavailable" — no facts from prepayd — or
-// "not_found") and `receiptNo`. clear() (the session wiped) forgets the state; a print already
+// "not_found") and `receiptNo`; `printerHealth` is the printer's state now ("ok", "paper_out",
+// "offline", "door_open", "error", "paper_low"; "none" without a printer) so a tenant learns
+// before paying that no receipt will come out. clear() (the session wiped) forgets the state; a print already
 // under way still finishes and is reported.
 #pragma once
 
@@ -31,18 +33,21 @@ class ReceiptController : public QObject
     Q_PROPERTY(QString failure READ failure NOTIFY changed)
     Q_PROPERTY(QString receiptNo READ receiptNo NOTIFY changed)
     Q_PROPERTY(bool busy READ busy NOTIFY changed)
+    Q_PROPERTY(QString printerHealth READ printerHealth NOTIFY changed)
 
 public:
     explicit ReceiptController(QObject *parent = nullptr);
 
-    void setBackend(Backend *backend) { m_backend = backend; }
+    void setBackend(Backend *backend);
     void setOutput(ReceiptOutput *output);
+    ReceiptOutput *output() const { return m_output; }
 
     bool available() const { return m_output && m_output->available(); }
     QString state() const { return m_state; }
     QString failure() const { return m_failure; }
     QString receiptNo() const { return m_receiptNo; }
     bool busy() const { return m_busy; }
+    QString printerHealth() const { return m_output ? m_output->health() : QStringLiteral("none"); }
 
     // Prints receipt `receiptNo` in `language`; ignored while one is printing or without a printer.
     Q_INVOKABLE void print(const QString &receiptNo, const QString &language);
@@ -62,7 +67,7 @@ private:
     QString m_receiptNo;
     bool m_busy = false;
     quint64 m_generation = 0; // of the session: a print that ends after a wipe shows nothing
-    QString m_reportedHealth;
+    QString m_reportedHealth; // the printer's health as last reported to the backend
 };
 
 } // namespace prepay::kiosk

@@ -35,6 +35,7 @@ class TenantFlow : public QObject
     Q_OBJECT
     QML_ELEMENT
     Q_PROPERTY(prepay::kiosk::Backend *backend READ backend WRITE setBackend NOTIFY backendChanged)
+    Q_PROPERTY(prepay::kiosk::ReceiptOutput *receiptOutput READ receiptOutput WRITE setReceiptOutput NOTIFY backendChanged)
     Q_PROPERTY(State state READ state NOTIFY stateChanged)
     Q_PROPERTY(QString language READ language NOTIFY languageChanged)
     Q_PROPERTY(QString linkState READ linkStateCode NOTIFY linkChanged) // "online", "connecting", "offline"
@@ -65,7 +66,12 @@ public:
     // The clock every controller and the idle supervisor read (not owned). Default: the system's.
     void setClock(const Clock *clock);
     // Where receipts are printed (not owned); none: the kiosk offers no receipt.
-    void setReceiptOutput(ReceiptOutput *output) { m_receipts.setOutput(output); }
+    ReceiptOutput *receiptOutput() const { return m_receipts.output(); }
+    void setReceiptOutput(ReceiptOutput *output)
+    {
+        m_receipts.setOutput(output);
+        Q_EMIT backendChanged();
+    }
 
     State state() const { return m_state; }
     QString language() const { return m_language; }

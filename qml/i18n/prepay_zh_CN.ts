@@ -467,119 +467,134 @@
         <translation>正在向%1获取二维码…</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="165"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="166"/>
+        <source>The receipt printer is out of paper right now.</source>
+        <translation>小票打印机现在缺纸。</translation>
+    </message>
+    <message>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="167"/>
+        <source>The receipt printer is not working right now.</source>
+        <translation>小票打印机现在无法使用。</translation>
+    </message>
+    <message>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="168"/>
+        <source>You can still top up: the payment is credited as usual, and you can print the receipt later under Recharges.</source>
+        <translation>仍可正常充值，付款照常到账，稍后可在“充值记录”中补打小票。</translation>
+    </message>
+    <message>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="174"/>
         <source>The connection to the management office was interrupted. Nothing was charged. Tap the same payment method to try again.</source>
         <translation>与物业管理处的连接中断，未产生任何扣款。请再次点击同一支付方式重试。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="166"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="175"/>
         <source>The top-up could not be started (%1). Nothing was charged.</source>
         <translation>无法发起充值（%1），未产生任何扣款。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="208"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="217"/>
         <source>Preparing the QR code…</source>
         <translation>正在生成二维码…</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="233"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="242"/>
         <source>Scan the code with %1 on your phone and pay.</source>
         <translation>请用手机%1扫码付款。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="242"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="251"/>
         <source>Waiting for payment… %1 left</source>
         <translation>等待付款… 剩余 %1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="252"/>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="323"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="261"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="332"/>
         <source>Receipt %1</source>
         <translation>单号 %1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="262"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="271"/>
         <source>Cancel this top-up</source>
         <translation>取消本次充值</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="281"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="290"/>
         <source>Payment received. Thank you!</source>
         <translation>付款成功，谢谢！</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="291"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="300"/>
         <source>New balance: %1</source>
         <translation>当前余额：%1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="302"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="311"/>
         <source>Power restored.</source>
         <translation>已恢复供电。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="303"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="312"/>
         <source>Turning your power back on… this takes up to a minute.</source>
         <translation>正在恢复供电… 最多需要一分钟。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="314"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="323"/>
         <source>This payment arrived after the QR code closed; it has been credited all the same.</source>
         <translation>这笔付款在二维码关闭后才到账，已照常入账。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="337"/>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="394"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="346"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="403"/>
         <source>Back to my account</source>
         <translation>返回我的账户</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="357"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="366"/>
         <source>The QR code expired before a payment arrived.</source>
         <translation>二维码已过期，未收到付款。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="358"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="367"/>
         <source>The payment was not completed.</source>
         <translation>付款未完成。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="359"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="368"/>
         <source>The payment could not be matched to this top-up.</source>
         <translation>这笔付款与本次充值不符。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="360"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="369"/>
         <source>The payment provider has not answered yet.</source>
         <translation>支付平台尚未答复。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="361"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="370"/>
         <source>The top-up did not go through.</source>
         <translation>充值未成功。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="374"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="383"/>
         <source>The management office has been told and will contact you. Nothing more is needed from you now.</source>
         <translation>已通知物业管理处，他们会与您联系。您现在无需再操作。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="375"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="384"/>
         <source>Nothing was charged. You can try again, with another payment method if you like.</source>
         <translation>未产生任何扣款。您可以重试，也可以换一种支付方式。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="376"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="385"/>
         <source>If you did pay, the money is not lost: it will show on your account within a few minutes. If you did not, you can start a new top-up.</source>
         <translation>如果您已付款，钱不会丢失，几分钟内会显示在您的账户上。如果没有付款，可以重新充值。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="387"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="396"/>
         <source>Questions? Call the management office: %1</source>
         <translation>如有疑问，请致电物业管理处：%1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/TopUpScreen.qml" line="401"/>
+        <location filename="../screens/tenant/TopUpScreen.qml" line="410"/>
         <source>Try again</source>
         <translation>重试</translation>
     </message>

@@ -19,9 +19,14 @@ Item {
         replyDelayMs: 0
         payAfterMs: 0
     }
+    FixturePrinter {
+        id: printer
+        printDelayMs: 0
+    }
     TenantFlow {
         id: tenantFlow
         backend: fixture
+        receiptOutput: printer
     }
     LanguageSwitcher {
         id: switcher
@@ -48,6 +53,7 @@ Item {
             fixture.online = true
             fixture.replicaPresent = true
             fixture.pinRequired = false
+            printer.paperOut = false
             tenantFlow.endSession()
         }
 
@@ -108,6 +114,31 @@ Item {
             case "topup-qr": toQr("A-1F-101", 1, "wechat"); return topUpScreen
             case "topup-success": toQr("A-2F-201", 0, "alipay"); fixture.payNow(); return topUpScreen
             case "topup-failure": toQr("A-1F-103", 3, "unionpay"); fixture.failNow(); return topUpScreen
+            case "topup-channel-printer-out":
+                printer.paperOut = true
+                openShop("A-1F-104"); tenantFlow.startTopUp(); tenantFlow.topUp.choosePreset(0); tenantFlow.topUp.confirmAmount()
+                return topUpScreen
+            case "topup-success-paper-out":
+                printer.paperOut = true
+                toQr("A-2F-201", 0, "alipay"); fixture.payNow()
+                tryCompare(tenantFlow.receipts, "state", "failed")
+                return topUpScreen
+            case "history-printed":
+                openShop("A-1F-101"); tenantFlow.showHistory()
+                tryCompare(tenantFlow.history.recharges, "loading", false)
+                // the first row's receipt number (RechargeListModel::ReceiptNoRole = Qt.UserRole + 1)
+                tenantFlow.receipts.print(tenantFlow.history.recharges.data(tenantFlow.history.recharges.index(0, 0), 257),
+                                          tenantFlow.language)
+                tryCompare(tenantFlow.receipts, "state", "printed")
+                return historyScreen
+            case "history-paper-out":
+                printer.paperOut = true
+                openShop("A-1F-101"); tenantFlow.showHistory()
+                tryCompare(tenantFlow.history.recharges, "loading", false)
+                tenantFlow.receipts.print(tenantFlow.history.recharges.data(tenantFlow.history.recharges.index(0, 0), 257),
+                                          tenantFlow.language)
+                tryCompare(tenantFlow.receipts, "state", "failed")
+                return historyScreen
             case "idle": openShop("A-1F-101"); return idleOverlay
             }
             fail("no such state: " + state)
@@ -119,7 +150,8 @@ Item {
                             "account-normal", "account-alarm1", "account-alarm2", "account-arrears", "account-force-on",
                             "account-offline-meter", "account-tiered", "account-link-offline", "usage-daily",
                             "usage-monthly", "history", "history-offline", "topup-amount", "topup-channel", "topup-qr",
-                            "topup-success", "topup-failure", "idle"]
+                            "topup-success", "topup-failure", "topup-channel-printer-out", "topup-success-paper-out",
+                            "history-printed", "history-paper-out", "idle"]
             const rows = []
             for (const lang of ["zh_CN", "en"]) {
                 for (const landscape of [false, true]) {
@@ -145,6 +177,31 @@ Item {
             walk(screen, screen, problems)
             verify(problems.length === 0, problems.join("\n"))
             verify(countTexts(screen) > 0, "the screen shows some text")
+        }
+
+        // The receipt printer out of paper: said before paying, and after paying with the payment
+        // safe; a healthy printer says nothing before paying and "printed" after.
+        function test_receiptNotices() {
+            const before = "The receipt printer is out of paper right now. You can still top up: the payment is credited as usual, and you can print the receipt later under Recharges."
+            arrange("topup-channel")
+            tenantFlow.setLanguage("en") // (opening a shop starts a session: Chinese)
+            let screen = createTemporaryObject(topUpScreen, root, { width: 1080, height: 1920 })
+            waitForRendering(screen)
+            verify(findText(screen, before) === null, "no warning while the printer is fine")
+            printer.paperOut = true
+            waitForRendering(screen)
+            verify(findText(screen, before) !== null, "the warning before paying")
+            arrange("topup-success-paper-out")
+            tenantFlow.setLanguage("en")
+            waitForRendering(screen)
+            verify(findText(screen, "The receipt printer is out of paper, so no receipt was printed. Your payment is safe and credited. You can print the receipt later under Recharges. Management office: 0598-8231234") !== null,
+                   "the notice after paying")
+            printer.paperOut = false
+            arrange("topup-success")
+            tenantFlow.setLanguage("en")
+            tryCompare(tenantFlow.receipts, "state", "printed")
+            waitForRendering(screen)
+            verify(findText(screen, "Your receipt is printed: please take it from the slot below the screen.") !== null)
         }
 
         // Chinese really is Chinese, and English English.

@@ -24,9 +24,13 @@ Rectangle {
             title: qsTr("Recent recharges") + " · " + root.flow.account.displayName
         }
 
+        // (tight above the list: in landscape the ten rows still fit beneath it)
         ReceiptStatus {
+            id: receiptStatus
             Layout.fillWidth: true
-            Layout.margins: Theme.margin
+            Layout.leftMargin: Theme.margin
+            Layout.rightMargin: Theme.margin
+            Layout.topMargin: Theme.spacingSmall
             Layout.preferredHeight: implicitHeight
             flow: root.flow
         }
@@ -47,6 +51,7 @@ Rectangle {
             Layout.fillWidth: true
             Layout.fillHeight: true
             Layout.margins: Theme.margin
+            Layout.topMargin: receiptStatus.visible ? Theme.spacingSmall : Theme.margin
             clip: true
             contentHeight: rows.height
             boundsBehavior: Flickable.StopAtBounds

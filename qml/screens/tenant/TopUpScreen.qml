@@ -158,6 +158,15 @@ Rectangle {
                 font.pixelSize: Theme.fontBody
                 color: Theme.textMuted
             }
+            // Before paying: no receipt will come out of a printer that cannot print.
+            Notice {
+                width: parent.width
+                visible: root.flow.receipts.available && ["paper_out", "offline", "door_open", "error"].indexOf(root.flow.receipts.printerHealth) >= 0
+                text: (root.flow.receipts.printerHealth === "paper_out"
+                       ? qsTr("The receipt printer is out of paper right now.")
+                       : qsTr("The receipt printer is not working right now."))
+                      + " " + qsTr("You can still top up: the payment is credited as usual, and you can print the receipt later under Recharges.")
+            }
             Notice {
                 width: parent.width
                 visible: root.topUp.createError !== "" && !root.topUp.busy
