@@ -470,11 +470,33 @@ private Q_SLOTS:
         printer.setState(QStringLiteral("paper_out"));
         QCOMPARE(backend->reports.size(), before + 1);
         QCOMPARE(backend->reports.last().value(QLatin1String("printer")).toString(), QStringLiteral("paper_out"));
+        QCOMPARE(flow->receipts()->printerHealth(), QStringLiteral("paper_out")); // the screens warn before paying
+        printer.setState(QStringLiteral("ok"));
+        QCOMPARE(flow->receipts()->printerHealth(), QStringLiteral("ok"));
+        QCOMPARE(backend->reports.size(), before + 2);
 
         // The session ends: nothing of it stays on screen.
         flow->endSession();
         QCOMPARE(flow->receipts()->state(), QStringLiteral("idle"));
         QVERIFY(flow->receipts()->receiptNo().isEmpty());
+    }
+
+    // A printer whose health changed before the flow had a backend: reported once there is one;
+    // without a printer the health is "none".
+    void printerHealthBeforeTheBackend()
+    {
+        ScriptedBackend later;
+        TenantFlow lonely;
+        QCOMPARE(lonely.receipts()->printerHealth(), QStringLiteral("none"));
+        ScriptedPrinter printer;
+        lonely.setReceiptOutput(&printer);
+        printer.setState(QStringLiteral("door_open"));
+        QCOMPARE(lonely.receipts()->printerHealth(), QStringLiteral("door_open"));
+        lonely.setBackend(&later);
+        QCOMPARE(later.reports.size(), 1);
+        QCOMPARE(later.reports.at(0).value(QLatin1String("kind")).toString(), QStringLiteral("printer_state"));
+        QCOMPARE(later.reports.at(0).value(QLatin1String("printer")).toString(), QStringLiteral("door_open"));
+        lonely.setBackend(nullptr);
     }
 
     // Facts prepayd cannot give (offline, or another building's receipt): no paper, said why.
