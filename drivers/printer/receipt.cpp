@@ -201,6 +201,8 @@ QList<Item> itemsOf(const ReceiptData &d, const Words &w)
     add(Item::Kind::Title, {}, refund ? w.t("退款凭证", "Refund slip") : w.t("充值凭证", "Top-up receipt"));
     add(Item::Kind::Rule, {}, {});
     add(Item::Kind::Field, w.t("凭证号", "Receipt no."), d.receiptNo);
+    if (refund && !d.originalReceiptNo.isEmpty())
+        add(Item::Kind::Field, w.t("原充值凭证", "Refund of receipt"), d.originalReceiptNo);
     add(Item::Kind::Field, w.t("时间", "Date and time"),
         QDateTime::fromMSecsSinceEpoch(d.atMs, QTimeZone(8 * 3600)).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")));
     add(Item::Kind::Field, w.t("商铺", "Shop"), d.shopName.isEmpty() ? d.shopNo : d.shopNo + QLatin1Char(' ') + d.shopName);

@@ -46,6 +46,8 @@ struct ReceiptData
     QString officeName;         // the property office that runs the building
     QString officePhone;        // for reprints and questions (may be empty)
     QString receiptNo;          // P…, R…, or the cash sale's number
+    QString originalReceiptNo;  // a refund slip: the receipt of the payment it pays back (none
+                                // for the cash payout of a closed account)
     qint64 atMs = 0;            // when it was credited (or refunded), UTC ms; printed in Beijing time
     QString shopNo;
     QString shopName;

@@ -60,6 +60,8 @@ std::optional<ReceiptData> receiptFromFacts(
     d.receiptNo = facts.value(QLatin1String("receipt_no")).toString();
     if (d.receiptNo.isEmpty())
         return missing("receipt_no");
+    if (d.kind == ReceiptKind::Refund)
+        d.originalReceiptNo = facts.value(QLatin1String("original_receipt_no")).toString();
     if (!facts.value(QLatin1String("at_ms")).isDouble())
         return missing("at_ms");
     d.atMs = facts.value(QLatin1String("at_ms")).toInteger();

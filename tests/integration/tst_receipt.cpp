@@ -137,6 +137,7 @@ private Q_SLOTS:
         ReceiptData d = sampleReceipt(ReceiptLanguage::Chinese);
         d.kind = ReceiptKind::Refund;
         d.receiptNo = QStringLiteral("R0000000007ABCDEFGHI");
+        d.originalReceiptNo = QStringLiteral("P0000000042K7Q2M9XZ4");
         d.amountFen = 2000;
         d.late = false;
         d.issuedByKiosk = false;
@@ -145,7 +146,8 @@ private Q_SLOTS:
         QString error;
         QVERIFY2(renderReceipt(d, Paper::Thermal80mm, ReceiptLanguage::Chinese, pdf, &error), qPrintable(error));
         const QByteArray text = run(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")}, &error);
-        for (const char *needed : {"退款凭证", "退款金额", "¥20.00", "R0000000007ABCDEFGHI", "操作员", "li.ming"})
+        for (const char *needed :
+            {"退款凭证", "退款金额", "¥20.00", "R0000000007ABCDEFGHI", "原充值凭证", "P0000000042K7Q2M9XZ4", "操作员", "li.ming"})
             QVERIFY2(text.contains(needed), needed);
         QVERIFY(!text.contains("逾期到账"));
     }

@@ -1,5 +1,5 @@
 // Receipt facts from the backoffice (issue 9) on real parts: prepayd's Service in process over
-// real TLS 1.3 WebSockets with billing, the QR payment flow and refunds — the real Alipay adapter
+// real TLS 1.3 WebSockets with billing, the QR payment flow and refunds — the real Alipay and WeChat Pay adapters
 // over TLS against the provider sandbox (prepay-sim pay's library) with the HTTPS notify endpoint —
 // on a real SQLite file seeded with the demo building and its meters' balances taken over.
 //  - a cash sale at the counter and a QR top-up created by a kiosk and paid through the sandbox:
@@ -21,6 +21,7 @@
 #include "api/clock.h"
 #include "api/rpcclient.h"
 #include "apitest.h"
+#include "cupsrig.h"
 #include "billing/biller.h"
 #include "billing/tariff.h"
 #include "demosite.h"
@@ -30,6 +31,7 @@
 #include "payments/payhttp.h"
 #include "payments/paymentservice.h"
 #include "payments/refundservice.h"
+#include "payments/wechatpay.h"
 #include "pki/pki.h"
 #include "printer/receiptfacts.h"
 #include "sandboxcontrol.h"
@@ -103,6 +105,7 @@ private:
     std::unique_ptr<sim::pay::PaySandbox> m_sandbox;
     std::unique_ptr<payments::NetworkTransport> m_transport;
     std::unique_ptr<payments::Provider> m_alipay;
+    std::unique_ptr<payments::Provider> m_wechat;
     std::unique_ptr<payments::PaymentService> m_payments;
     std::unique_ptr<payments::NotifyEndpoint> m_notify;
     std::unique_ptr<payments::RefundService> m_refunds;
@@ -123,6 +126,9 @@ private:
     QString m_qrReceipt;
     qint64 m_qrAttempt = 0;
     QString m_refundReceipt;
+    QString m_wechatRefundReceipt;
+    QString m_wechatRefundId; // WeChat Pay's own refund id
+    QString m_wechatReceipt;
 
     Outcome call(rpc::RpcClient &client, const QString &method, const QJsonObject &params)
     {
@@ -356,7 +362,11 @@ private Q_SLOTS:
         m_alipay
             = payments::loadAlipay(test::sandboxAlipay(m_sandbox->baseUrl(), notify), *m_transport, m_payClock, &error);
         QVERIFY2(m_alipay, qPrintable(error));
+        m_wechat
+            = payments::loadWechat(test::sandboxWechat(m_sandbox->baseUrl(), notify), *m_transport, m_payClock, &error);
+        QVERIFY2(m_wechat, qPrintable(error));
         m_payments->setProvider(m_alipay.get());
+        m_payments->setProvider(m_wechat.get());
         m_payments->start();
         m_refunds = std::make_unique<payments::RefundService>(*m_store, *m_biller, m_payClock);
         payments::RefundSchedule refundsFast;
@@ -365,6 +375,7 @@ private Q_SLOTS:
         refundsFast.queryEveryMs = 300;
         m_refunds->setSchedule(refundsFast);
         m_refunds->setProvider(m_alipay.get());
+        m_refunds->setProvider(m_wechat.get());
         m_refunds->start();
 
         // prepayd's Service with all of it.
@@ -411,6 +422,7 @@ private Q_SLOTS:
         m_notify.reset();
         m_payments.reset();
         m_alipay.reset();
+        m_wechat.reset();
         m_transport.reset();
         m_sandbox.reset();
         m_reader.reset();
@@ -618,6 +630,60 @@ private Q_SLOTS:
         QCOMPARE(resultOf(waiting).value(QLatin1String("status")).toString(), QStringLiteral("pending_approval"));
         const Outcome none = receiptGet(*m_root, resultOf(waiting).value(QLatin1String("out_refund_no")).toString());
         QCOMPARE(codeOf(none), ErrorCode::Conflict);
+    }
+
+    // A WeChat Pay refund: WeChat gives the refund an id of its own, and the slip shows it (an
+    // Alipay slip shows the original trade's); both name the receipt they pay back.
+    void wechatRefundSlip()
+    {
+        const Outcome created = call(*m_kioskA, QStringLiteral("topup.create"),
+            {{QStringLiteral("shop_no"), shopA}, {QStringLiteral("amount_fen"), 6000},
+                {QStringLiteral("channel"), QStringLiteral("wechat")},
+                {QStringLiteral("idempotency_key"), QStringLiteral("rcpt-wx-0001")}});
+        QVERIFY2(rpc::succeeded(created), qPrintable(describe(created)));
+        const qint64 attempt = resultOf(created).value(QLatin1String("attempt_id")).toInteger();
+        m_wechatReceipt = resultOf(created).value(QLatin1String("receipt_no")).toString();
+        const QJsonObject who{
+            {QStringLiteral("channel"), QStringLiteral("wechat")}, {QStringLiteral("out_trade_no"), m_wechatReceipt}};
+        test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/scan"), who);
+        const QJsonObject paid
+            = test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/pay"), who);
+        QVERIFY2(paid.value(QStringLiteral("_status")).toInt() == 200, QJsonDocument(paid).toJson().constData());
+        QTRY_COMPARE_WITH_TIMEOUT(
+            queryText(QStringLiteral("SELECT state FROM payment_attempts WHERE id = %1").arg(attempt)),
+            QStringLiteral("credited"), 20000);
+
+        const qint64 before = wallet(shopA);
+        const Outcome asked = call(*m_root, QStringLiteral("refund.request"),
+            {{QStringLiteral("attempt_id"), attempt}, {QStringLiteral("amount_fen"), 1500},
+                {QStringLiteral("reason"), QStringLiteral("typed 60 for 45")},
+                {QStringLiteral("idempotency_key"), QStringLiteral("rcpt-wx-refund-0001")}});
+        QVERIFY2(rpc::succeeded(asked), qPrintable(describe(asked)));
+        const qint64 refundId = resultOf(asked).value(QLatin1String("refund_id")).toInteger();
+        m_wechatRefundReceipt = resultOf(asked).value(QLatin1String("out_refund_no")).toString();
+        QTRY_COMPARE_WITH_TIMEOUT(queryText(QStringLiteral("SELECT state FROM refunds WHERE id = %1").arg(refundId)),
+            QStringLiteral("succeeded"), 20000);
+        m_wechatRefundId = queryText(QStringLiteral("SELECT provider_refund_id FROM refunds WHERE id = %1").arg(refundId));
+        QVERIFY(!m_wechatRefundId.isEmpty());
+
+        const Outcome got = receiptGet(*m_root, m_wechatRefundReceipt);
+        QVERIFY2(rpc::succeeded(got), qPrintable(describe(got)));
+        const QJsonObject r = resultOf(got);
+        QCOMPARE(r.value(QLatin1String("kind")).toString(), QStringLiteral("refund"));
+        QCOMPARE(r.value(QLatin1String("channel")).toString(), QStringLiteral("wechat"));
+        QCOMPARE(r.value(QLatin1String("amount_fen")).toInteger(), 1500);
+        QCOMPARE(r.value(QLatin1String("provider_txn_id")).toString(), m_wechatRefundId);
+        QCOMPARE(r.value(QLatin1String("original_receipt_no")).toString(), m_wechatReceipt);
+        QCOMPARE(r.value(QLatin1String("balance_before_fen")).toInteger(), before);
+        QCOMPARE(r.value(QLatin1String("balance_after_fen")).toInteger(), before - 1500);
+        QString error;
+        const std::optional<printer::ReceiptData> data
+            = printer::receiptFromFacts(r, printer::ReceiptLanguage::English, &error);
+        QVERIFY2(data, qPrintable(error));
+        QCOMPARE(data->kind, printer::ReceiptKind::Refund);
+        QCOMPARE(data->providerTxnId, m_wechatRefundId); // WeChat's refund id, not the trade's
+        QCOMPARE(data->originalReceiptNo, m_wechatReceipt);
+        QCOMPARE(data->issuedByKiosk, false);
     }
 
     // An account closed with its balance paid out in cash: the CLS slip, taken after the close
@@ -828,10 +894,27 @@ private Q_SLOTS:
         const QString trade
             = queryText(QStringLiteral("SELECT provider_txn_id FROM payment_attempts WHERE id = %1").arg(m_qrAttempt));
         QVERIFY2(slip.contains(trade), qPrintable(slip + trade)); // Alipay's refund: the original trade
+        QVERIFY2(slip.contains(QStringLiteral("原充值凭证")) && slip.contains(m_qrReceipt), qPrintable(slip));
+
+        // The WeChat refund slip, in English: WeChat's refund id and the receipt it pays back.
+        const QString wechatPdf = m_dir->filePath(QStringLiteral("wechat-slip.pdf"));
+        rc = prepayctl(QStringList{QStringLiteral("receipt"), QStringLiteral("render"), QStringLiteral("--receipt"),
+                           m_wechatRefundReceipt, QStringLiteral("--lang"), QStringLiteral("en"), QStringLiteral("--out"),
+                           wechatPdf}
+                + connection(QStringLiteral("root"), rootFile),
+            &out);
+        QVERIFY2(rc == 0, out.constData());
+        text.start(QStringLiteral("pdftotext"), {wechatPdf, QStringLiteral("-")});
+        QVERIFY(text.waitForFinished(30000));
+        const QString wechatSlip = QString::fromUtf8(text.readAllStandardOutput());
+        for (const QString &needed : {QStringLiteral("Refund slip"), m_wechatRefundReceipt, QStringLiteral("Refund of receipt"),
+                 m_wechatReceipt, m_wechatRefundId, QStringLiteral("WeChat Pay"), QStringLiteral("15.00")})
+            QVERIFY2(wechatSlip.contains(needed), qPrintable(needed + QStringLiteral(" not in:\n") + wechatSlip));
         // To look at them: PREPAY_SCREENSHOT_DIR=DIR keeps both PDFs.
         if (const QString keep = qEnvironmentVariable("PREPAY_SCREENSHOT_DIR"); !keep.isEmpty()) {
             QFile::copy(pdf, keep + QStringLiteral("/receipt-cash-en.pdf"));
             QFile::copy(slipPdf, keep + QStringLiteral("/receipt-refund-zh-a5.pdf"));
+            QFile::copy(wechatPdf, keep + QStringLiteral("/receipt-refund-wechat-en.pdf"));
         }
 
         // Refusals have their own exit codes: no such receipt 6, wrong password 8, nothing drawn.
@@ -870,6 +953,45 @@ private Q_SLOTS:
         QVERIFY2(rc == 1, out.constData());
         QCOMPARE(
             QJsonDocument::fromJson(out).object().value(QLatin1String("reason")).toString(), QStringLiteral("bad_mac"));
+    }
+
+    // prepayctl receipt print --receipt: the counter sale printed on a real queue (a private
+    // cupsd), followed to completed, the paper read back; out of paper said within seconds with
+    // the printer's reason (exit 2), the job left queued for the refill.
+    void prepayctlPrintsOnAQueue()
+    {
+        QVERIFY(!m_cashReceipt.isEmpty());
+        test::CupsRig cups;
+        QString error;
+        QVERIFY2(cups.start(&error), qPrintable(error));
+        QVERIFY2(cups.addQueue(QStringLiteral("Counter"), QStringLiteral("capture:") + cups.captureDir(), &error),
+            qPrintable(error));
+        QVERIFY2(cups.addQueue(QStringLiteral("Empty"), QStringLiteral("fail:/media-empty"), &error), qPrintable(error));
+        const QString cashierFile = passwordFile(QStringLiteral("cashier-print.pw"), cashierPassword);
+        const auto print = [&](const QString &queue, QByteArray *out) {
+            return prepayctl(QStringList{QStringLiteral("receipt"), QStringLiteral("print"), QStringLiteral("--receipt"),
+                                 m_cashReceipt, QStringLiteral("--queue"), queue, QStringLiteral("--cups"), cups.server(),
+                                 QStringLiteral("--paper"), QStringLiteral("a5"), QStringLiteral("--timeout"),
+                                 QStringLiteral("60")}
+                    + connection(QStringLiteral("cashier1"), cashierFile),
+                out);
+        };
+        QByteArray out;
+        QVERIFY2(print(QStringLiteral("Counter"), &out) == 0, out.constData());
+        QVERIFY2(out.contains("completed"), out.constData());
+        const QStringList printed = QDir(cups.captureDir()).entryList({QStringLiteral("*.pdf")}, QDir::Files);
+        QCOMPARE(printed.size(), 1);
+        QProcess text;
+        text.start(QStringLiteral("pdftotext"), {QDir(cups.captureDir()).filePath(printed.constFirst()), QStringLiteral("-")});
+        QVERIFY(text.waitForFinished(30000));
+        const QString words = QString::fromUtf8(text.readAllStandardOutput());
+        QVERIFY2(words.contains(m_cashReceipt) && words.contains(QStringLiteral("150.00")), qPrintable(words));
+
+        QElapsedTimer took;
+        took.start();
+        QVERIFY2(print(QStringLiteral("Empty"), &out) == 2, out.constData());
+        QVERIFY2(out.contains("paper_out") && out.contains("stays queued"), out.constData());
+        QVERIFY2(took.elapsed() < 30000, qPrintable(QString::number(took.elapsed())));
     }
 
     // The secret is in the database only: no reply, log line or audit row holds it in any form.
