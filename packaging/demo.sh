@@ -16,7 +16,8 @@
 # (prepay-sim pay: the QR from WeChat Pay's side, the phone's "Pay" played by prepay-sim tap, the
 # credit and the relay closing on the simulated meter, 20.00 of it refunded to the payer), a
 # refund waiting for a second person, an
-# export), an online backup
+# export), receipts (a private cupsd's queue: the QR top-up's receipt printed and read back, the
+# refund slip, the receipt's QR verified by prepayd), an online backup
 # verified while prepayd runs and the audit chain checked, and
 # the kiosk's attract screen (in a window when there is a
 # display, else rendered to a PNG). Each issue adds its part here.
@@ -38,6 +39,7 @@ check=0
 
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+. "$top/packaging/demo-printer.sh"
 
 for b in prepayd prepayctl prepay-kiosk prepay-sim; do
     [ -x "$bin/$b" ] || die "$bin/$b is missing: build first (./dev build)"
@@ -283,7 +285,8 @@ echo "  the meter's relay now: $(relay)"
 qr_attempt=$(sed -n 's/^top-up \([0-9]*\) .*/\1/p' "$demo/topup.out" | head -1)
 echo "  the tenant asks for 20.00 back: refunded to the WeChat payer through the provider (prepayctl admin refund)"
 "$bin/prepayctl" admin refund "${api[@]}" --login demo-admin --attempt "$qr_attempt" --amount 20 \
-    --reason "demo: paid 20.00 too much" --key demo-refund-0001 --wait 30 | sed 's/^/    /'
+    --reason "demo: paid 20.00 too much" --key demo-refund-0001 --wait 30 > "$demo/refund.out"
+sed 's/^/    /' "$demo/refund.out"
 "$bin/prepayctl" ledger verify --db "$db"
 
 "$bin/prepayctl" admin account close "${api[@]}" --login demo-admin --shop B-1F-101 --settle refund-cash \
@@ -292,6 +295,25 @@ echo "  the tenant asks for 20.00 back: refunded to the WeChat payer through the
 echo "  (a second person decides it: prepayctl admin approve ID --login THEIR-LOGIN; the requester cannot)"
 "$bin/prepayctl" admin export meters "${api[@]}" --login demo-admin --out "$demo/meters.csv"
 
+say "receipts: a print queue of the demo's own (a private cupsd: its pages are PDFs in $demo/cups/printed), the QR top-up's receipt printed and followed to the end, the refund slip rendered, a receipt's QR checked with prepayd"
+start_receipt_printer "$demo/cups"
+qr_receipt=$(sed -n 's/^top-up [0-9]* (receipt \([A-Z0-9]*\)).*credited.*/\1/p' "$demo/topup.out" | head -1)
+refund_receipt=$(sed -n 's/^refund [0-9]* (\([A-Z0-9]*\)).*/\1/p' "$demo/refund.out" | head -1)
+[ -n "$qr_receipt" ] && [ -n "$refund_receipt" ] || die "no receipt numbers (see $demo/topup.out and $demo/refund.out)"
+"$bin/prepayctl" receipt print --receipt "$qr_receipt" --queue Receipts --cups "$cups_socket" "${api[@]}" --login demo-admin \
+    | sed 's/^/  prepayctl: /'
+[ "${PIPESTATUS[0]}" = 0 ] || die "the receipt was not printed (see $demo/cups/log/error_log)"
+printed=$(ls -t "$demo"/cups/printed/job-*.pdf | head -1)
+pdftoppm -png -r 150 -singlefile "$printed" "$demo/receipt"
+echo "  the paper: $printed (as a picture: $demo/receipt.png)"
+"$bin/prepayctl" receipt render --receipt "$refund_receipt" --lang en --paper a5 "${api[@]}" --login demo-admin \
+    --out "$demo/refund-slip.pdf" | sed 's/^/  prepayctl: /'
+verification=$(zbarimg -q --raw "$demo/receipt.png" 2>/dev/null) || true   # (zbarimg chats about D-Bus on stderr)
+[ -n "$verification" ] || die "no QR read from the printed receipt ($demo/receipt.png)"
+echo "  the receipt's QR says $verification; is it genuine?"
+"$bin/prepayctl" receipt verify "$verification" "${api[@]}" --login demo-admin | sed 's/^/    /'
+[ "${PIPESTATUS[0]}" = 0 ] || die "prepayd did not find the printed receipt genuine"
+
 say "the lobby kiosk: staff pair it (prepayctl admin kiosk pair), it enrols with the one-time code (prepay-kiosk --enrol: its own key, a certificate from the building's CA) and follows prepayd over mutual TLS"
 pair_out=$("$bin/prepayctl" admin kiosk pair "${api[@]}" --login demo-admin --name "A座大堂" --building A)
 sed 's/^/  prepayctl: /' <<<"$pair_out"
@@ -299,8 +321,8 @@ pairing=$(sed -n 's/.*pairing code \([A-Z0-9-]*\),.*/\1/p' <<<"$pair_out")
 [ -n "$pairing" ] || die "no pairing code for the kiosk"
 "$bin/prepay-kiosk" --enrol "127.0.0.1:$api_port" --pairing-code "$pairing" --ca "$demo/pki/ca.crt" \
     --state-dir "$demo/kiosk" | sed 's/^/  prepay-kiosk: /'
-TZ=${TZ:-Asia/Shanghai} QT_QPA_PLATFORM=offscreen "$bin/prepay-kiosk" --state-dir "$demo/kiosk" --self-test --screenshot "$demo/kiosk.png" \
-    2>&1 | sed 's/^/  prepay-kiosk: /'
+TZ=${TZ:-Asia/Shanghai} QT_QPA_PLATFORM=offscreen "$bin/prepay-kiosk" --state-dir "$demo/kiosk" --printer Receipts \
+    --cups "$cups_socket" --self-test --screenshot "$demo/kiosk.png" 2>&1 | sed 's/^/  prepay-kiosk: /'
 [ "${PIPESTATUS[0]}" = 0 ] || die "the enrolled kiosk did not come online (see above)"
 echo "  open $demo/kiosk.png to see the kiosk's attract screen; what prepayd knows of its kiosks:"
 "$bin/prepayctl" admin kiosks "${api[@]}" --login demo-admin | sed 's/^/    /'
@@ -312,7 +334,8 @@ say "the file while prepayd runs: an online backup, verified before it is kept; 
 
 if [ $check -eq 0 ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } && [ "${QT_QPA_PLATFORM:-}" != offscreen ]; then
     say "starting the kiosk in a window (close it or press Ctrl-C to stop the demo)"
-    TZ=${TZ:-Asia/Shanghai} "$bin/prepay-kiosk" --state-dir "$demo/kiosk" &
+    echo "  (the receipts it prints land in $demo/cups/printed)"
+    TZ=${TZ:-Asia/Shanghai} "$bin/prepay-kiosk" --state-dir "$demo/kiosk" --printer Receipts --cups "$cups_socket" &
     pids+=($!)
 fi
 

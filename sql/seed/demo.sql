@@ -20,6 +20,12 @@
 
 UPDATE settings SET value = '三明商会大厦', updated_at_ms = unixepoch('2025-05-31 16:00:00') * 1000
  WHERE key = 'site.name';
+-- The property office, on receipts and the kiosk's notices (settings of schema v11/v12: on an
+-- older schema these touch no row).
+UPDATE settings SET value = '三明商会大厦物业服务中心', updated_at_ms = unixepoch('2025-05-31 16:00:00') * 1000
+ WHERE key = 'site.office_name';
+UPDATE settings SET value = '0598-8231234', updated_at_ms = unixepoch('2025-05-31 16:00:00') * 1000
+ WHERE key = 'kiosk.office_phone';
 
 
 -- ---------------------------------------------------------------------------------------------

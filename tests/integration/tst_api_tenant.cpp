@@ -229,7 +229,7 @@ private Q_SLOTS:
         QCOMPARE(p.value(QLatin1String("building_name")).toString(),
             queryText(QStringLiteral("SELECT name FROM buildings WHERE code = 'A'")));
         QVERIFY(!p.value(QLatin1String("building_name")).toString().isEmpty());
-        QCOMPARE(p.value(QLatin1String("office_phone")).toString(), QString());
+        QCOMPARE(p.value(QLatin1String("office_phone")).toString(), QStringLiteral("0598-8231234")); // the demo seed's
         QCOMPARE(p.value(QLatin1String("pin_required")), QJsonValue(false));
         QCOMPARE(p.value(QLatin1String("channels")).toArray(), QJsonArray());
         QCOMPARE(p.value(QLatin1String("topup_min_fen")).toInteger(), 100);
