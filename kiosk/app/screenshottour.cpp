@@ -142,13 +142,21 @@ private:
             m_result.files.append(file);
     }
 
-    bool toQr(const QString &shopNo, int preset, const QString &channel)
+    // The shop's top-up at the channel step, for preset amount `preset`.
+    bool toChannel(const QString &shopNo, int preset)
     {
         if (!openShop(shopNo))
             return false;
         m_flow->startTopUp();
         m_flow->topUp()->choosePreset(preset);
         m_flow->topUp()->confirmAmount();
+        return true;
+    }
+
+    bool toQr(const QString &shopNo, int preset, const QString &channel)
+    {
+        if (!toChannel(shopNo, preset))
+            return false;
         m_flow->topUp()->chooseChannel(channel);
         settle(5);
         if (m_flow->topUp()->step() != TopUpController::Qr) {
@@ -241,11 +249,8 @@ private:
         // and again when the tenant tries to print it from Recharges.
         if (m_printer) {
             m_printer->setPaperOut(true);
-            if (!openShop(QStringLiteral("A-1F-104")))
+            if (!toChannel(QStringLiteral("A-1F-104"), 0))
                 return;
-            m_flow->startTopUp();
-            m_flow->topUp()->choosePreset(0);
-            m_flow->topUp()->confirmAmount();
             shot(QStringLiteral("topup-channel-printer-out"));
             if (!toQr(QStringLiteral("A-1F-104"), 0, QStringLiteral("wechat")))
                 return;

@@ -7,6 +7,14 @@ ReceiptController::ReceiptController(QObject *parent)
 {
 }
 
+bool ReceiptController::printerDown() const
+{
+    if (!available())
+        return false;
+    const QString health = m_output->health();
+    return health == u"paper_out" || health == u"offline" || health == u"door_open" || health == u"error";
+}
+
 void ReceiptController::setBackend(Backend *backend)
 {
     m_backend = backend;

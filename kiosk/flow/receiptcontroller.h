@@ -10,7 +10,7 @@
 // "paper_out", "offline", "door_open", "error", "unavailable" — no facts from prepayd — or
 // "not_found") and `receiptNo`; `printerHealth` is the printer's state now ("ok", "paper_out",
 // "offline", "door_open", "error", "paper_low"; "none" without a printer) so a tenant learns
-// before paying that no receipt will come out. clear() (the session wiped) forgets the state; a print already
+// before paying that no receipt will come out (`printerDown`). clear() (the session wiped) forgets the state; a print already
 // under way still finishes and is reported.
 #pragma once
 
@@ -34,6 +34,7 @@ class ReceiptController : public QObject
     Q_PROPERTY(QString receiptNo READ receiptNo NOTIFY changed)
     Q_PROPERTY(bool busy READ busy NOTIFY changed)
     Q_PROPERTY(QString printerHealth READ printerHealth NOTIFY changed)
+    Q_PROPERTY(bool printerDown READ printerDown NOTIFY changed)
 
 public:
     explicit ReceiptController(QObject *parent = nullptr);
@@ -48,6 +49,8 @@ public:
     QString receiptNo() const { return m_receiptNo; }
     bool busy() const { return m_busy; }
     QString printerHealth() const { return m_output ? m_output->health() : QStringLiteral("none"); }
+    // A printer that is configured and cannot print now (paper out, offline, cover open, error).
+    bool printerDown() const;
 
     // Prints receipt `receiptNo` in `language`; ignored while one is printing or without a printer.
     Q_INVOKABLE void print(const QString &receiptNo, const QString &language);

@@ -26,6 +26,7 @@
 #include "headlessbrowser.h"
 #include "link/linkbackend.h"
 #include "link/statedir.h"
+#include "pdftext.h"
 #include "qrimageprovider.h"
 #include "receipts/cupsoutput.h"
 #include "topupsite.h"
@@ -383,10 +384,7 @@ void TestKioskEndToEnd::tenantTopsUpAtTheKiosk()
         qPrintable(screenText() + m_cups.log()), 30000);
     const QStringList printed = QDir(m_cups.captureDir()).entryList({QStringLiteral("*.pdf")}, QDir::Files);
     QCOMPARE(printed.size(), 1);
-    QProcess pdftotext;
-    pdftotext.start(QStringLiteral("pdftotext"), {QDir(m_cups.captureDir()).filePath(printed.constFirst()), QStringLiteral("-")});
-    QVERIFY(pdftotext.waitForFinished(30000));
-    const QString receiptText = QString::fromUtf8(pdftotext.readAllStandardOutput());
+    const QString receiptText = test::pdfText(QDir(m_cups.captureDir()).filePath(printed.constFirst()));
     for (const QString &needed : {receiptNo, QStringLiteral("100.00"), QString::fromLatin1(shop)})
         QVERIFY2(receiptText.contains(needed), qPrintable(needed + QStringLiteral(" not in:\n") + receiptText));
     QTRY_COMPARE_WITH_TIMEOUT(m_site.scalar(QStringLiteral("SELECT count(*) FROM kiosk_events WHERE kind = 'receipt_printed'")),
@@ -467,10 +465,7 @@ void TestKioskEndToEnd::printerOutOfPaper()
     shot(QStringLiteral("kiosk-e2e-reprinted.png"));
     const QStringList printed = QDir(m_cups.captureDir()).entryList({QStringLiteral("*.pdf")}, QDir::Files, QDir::Time);
     QCOMPARE(printed.size(), printedBefore + 1);
-    QProcess pdftotext;
-    pdftotext.start(QStringLiteral("pdftotext"), {QDir(m_cups.captureDir()).filePath(printed.constFirst()), QStringLiteral("-")});
-    QVERIFY(pdftotext.waitForFinished(30000));
-    const QString receiptText = QString::fromUtf8(pdftotext.readAllStandardOutput());
+    const QString receiptText = test::pdfText(QDir(m_cups.captureDir()).filePath(printed.constFirst()));
     for (const QString &needed : {receiptNo, QStringLiteral("50.00"), QStringLiteral("WeChat Pay")})
         QVERIFY2(receiptText.contains(needed), qPrintable(needed + QStringLiteral(" not in:\n") + receiptText));
     QTRY_COMPARE_WITH_TIMEOUT(kioskPrinterHealth(), QStringLiteral("ok"), 15000);

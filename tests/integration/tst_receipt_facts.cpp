@@ -32,6 +32,7 @@
 #include "payments/paymentservice.h"
 #include "payments/refundservice.h"
 #include "payments/wechatpay.h"
+#include "pdftext.h"
 #include "pki/pki.h"
 #include "printer/receiptfacts.h"
 #include "sandboxcontrol.h"
@@ -135,6 +136,21 @@ private:
         const Outcome o = client.callBlocking(method, params, 20000);
         m_replies << describe(o);
         return o;
+    }
+
+    // A control call to the provider sandbox (/sandbox/scan, /sandbox/pay, /sandbox/faults).
+    QJsonObject sandbox(const QString &path, const QJsonObject &body)
+    {
+        return test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", path, body);
+    }
+
+    // The tenant's phone: scans the QR of `outTradeNo` and pays; empty, or why the pay failed.
+    QByteArray scanAndPay(const QString &channel, const QString &outTradeNo)
+    {
+        const QJsonObject who{{QStringLiteral("channel"), channel}, {QStringLiteral("out_trade_no"), outTradeNo}};
+        sandbox(QStringLiteral("/sandbox/scan"), who);
+        const QJsonObject paid = sandbox(QStringLiteral("/sandbox/pay"), who);
+        return paid.value(QStringLiteral("_status")).toInt() == 200 ? QByteArray() : QJsonDocument(paid).toJson();
     }
 
     Outcome receiptGet(rpc::RpcClient &client, const QString &receiptNo)
@@ -512,12 +528,8 @@ private Q_SLOTS:
         QCOMPARE(codeOf(receiptGet(*m_kioskA, m_qrReceipt)), ErrorCode::Conflict);
 
         // The tenant's phone: the sandbox's scan and pay.
-        const QJsonObject who{
-            {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), m_qrReceipt}};
-        test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/scan"), who);
-        const QJsonObject paid
-            = test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/pay"), who);
-        QVERIFY2(paid.value(QStringLiteral("_status")).toInt() == 200, QJsonDocument(paid).toJson().constData());
+        const QByteArray notPaid = scanAndPay(QStringLiteral("alipay"), m_qrReceipt);
+        QVERIFY2(notPaid.isEmpty(), notPaid.constData());
         QTRY_COMPARE_WITH_TIMEOUT(
             queryText(QStringLiteral("SELECT state FROM payment_attempts WHERE id = %1").arg(m_qrAttempt)),
             QStringLiteral("credited"), 20000);
@@ -643,12 +655,8 @@ private Q_SLOTS:
         QVERIFY2(rpc::succeeded(created), qPrintable(describe(created)));
         const qint64 attempt = resultOf(created).value(QLatin1String("attempt_id")).toInteger();
         m_wechatReceipt = resultOf(created).value(QLatin1String("receipt_no")).toString();
-        const QJsonObject who{
-            {QStringLiteral("channel"), QStringLiteral("wechat")}, {QStringLiteral("out_trade_no"), m_wechatReceipt}};
-        test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/scan"), who);
-        const QJsonObject paid
-            = test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", QStringLiteral("/sandbox/pay"), who);
-        QVERIFY2(paid.value(QStringLiteral("_status")).toInt() == 200, QJsonDocument(paid).toJson().constData());
+        const QByteArray notPaid = scanAndPay(QStringLiteral("wechat"), m_wechatReceipt);
+        QVERIFY2(notPaid.isEmpty(), notPaid.constData());
         QTRY_COMPARE_WITH_TIMEOUT(
             queryText(QStringLiteral("SELECT state FROM payment_attempts WHERE id = %1").arg(attempt)),
             QStringLiteral("credited"), 20000);
@@ -738,10 +746,7 @@ private Q_SLOTS:
     // through: credited all the same, and the receipt says it came late.
     void lateTopUpReceipt()
     {
-        const auto control = [this](const QString &path, const QJsonObject &body) {
-            return test::sandboxControl(*m_transport, m_sandbox->baseUrl(), "POST", path, body);
-        };
-        control(QStringLiteral("/sandbox/faults"), {{QStringLiteral("late_success_after_close"), true}});
+        sandbox(QStringLiteral("/sandbox/faults"), {{QStringLiteral("late_success_after_close"), true}});
         const Outcome created = call(*m_kioskA, QStringLiteral("topup.create"),
             {{QStringLiteral("shop_no"), shopA}, {QStringLiteral("amount_fen"), 5000},
                 {QStringLiteral("channel"), QStringLiteral("alipay")},
@@ -752,19 +757,19 @@ private Q_SLOTS:
         // The tenant scans (the provider's trade exists), then walks away.
         const QJsonObject who{
             {QStringLiteral("channel"), QStringLiteral("alipay")}, {QStringLiteral("out_trade_no"), number}};
-        control(QStringLiteral("/sandbox/scan"), who);
+        sandbox(QStringLiteral("/sandbox/scan"), who);
         QVERIFY(
             rpc::succeeded(call(*m_kioskA, QStringLiteral("topup.cancel"), {{QStringLiteral("attempt_id"), attempt}})));
         QTRY_COMPARE_WITH_TIMEOUT(
             queryText(QStringLiteral("SELECT state FROM payment_attempts WHERE id = %1").arg(attempt)),
             QStringLiteral("closed"), 20000);
         QCOMPARE(codeOf(receiptGet(*m_kioskA, number)), ErrorCode::Conflict); // closed, not paid: no receipt
-        const QJsonObject paid = control(QStringLiteral("/sandbox/pay"), who);
+        const QJsonObject paid = sandbox(QStringLiteral("/sandbox/pay"), who);
         QVERIFY2(paid.value(QStringLiteral("_status")).toInt() == 200, QJsonDocument(paid).toJson().constData());
         QTRY_COMPARE_WITH_TIMEOUT(
             queryText(QStringLiteral("SELECT state FROM payment_attempts WHERE id = %1").arg(attempt)),
             QStringLiteral("credited"), 20000);
-        control(QStringLiteral("/sandbox/faults"), {{QStringLiteral("late_success_after_close"), false}});
+        sandbox(QStringLiteral("/sandbox/faults"), {{QStringLiteral("late_success_after_close"), false}});
 
         const Outcome got = receiptGet(*m_kioskA, number);
         QVERIFY2(rpc::succeeded(got), qPrintable(describe(got)));
@@ -865,10 +870,7 @@ private Q_SLOTS:
                     + connection(QStringLiteral("cashier1"), cashierFile),
                 &out);
         QVERIFY2(rc == 0, out.constData());
-        QProcess text;
-        text.start(QStringLiteral("pdftotext"), {QStringLiteral("-layout"), pdf, QStringLiteral("-")});
-        QVERIFY(text.waitForFinished(30000));
-        const QString words = QString::fromUtf8(text.readAllStandardOutput());
+        const QString words = test::pdfText(pdf, test::PdfLayout::Physical);
         QVERIFY2(words.contains(m_cashReceipt), qPrintable(words));
         QVERIFY2(words.contains(QStringLiteral("150.00")), qPrintable(words));
         QVERIFY2(words.contains(yuan(m_cashAfter)), qPrintable(words + QStringLiteral(" / ") + yuan(m_cashAfter)));
@@ -885,9 +887,7 @@ private Q_SLOTS:
                 + connection(QStringLiteral("root"), rootFile),
             &out);
         QVERIFY2(rc == 0, out.constData());
-        text.start(QStringLiteral("pdftotext"), {slipPdf, QStringLiteral("-")});
-        QVERIFY(text.waitForFinished(30000));
-        const QString slip = QString::fromUtf8(text.readAllStandardOutput());
+        const QString slip = test::pdfText(slipPdf);
         QVERIFY2(slip.contains(QStringLiteral("退款凭证")), qPrintable(slip));
         QVERIFY2(slip.contains(m_refundReceipt), qPrintable(slip));
         QVERIFY2(slip.contains(QStringLiteral("20.00")), qPrintable(slip));
@@ -904,9 +904,7 @@ private Q_SLOTS:
                 + connection(QStringLiteral("root"), rootFile),
             &out);
         QVERIFY2(rc == 0, out.constData());
-        text.start(QStringLiteral("pdftotext"), {wechatPdf, QStringLiteral("-")});
-        QVERIFY(text.waitForFinished(30000));
-        const QString wechatSlip = QString::fromUtf8(text.readAllStandardOutput());
+        const QString wechatSlip = test::pdfText(wechatPdf);
         for (const QString &needed : {QStringLiteral("Refund slip"), m_wechatRefundReceipt, QStringLiteral("Refund of receipt"),
                  m_wechatReceipt, m_wechatRefundId, QStringLiteral("WeChat Pay"), QStringLiteral("15.00")})
             QVERIFY2(wechatSlip.contains(needed), qPrintable(needed + QStringLiteral(" not in:\n") + wechatSlip));
@@ -981,10 +979,7 @@ private Q_SLOTS:
         QVERIFY2(out.contains("completed"), out.constData());
         const QStringList printed = QDir(cups.captureDir()).entryList({QStringLiteral("*.pdf")}, QDir::Files);
         QCOMPARE(printed.size(), 1);
-        QProcess text;
-        text.start(QStringLiteral("pdftotext"), {QDir(cups.captureDir()).filePath(printed.constFirst()), QStringLiteral("-")});
-        QVERIFY(text.waitForFinished(30000));
-        const QString words = QString::fromUtf8(text.readAllStandardOutput());
+        const QString words = test::pdfText(QDir(cups.captureDir()).filePath(printed.constFirst()));
         QVERIFY2(words.contains(m_cashReceipt) && words.contains(QStringLiteral("150.00")), qPrintable(words));
 
         QElapsedTimer took;

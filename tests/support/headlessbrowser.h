@@ -14,7 +14,9 @@
 #include <QtCore/QProcess>
 #include <QtCore/QRegularExpression>
 #include <QtCore/QStandardPaths>
+#include <QtCore/QDir>
 #include <QtCore/QTemporaryDir>
+#include <QtCore/QThread>
 #include <QtCore/QTimer>
 #include <QtNetwork/QNetworkAccessManager>
 #include <QtNetwork/QNetworkReply>
@@ -137,6 +139,13 @@ public:
                 m_process.kill();
                 m_process.waitForFinished(5000);
             }
+        }
+        // chromium's helper processes may still write to the profile for a moment after the
+        // browser has gone: remove it once they are done (else QTemporaryDir warns).
+        for (int attempt = 0; attempt < 50 && m_profile.isValid() && QDir(m_profile.path()).exists(); ++attempt) {
+            if (m_profile.remove())
+                break;
+            QThread::msleep(100);
         }
     }
 

@@ -470,10 +470,14 @@ private Q_SLOTS:
         printer.setState(QStringLiteral("paper_out"));
         QCOMPARE(backend->reports.size(), before + 1);
         QCOMPARE(backend->reports.last().value(QLatin1String("printer")).toString(), QStringLiteral("paper_out"));
-        QCOMPARE(flow->receipts()->printerHealth(), QStringLiteral("paper_out")); // the screens warn before paying
+        QCOMPARE(flow->receipts()->printerHealth(), QStringLiteral("paper_out"));
+        QVERIFY(flow->receipts()->printerDown()); // the screens warn before paying
+        printer.setState(QStringLiteral("paper_low"));
+        QVERIFY(!flow->receipts()->printerDown()); // still prints
         printer.setState(QStringLiteral("ok"));
         QCOMPARE(flow->receipts()->printerHealth(), QStringLiteral("ok"));
-        QCOMPARE(backend->reports.size(), before + 2);
+        QVERIFY(!flow->receipts()->printerDown());
+        QCOMPARE(backend->reports.size(), before + 3);
 
         // The session ends: nothing of it stays on screen.
         flow->endSession();

@@ -161,7 +161,7 @@ Rectangle {
             // Before paying: no receipt will come out of a printer that cannot print.
             Notice {
                 width: parent.width
-                visible: root.flow.receipts.available && ["paper_out", "offline", "door_open", "error"].indexOf(root.flow.receipts.printerHealth) >= 0
+                visible: root.flow.receipts.printerDown
                 text: (root.flow.receipts.printerHealth === "paper_out"
                        ? qsTr("The receipt printer is out of paper right now.")
                        : qsTr("The receipt printer is not working right now."))
