@@ -431,6 +431,8 @@ void TestKioskEndToEnd::printerOutOfPaper()
     const QString qr = test::decodeQr(shot(QStringLiteral("kiosk-e2e-paper-out-qr.png")));
     QCOMPARE(qr, topUp->qrPayload());
     QVERIFY2(payOnPhone(qr, QStringLiteral("¥50.00"), &error), qPrintable(error));
+    QElapsedTimer sincePay;
+    sincePay.start();
 
     // Paid and credited; no receipt, and the kiosk says so: the payment is safe, reprint later.
     QTRY_VERIFY2_WITH_TIMEOUT(showing(QStringLiteral("Payment received. Thank you!")), qPrintable(screenText()), 20000);
@@ -439,6 +441,7 @@ void TestKioskEndToEnd::printerOutOfPaper()
     const QString paperOut = QStringLiteral("The receipt printer is out of paper, so no receipt was printed. Your payment is "
                                             "safe and credited. You can print the receipt later under Recharges.");
     QTRY_VERIFY2_WITH_TIMEOUT(screenText().contains(paperOut), qPrintable(screenText() + m_cups.log()), 30000);
+    qInfo("pay click → kiosk says the printer is out of paper %lld ms", sincePay.elapsed());
     shot(QStringLiteral("kiosk-e2e-paper-out.png"));
     QCOMPARE(QDir(m_cups.captureDir()).entryList({QStringLiteral("*.pdf")}, QDir::Files).size(), printedBefore);
 

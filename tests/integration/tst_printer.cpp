@@ -140,6 +140,7 @@ private Q_SLOTS:
         QVERIFY2(job->end == FollowedJob::End::Stuck, qPrintable(jobStateCode(job->job.state) + job->why()));
         QVERIFY(!job->job.finished());
         QVERIFY2(job->why().contains(message), qPrintable(job->why()));
+        qInfo("%s: the follow ended as stuck after %lld ms", qPrintable(queue), took.elapsed());
         QVERIFY2(took.elapsed() < (health == int(Health::Offline) ? CupsClient::kOfflineGraceMs : CupsClient::kStuckGraceMs) + 5000,
             qPrintable(QString::number(took.elapsed())));
         // Given up on: cancelled, never printed later by surprise.
