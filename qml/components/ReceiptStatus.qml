@@ -8,6 +8,8 @@ Item {
     id: root
 
     required property TenantFlow flow
+    // On Recharges the tenant is already where a reprint is made: the words say to try again.
+    property bool inHistory: false
     readonly property ReceiptController receipts: root.flow.receipts
     readonly property bool failed: root.receipts.state === "failed"
 
@@ -19,7 +21,9 @@ Item {
         let words
         switch (root.receipts.failure) {
         case "paper_out":
-            words = qsTr("The receipt printer is out of paper, so no receipt was printed. Your payment is safe and credited. You can print the receipt later under Recharges.")
+            words = root.inHistory
+                    ? qsTr("The receipt printer is out of paper, so no receipt was printed. Please try again later.")
+                    : qsTr("The receipt printer is out of paper, so no receipt was printed. Your payment is safe and credited. You can print the receipt later under Recharges.")
             break
         case "unavailable":
             words = qsTr("The receipt could not be fetched from the management office just now. Your payment is safe and credited. You can print it later under Recharges.")
@@ -28,7 +32,9 @@ Item {
             words = qsTr("This receipt cannot be printed at this kiosk. The management office can print it for you.")
             break
         default:
-            words = qsTr("The receipt printer is not working right now, so no receipt was printed. Your payment is safe and credited. You can print the receipt later under Recharges.")
+            words = root.inHistory
+                    ? qsTr("The receipt printer is not working right now, so no receipt was printed. Please try again later.")
+                    : qsTr("The receipt printer is not working right now, so no receipt was printed. Your payment is safe and credited. You can print the receipt later under Recharges.")
         }
         if (root.flow.officePhone !== "")
             words += " " + qsTr("Management office: %1").arg(root.flow.officePhone)

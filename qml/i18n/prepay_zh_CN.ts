@@ -140,37 +140,37 @@
         <translation>最近充值</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="38"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="43"/>
         <source>Loading…</source>
         <translation>正在加载…</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="38"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="43"/>
         <source>The list of recharges needs the connection to the management office, which is down right now. Your balance above is still shown.</source>
         <translation>查看充值记录需要连接物业管理处，目前连接中断。余额仍可查看。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="38"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="43"/>
         <source>The list could not be loaded: %1</source>
         <translation>无法加载充值记录：%1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="38"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="43"/>
         <source>No recharges yet.</source>
         <translation>暂无充值记录。</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="99"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="105"/>
         <source>Receipt %1</source>
         <translation>单号 %1</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="99"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="105"/>
         <source> · paid after the QR code closed, credited</source>
         <translation> · 二维码关闭后才付款，已入账</translation>
     </message>
     <message>
-        <location filename="../screens/tenant/HistoryScreen.qml" line="116"/>
+        <location filename="../screens/tenant/HistoryScreen.qml" line="122"/>
         <source>Print receipt</source>
         <translation>打印小票</translation>
     </message>
@@ -318,37 +318,47 @@
 <context>
     <name>ReceiptStatus</name>
     <message>
-        <location filename="../components/ReceiptStatus.qml" line="22"/>
+        <location filename="../components/ReceiptStatus.qml" line="25"/>
+        <source>The receipt printer is out of paper, so no receipt was printed. Please try again later.</source>
+        <translation>小票打印机缺纸，未能打印小票。请稍后再试。</translation>
+    </message>
+    <message>
+        <location filename="../components/ReceiptStatus.qml" line="26"/>
         <source>The receipt printer is out of paper, so no receipt was printed. Your payment is safe and credited. You can print the receipt later under Recharges.</source>
         <translation>小票打印机缺纸，未能打印小票。您的付款已安全到账。稍后可在“充值记录”中补打小票。</translation>
     </message>
     <message>
-        <location filename="../components/ReceiptStatus.qml" line="25"/>
+        <location filename="../components/ReceiptStatus.qml" line="29"/>
         <source>The receipt could not be fetched from the management office just now. Your payment is safe and credited. You can print it later under Recharges.</source>
         <translation>暂时无法从物业管理处取得小票信息。您的付款已安全到账。稍后可在“充值记录”中补打小票。</translation>
     </message>
     <message>
-        <location filename="../components/ReceiptStatus.qml" line="28"/>
+        <location filename="../components/ReceiptStatus.qml" line="32"/>
         <source>This receipt cannot be printed at this kiosk. The management office can print it for you.</source>
         <translation>本终端无法打印此小票，请到物业管理处补打。</translation>
     </message>
     <message>
-        <location filename="../components/ReceiptStatus.qml" line="31"/>
+        <location filename="../components/ReceiptStatus.qml" line="36"/>
+        <source>The receipt printer is not working right now, so no receipt was printed. Please try again later.</source>
+        <translation>小票打印机暂时无法工作，未能打印小票。请稍后再试。</translation>
+    </message>
+    <message>
+        <location filename="../components/ReceiptStatus.qml" line="37"/>
         <source>The receipt printer is not working right now, so no receipt was printed. Your payment is safe and credited. You can print the receipt later under Recharges.</source>
         <translation>小票打印机暂时无法工作，未能打印小票。您的付款已安全到账。稍后可在“充值记录”中补打小票。</translation>
     </message>
     <message>
-        <location filename="../components/ReceiptStatus.qml" line="34"/>
+        <location filename="../components/ReceiptStatus.qml" line="40"/>
         <source>Management office: %1</source>
         <translation>物业管理处电话：%1</translation>
     </message>
     <message>
-        <location filename="../components/ReceiptStatus.qml" line="42"/>
+        <location filename="../components/ReceiptStatus.qml" line="48"/>
         <source>Printing your receipt…</source>
         <translation>正在打印小票…</translation>
     </message>
     <message>
-        <location filename="../components/ReceiptStatus.qml" line="43"/>
+        <location filename="../components/ReceiptStatus.qml" line="49"/>
         <source>Your receipt is printed: please take it from the slot below the screen.</source>
         <translation>小票已打印，请从屏幕下方出纸口取走。</translation>
     </message>

@@ -33,6 +33,7 @@ Rectangle {
             Layout.topMargin: Theme.spacingSmall
             Layout.preferredHeight: implicitHeight
             flow: root.flow
+            inHistory: true
         }
 
         Text {
