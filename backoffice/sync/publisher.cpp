@@ -19,6 +19,7 @@
 namespace prepay::sync {
 
 using store::Connection;
+using store::ReadTransaction;
 using store::SqlError;
 using store::Statement;
 
@@ -473,34 +474,6 @@ RefreshResult failed(store::Transaction &tx, const SqlError &error, RefreshResul
     qCWarning(lcSync) << "directory refresh failed:" << r.error;
     return r;
 }
-
-// An explicit read transaction on a reader (unless its caller has one open already), so every
-// statement in it sees the same committed state.
-class ReadTransaction
-{
-public:
-    explicit ReadTransaction(Connection &db)
-        : m_db(db)
-        , m_own(!db.inTransaction())
-    {
-        if (m_own)
-            m_error = db.exec(QStringLiteral("BEGIN"));
-    }
-    ~ReadTransaction()
-    {
-        if (m_own && m_error.ok())
-            m_db.exec(QStringLiteral("COMMIT"));
-    }
-    ReadTransaction(const ReadTransaction &) = delete;
-    ReadTransaction &operator=(const ReadTransaction &) = delete;
-
-    const SqlError &error() const { return m_error; }
-
-private:
-    Connection &m_db;
-    const bool m_own;
-    SqlError m_error;
-};
 
 } // namespace
 

@@ -21,6 +21,7 @@
 #include "service/service.h"
 #include "store/seed.h"
 #include "store/store.h"
+#include "storescript.h"
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
@@ -159,16 +160,7 @@ private:
         return s.text(0);
     }
 
-    bool exec(const QString &sql)
-    {
-        return m_store
-            ->write([sql](store::Transaction &tx) {
-                if (const store::SqlError e = tx.db().exec(sql); !e.ok())
-                    tx.fail(e);
-            })
-            .get()
-            .committed();
-    }
+    bool exec(const QString &sql) { return test::runScript(*m_store, sql); }
 
     Outcome checkPin(rpc::RpcClient &k, const QString &shop, const QString &pin)
     {

@@ -41,6 +41,7 @@
 #include "sim/pay/paysandbox.h"
 #include "store/seed.h"
 #include "store/store.h"
+#include "storescript.h"
 
 #include <QtCore/QJsonArray>
 #include <QtCore/QJsonDocument>
@@ -234,16 +235,7 @@ private:
         return s.text(0);
     }
 
-    bool exec(const QString &sql)
-    {
-        return m_store
-            ->write([sql](store::Transaction &tx) {
-                if (const store::SqlError e = tx.db().exec(sql); !e.ok())
-                    tx.fail(e);
-            })
-            .get()
-            .committed();
-    }
+    bool exec(const QString &sql) { return test::runScript(*m_store, sql); }
 
     qint64 wallet(const QString &shop)
     {
